@@ -1,0 +1,463 @@
+//! The authorization request and the callback that answers it.
+//!
+//! Every request carries a fresh `state` (RFC 6749 §10.12), `nonce` (OIDC Core §3.1.2.1,
+//! sent even in the code flow as the OIDF conformance suite advises) and a PKCE S256
+//! challenge (RFC 7636, required by RFC 9700 §2.1.1 and RFC 8252 §8.1). What must be
+//! remembered until the callback is an [`AuthTransaction`]: a plain serialisable value the
+//! caller keeps (in memory, in a session store), so a service can run on several machines.
+
+use crate::error::{AuthorizationError, Error, Result, ValidationError, display_url, truncate};
+use crate::report::{CheckId, Report};
+use crate::secret::Secret;
+use oauth2::{CsrfToken, PkceCodeChallenge};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+/// How the provider returns the response (OAuth 2.0 Multiple Response Types §2.1,
+/// Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    /// The default for `code`: parameters in the redirect URI's query.
+    #[default]
+    Query,
+    /// An auto-submitting HTML form POSTed to the redirect URI.
+    FormPost,
+}
+
+/// What to ask for.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationRequest {
+    /// Scopes; `openid` is added when missing.
+    pub scopes: Vec<String>,
+    /// `prompt` (`login`, `consent`, `none`, `select_account`).
+    pub prompt: Option<String>,
+    /// `max_age` in seconds: the ID token must then carry an `auth_time` no older than this.
+    pub max_age: Option<u64>,
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+    /// `acr_values`: the ID token's `acr` must then be one of these.
+    pub acr_values: Vec<String>,
+    /// `ui_locales`.
+    pub ui_locales: Option<String>,
+    /// `response_mode`; query when absent.
+    pub response_mode: Option<ResponseMode>,
+    /// The `claims` request parameter (OIDC Core §5.5).
+    pub claims: Option<serde_json::Value>,
+    /// Any other parameters. Protocol parameters this crate sets itself are refused.
+    pub extra: Vec<(String, String)>,
+}
+
+impl AuthorizationRequest {
+    /// A request for these scopes.
+    pub fn with_scopes<I, S>(scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        AuthorizationRequest {
+            scopes: scopes.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters this crate sets and a caller must not override through `extra`.
+const RESERVED: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "acr_values",
+    "ui_locales",
+    "response_mode",
+    "claims",
+];
+
+/// What must be kept between the authorization request and its callback.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuthTransaction {
+    /// The issuer the request went to.
+    pub issuer: String,
+    /// The client that asked.
+    pub client_id: String,
+    /// The redirect URI sent (it must be repeated at the token endpoint).
+    pub redirect_uri: String,
+    /// `state`.
+    pub state: Secret,
+    /// `nonce`.
+    pub nonce: Secret,
+    /// The PKCE verifier.
+    pub pkce_verifier: Secret,
+    /// `max_age`, when requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
+    /// `acr_values`, when requested.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
+    /// The scopes asked for.
+    pub scopes: Vec<String>,
+    /// The response mode asked for.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+}
+
+/// Build the authorization URL.
+pub(crate) fn build(
+    authorization_endpoint: &Url,
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    request: &AuthorizationRequest,
+) -> Result<(Url, AuthTransaction)> {
+    let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
+        url: display_url(redirect_uri),
+        reason: e.to_string(),
+    })?;
+    if redirect.fragment().is_some() {
+        return Err(Error::InvalidUrl {
+            url: display_url(redirect_uri),
+            reason: "a redirect URI has no fragment (RFC 6749 §3.1.2)".into(),
+        });
+    }
+    for (name, _) in &request.extra {
+        if RESERVED.contains(&name.as_str()) {
+            return Err(Error::Config(format!(
+                "the extra parameter `{name}` is set by rp itself; use the dedicated option"
+            )));
+        }
+    }
+    let mut scopes = request.scopes.clone();
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+    let state = CsrfToken::new_random_len(32);
+    let nonce = CsrfToken::new_random_len(32);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
+
+    let mut url = authorization_endpoint.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("state", state.secret())
+            .append_pair("nonce", nonce.secret())
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256");
+        if let Some(prompt) = &request.prompt {
+            q.append_pair("prompt", prompt);
+        }
+        if let Some(max_age) = request.max_age {
+            q.append_pair("max_age", &max_age.to_string());
+        }
+        if let Some(hint) = &request.login_hint {
+            q.append_pair("login_hint", hint);
+        }
+        if !request.acr_values.is_empty() {
+            q.append_pair("acr_values", &request.acr_values.join(" "));
+        }
+        if let Some(locales) = &request.ui_locales {
+            q.append_pair("ui_locales", locales);
+        }
+        if request.response_mode == Some(ResponseMode::FormPost) {
+            q.append_pair("response_mode", "form_post");
+        }
+        if let Some(claims) = &request.claims {
+            q.append_pair("claims", &claims.to_string());
+        }
+        for (k, v) in &request.extra {
+            q.append_pair(k, v);
+        }
+    }
+    let txn = AuthTransaction {
+        issuer: issuer.to_string(),
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        state: Secret::new(state.secret().clone()),
+        nonce: Secret::new(nonce.secret().clone()),
+        pkce_verifier: Secret::new(verifier.secret().clone()),
+        max_age: request.max_age,
+        acr_values: request.acr_values.clone(),
+        scopes,
+        response_mode: request.response_mode.unwrap_or_default(),
+    };
+    Ok((url, txn))
+}
+
+/// The parameters of an authorization response (query or form_post body).
+#[derive(Clone, Debug, Default)]
+pub struct CallbackParams {
+    /// `code`.
+    pub code: Option<Secret>,
+    /// `state`.
+    pub state: Option<String>,
+    /// `iss` (RFC 9207).
+    pub iss: Option<String>,
+    /// `error`.
+    pub error: Option<String>,
+    /// `error_description`.
+    pub error_description: Option<String>,
+    /// `error_uri`.
+    pub error_uri: Option<String>,
+    /// `session_state` (Session Management 1.0).
+    pub session_state: Option<String>,
+}
+
+impl CallbackParams {
+    /// Parse form-encoded parameters (a query string or a form_post body).
+    ///
+    /// A parameter given twice is refused (RFC 6749 §3.1: "parameters MUST NOT be included
+    /// more than once"), so two different values can never be read by two different checks.
+    pub fn parse(form: &[u8]) -> Result<Self> {
+        let mut p = CallbackParams::default();
+        for (name, value) in url::form_urlencoded::parse(form) {
+            let value = value.into_owned();
+            let slot = match name.as_ref() {
+                "code" => {
+                    if p.code.is_some() {
+                        return Err(duplicate("code"));
+                    }
+                    p.code = Some(Secret::new(value));
+                    continue;
+                }
+                "state" => &mut p.state,
+                "iss" => &mut p.iss,
+                "error" => &mut p.error,
+                "error_description" => &mut p.error_description,
+                "error_uri" => &mut p.error_uri,
+                "session_state" => &mut p.session_state,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(duplicate(&name));
+            }
+            *slot = Some(value);
+        }
+        Ok(p)
+    }
+
+    /// Parse the query of a full redirect URL (as pasted by a user, or seen by a driver).
+    pub fn from_redirect_url(url: &Url) -> Result<Self> {
+        CallbackParams::parse(url.query().unwrap_or("").as_bytes())
+    }
+}
+
+fn duplicate(name: &str) -> Error {
+    Error::BadResponse {
+        what: "authorization response",
+        url: "the redirect URI".into(),
+        reason: format!("the parameter `{name}` appears more than once (RFC 6749 §3.1)"),
+    }
+}
+
+impl AuthTransaction {
+    /// True when the callback's `state` is this transaction's (constant-time comparison).
+    pub fn state_matches(&self, state: Option<&str>) -> bool {
+        state.is_some_and(|s| bool::from(s.as_bytes().ct_eq(self.state.expose().as_bytes())))
+    }
+
+    /// Check a callback against this transaction: `state`, then the RFC 9207 `iss`
+    /// parameter, then an `error`, then the presence of a code.
+    ///
+    /// `iss_required` is the provider's `authorization_response_iss_parameter_supported`:
+    /// when it is true a missing `iss` is an error (RFC 9207 §2.4), and a present `iss` must
+    /// always equal the issuer. An `error` response is returned as
+    /// [`Error::Authorization`] only after `state` and `iss` held, so a forged error cannot
+    /// cancel someone's login.
+    pub fn check_callback(
+        &self,
+        params: &CallbackParams,
+        iss_required: bool,
+        report: &mut Report,
+    ) -> Result<Secret> {
+        let fail = |report: &mut Report, check: CheckId, detail: String| {
+            report.fail(check, detail.clone());
+            Error::Validation(ValidationError {
+                subject: "authorization response",
+                check,
+                detail,
+                report: report.clone(),
+            })
+        };
+        match params.state.as_deref() {
+            None => {
+                return Err(fail(
+                    report,
+                    CheckId::State,
+                    "the response carries no state; it does not answer this request".into(),
+                ));
+            }
+            Some(s) if !self.state_matches(Some(s)) => {
+                return Err(fail(
+                    report,
+                    CheckId::State,
+                    "the response's state is not the one sent: a forged, replayed or stale response".into(),
+                ));
+            }
+            Some(_) => report.pass(CheckId::State, "equals the state sent"),
+        }
+        match params.iss.as_deref() {
+            Some(iss) if iss != self.issuer => {
+                return Err(fail(
+                    report,
+                    CheckId::IssParameter,
+                    format!(
+                        "iss is `{}` but the request went to `{}` (mix-up attack?)",
+                        truncate(iss, 200),
+                        self.issuer
+                    ),
+                ));
+            }
+            Some(_) => report.pass(CheckId::IssParameter, "equals the issuer"),
+            None if iss_required => {
+                return Err(fail(
+                    report,
+                    CheckId::IssParameter,
+                    "the provider advertises authorization_response_iss_parameter_supported but sent no iss".into(),
+                ));
+            }
+            None => report.pass(
+                CheckId::IssParameter,
+                "not sent; the provider does not advertise RFC 9207",
+            ),
+        }
+        if let Some(error) = &params.error {
+            return Err(Error::Authorization(AuthorizationError {
+                error: truncate(error, 80),
+                description: params
+                    .error_description
+                    .as_deref()
+                    .map(|d| truncate(d, 300)),
+                uri: params.error_uri.as_deref().map(|u| truncate(u, 200)),
+            }));
+        }
+        match &params.code {
+            Some(code) if !code.expose().is_empty() => {
+                report.pass(CheckId::Code, "present");
+                Ok(code.clone())
+            }
+            _ => Err(fail(
+                report,
+                CheckId::Code,
+                "the response carries neither a code nor an error".into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn txn() -> (Url, AuthTransaction) {
+        build(
+            &Url::parse("https://op.example/authorize?tenant=a").unwrap(),
+            "https://op.example",
+            "client",
+            "http://127.0.0.1:5000/callback",
+            &AuthorizationRequest {
+                scopes: vec!["profile".into()],
+                max_age: Some(60),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn url_has_every_protection() {
+        let (url, t) = txn();
+        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["tenant"], "a");
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["scope"], "openid profile");
+        assert_eq!(q["state"], t.state.expose());
+        assert_eq!(q["nonce"], t.nonce.expose());
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["max_age"], "60");
+        assert!(q["code_challenge"].len() >= 43);
+        assert!(t.state.expose().len() >= 43);
+        let (_, t2) = txn();
+        assert_ne!(t.state, t2.state);
+        assert_ne!(t.nonce, t2.nonce);
+    }
+
+    #[test]
+    fn reserved_extra_parameters_are_refused() {
+        let err = build(
+            &Url::parse("https://op.example/authorize").unwrap(),
+            "https://op.example",
+            "c",
+            "http://127.0.0.1/cb",
+            &AuthorizationRequest {
+                extra: vec![("state".into(), "x".into())],
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`state`"));
+    }
+
+    fn check(t: &AuthTransaction, query: &str, iss_required: bool) -> Result<Secret> {
+        t.check_callback(
+            &CallbackParams::parse(query.as_bytes())?,
+            iss_required,
+            &mut Report::new(),
+        )
+    }
+
+    #[test]
+    fn callback_checks() {
+        let (_, t) = txn();
+        let s = t.state.expose().to_string();
+        let ok = check(
+            &t,
+            &format!("code=abc&state={s}&iss=https%3A%2F%2Fop.example"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(ok.expose(), "abc");
+        check(&t, &format!("code=abc&state={s}"), false).unwrap();
+
+        let e = check(&t, "code=abc&state=other", false).unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::State));
+        let e = check(&t, "code=abc", false).unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::State));
+        let e = check(&t, &format!("code=abc&state={s}"), true).unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::IssParameter));
+        let e = check(
+            &t,
+            &format!("code=abc&state={s}&iss=https%3A%2F%2Fevil.example"),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::IssParameter));
+        let e = check(
+            &t,
+            &format!("error=access_denied&error_description=no&state={s}"),
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, Error::Authorization(ref a) if a.error == "access_denied"),
+            "{e}"
+        );
+        // A forged error with a wrong state is a state failure, not an authorization error.
+        let e = check(&t, "error=access_denied&state=x", false).unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::State));
+        let e = check(&t, &format!("state={s}"), false).unwrap_err();
+        assert_eq!(e.check(), Some(CheckId::Code));
+        let e = check(&t, &format!("code=a&code=b&state={s}"), false).unwrap_err();
+        assert!(e.to_string().contains("more than once"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The client's own identity: a static registration (id and secret, or a public client) or
+//! one obtained by dynamic registration, and how it authenticates at the token endpoint.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use openidconnect::core::CoreClientAuthMethod;
+use serde::{Deserialize, Serialize};
+
+/// How the client authenticates at the token, introspection and revocation endpoints
+/// (OIDC Core §9, RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// HTTP Basic with the form-encoded id and secret.
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: `client_id` in the body, no secret; PKCE protects the code.
+    None,
+}
+
+impl TokenAuthMethod {
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenAuthMethod::None => "none",
+        }
+    }
+
+    /// Parse a registered name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "client_secret_basic" => TokenAuthMethod::ClientSecretBasic,
+            "client_secret_post" => TokenAuthMethod::ClientSecretPost,
+            "none" => TokenAuthMethod::None,
+            _ => return None,
+        })
+    }
+}
+
+/// A client registration as the RP knows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, absent for public clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret>,
+    /// The registered `token_endpoint_auth_method`; chosen from the secret and the provider's
+    /// metadata when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<TokenAuthMethod>,
+    /// The registered `id_token_signed_response_alg` (OIDC Dynamic Registration §2). When set,
+    /// ID tokens signed with anything else are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// The registered `userinfo_signed_response_alg`: userinfo must then be a signed JWT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// Registered redirect URIs (informational for static clients).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// RFC 7592 management token, from dynamic registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<Secret>,
+    /// RFC 7592 management URL, from dynamic registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_client_uri: Option<String>,
+}
+
+impl ClientConfig {
+    /// A confidential client with a secret.
+    pub fn confidential(client_id: impl Into<String>, secret: impl Into<Secret>) -> Self {
+        ClientConfig {
+            client_secret: Some(secret.into()),
+            ..ClientConfig::public(client_id)
+        }
+    }
+
+    /// A public client (no secret; PKCE is always used).
+    pub fn public(client_id: impl Into<String>) -> Self {
+        ClientConfig {
+            client_id: client_id.into(),
+            client_secret: None,
+            token_endpoint_auth_method: None,
+            id_token_signed_response_alg: None,
+            userinfo_signed_response_alg: None,
+            redirect_uris: Vec::new(),
+            registration_access_token: None,
+            registration_client_uri: None,
+        }
+    }
+
+    /// The authentication method to use with an endpoint that supports `supported`
+    /// (`None`: the endpoint's metadata says nothing, so its default, `client_secret_basic`,
+    /// applies: OpenID Connect Discovery 1.0 §3).
+    pub fn auth_method(
+        &self,
+        supported: Option<&[CoreClientAuthMethod]>,
+    ) -> Result<TokenAuthMethod> {
+        if let Some(method) = self.token_endpoint_auth_method {
+            if method != TokenAuthMethod::None && self.client_secret.is_none() {
+                return Err(Error::Config(format!(
+                    "the client is registered with {} but no client secret was given",
+                    method.name()
+                )));
+            }
+            return Ok(method);
+        }
+        if self.client_secret.is_none() {
+            return Ok(TokenAuthMethod::None);
+        }
+        let supports = |m: &CoreClientAuthMethod| supported.is_none_or(|list| list.contains(m));
+        if supports(&CoreClientAuthMethod::ClientSecretBasic) {
+            Ok(TokenAuthMethod::ClientSecretBasic)
+        } else if supports(&CoreClientAuthMethod::ClientSecretPost) {
+            Ok(TokenAuthMethod::ClientSecretPost)
+        } else {
+            Err(Error::Config(
+                "the provider supports neither client_secret_basic nor client_secret_post at its token endpoint; this client cannot authenticate".into(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_follows_registration_then_metadata() {
+        let c = ClientConfig::confidential("c", "s");
+        assert_eq!(
+            c.auth_method(None).unwrap(),
+            TokenAuthMethod::ClientSecretBasic
+        );
+        assert_eq!(
+            c.auth_method(Some(&[CoreClientAuthMethod::ClientSecretPost]))
+                .unwrap(),
+            TokenAuthMethod::ClientSecretPost
+        );
+        assert!(
+            c.auth_method(Some(&[CoreClientAuthMethod::PrivateKeyJwt]))
+                .is_err()
+        );
+        assert_eq!(
+            ClientConfig::public("p").auth_method(None).unwrap(),
+            TokenAuthMethod::None
+        );
+        let mut registered = ClientConfig::public("p");
+        registered.token_endpoint_auth_method = Some(TokenAuthMethod::ClientSecretPost);
+        assert!(registered.auth_method(None).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let c = ClientConfig::confidential("c", "very-secret");
+        assert!(!format!("{c:?}").contains("very-secret"));
+    }
+}

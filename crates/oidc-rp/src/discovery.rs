@@ -1,0 +1,243 @@
+//! Provider discovery: OpenID Connect Discovery 1.0 with an RFC 8414 fallback.
+//!
+//! The document is parsed into `openidconnect`'s [`openidconnect::ProviderMetadata`] with the
+//! extra members later specifications added ([`ExtraProviderMetadata`]). Its `issuer` must be
+//! exactly the issuer asked for (Discovery §4.3, RFC 8414 §3.3): a mismatch is reported with
+//! both values. Documents are cached per process.
+
+use crate::error::{Error, Result, display_url};
+use crate::http::{HttpClient, parse_json, provider_error};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Provider metadata members defined after OpenID Connect Discovery 1.0.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ExtraProviderMetadata {
+    /// RP-Initiated Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+    /// RFC 8414 §2 / RFC 7662.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// RFC 8414 §2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 8414 §2 / RFC 7009.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// RFC 8414 §2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 9207 §3: the provider sends `iss` in authorization responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// RFC 8414 §2 (PKCE methods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// Front-Channel Logout 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_supported: Option<bool>,
+    /// Front-Channel Logout 1.0 §3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_session_supported: Option<bool>,
+    /// Back-Channel Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_supported: Option<bool>,
+    /// Back-Channel Logout 1.0 §2.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_session_supported: Option<bool>,
+    /// Session Management 1.0 §3.3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_session_iframe: Option<String>,
+}
+
+impl openidconnect::AdditionalProviderMetadata for ExtraProviderMetadata {}
+
+/// Provider metadata: `openidconnect`'s type with our extra members.
+pub type ProviderMetadata = openidconnect::ProviderMetadata<
+    ExtraProviderMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// How long a discovered document is reused in this process.
+pub const METADATA_TTL: Duration = Duration::from_secs(3600);
+
+type CacheMap = HashMap<String, (Instant, Arc<ProviderMetadata>)>;
+
+fn cache() -> &'static Mutex<CacheMap> {
+    static CACHE: OnceLock<Mutex<CacheMap>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Discover a provider, using the process cache when it holds a fresh document.
+pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMetadata>> {
+    if let Some((at, doc)) = cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(issuer)
+    {
+        if at.elapsed() < METADATA_TTL {
+            return Ok(doc.clone());
+        }
+    }
+    let doc = Arc::new(fetch(http, issuer).await?);
+    let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() > 512 {
+        map.clear();
+    }
+    map.insert(issuer.to_string(), (Instant::now(), doc.clone()));
+    Ok(doc)
+}
+
+/// Forget a cached document (after an issuer's keys or endpoints are known to have changed).
+pub fn forget(issuer: &str) {
+    cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(issuer);
+}
+
+/// The two places metadata can live for an issuer: the OpenID location
+/// (`{issuer}/.well-known/openid-configuration`, Discovery §4) and the RFC 8414 location
+/// (`/.well-known/oauth-authorization-server{path}`, RFC 8414 §3.1).
+pub fn metadata_urls(issuer: &Url) -> (Url, Url) {
+    let mut oidc = issuer.clone();
+    let path = issuer.path().trim_end_matches('/');
+    oidc.set_path(&format!("{path}/.well-known/openid-configuration"));
+    let mut oauth = issuer.clone();
+    oauth.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    (oidc, oauth)
+}
+
+/// Fetch and check a discovery document, bypassing the cache.
+pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
+    let issuer_url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
+        url: display_url(issuer),
+        reason: format!("{e}; give the issuer as an absolute URL such as https://op.example.com"),
+    })?;
+    if issuer_url.query().is_some() || issuer_url.fragment().is_some() {
+        return Err(Error::InvalidUrl {
+            url: display_url(issuer),
+            reason: "an issuer has no query or fragment (OpenID Connect Discovery 1.0 §2)".into(),
+        });
+    }
+    http.check_url(&issuer_url, "issuer")?;
+    let (oidc_url, oauth_url) = metadata_urls(&issuer_url);
+
+    let response = http.get(&oidc_url, "application/json").await?;
+    let (url, response, rfc8414) = if response.status().is_success() {
+        (oidc_url, response, false)
+    } else if response.status().is_client_error() {
+        tracing::debug!(
+            target: "rp::discovery",
+            status = response.status().as_u16(),
+            "no OpenID configuration; trying RFC 8414 metadata"
+        );
+        let fallback = http.get(&oauth_url, "application/json").await?;
+        if !fallback.status().is_success() {
+            return Err(Error::BadResponse {
+                what: "discovery document",
+                url: display_url(oidc_url.as_str()),
+                reason: format!(
+                    "HTTP {} there and HTTP {} at the RFC 8414 location {}; is `{issuer}` really the issuer?",
+                    response.status().as_u16(),
+                    fallback.status().as_u16(),
+                    display_url(oauth_url.as_str())
+                ),
+            });
+        }
+        (oauth_url, fallback, true)
+    } else {
+        return Err(provider_error("discovery", &response));
+    };
+
+    let mut doc: serde_json::Value = parse_json(url.as_str(), "discovery document", &response)?;
+    let Some(object) = doc.as_object_mut() else {
+        return Err(Error::BadResponse {
+            what: "discovery document",
+            url: display_url(url.as_str()),
+            reason: "not a JSON object".into(),
+        });
+    };
+    let found = object
+        .get("issuer")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    match found {
+        None => {
+            return Err(Error::BadResponse {
+                what: "discovery document",
+                url: display_url(url.as_str()),
+                reason: "it has no `issuer`".into(),
+            });
+        }
+        Some(found) if found != issuer => {
+            return Err(Error::IssuerMismatch {
+                expected: issuer.to_string(),
+                found,
+                url: display_url(url.as_str()),
+            });
+        }
+        Some(_) => {}
+    }
+    if rfc8414 {
+        // RFC 8414 documents need not carry the OpenID-only members openidconnect requires;
+        // their OpenID defaults apply (Discovery §3: RS256 MUST be supported).
+        object
+            .entry("subject_types_supported")
+            .or_insert_with(|| serde_json::json!(["public"]));
+        object
+            .entry("id_token_signing_alg_values_supported")
+            .or_insert_with(|| serde_json::json!(["RS256"]));
+    }
+    serde_json::from_value(doc).map_err(|e| Error::BadResponse {
+        what: "discovery document",
+        url: display_url(url.as_str()),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_locations() {
+        let (o, a) = metadata_urls(&Url::parse("https://op.example/tenant/a/").unwrap());
+        assert_eq!(
+            o.as_str(),
+            "https://op.example/tenant/a/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            a.as_str(),
+            "https://op.example/.well-known/oauth-authorization-server/tenant/a"
+        );
+        let (o, a) = metadata_urls(&Url::parse("https://op.example").unwrap());
+        assert_eq!(
+            o.as_str(),
+            "https://op.example/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            a.as_str(),
+            "https://op.example/.well-known/oauth-authorization-server"
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Typed errors. Every failure names its cause and, where the user can act, what to do.
+//!
+//! Messages never contain secrets: tokens, codes, client secrets and passwords are not
+//! formatted into any variant (provider error descriptions are passed through, truncated).
+
+use crate::report::{CheckId, Report};
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to a provider or validating what it sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A URL given by the caller or found in metadata is malformed or not allowed.
+    #[error("invalid URL `{url}`: {reason}")]
+    InvalidUrl {
+        /// The offending URL (never contains secrets: query strings are not shown).
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// The caller's configuration cannot work (a missing endpoint, a missing secret, ...).
+    #[error("{0}")]
+    Config(String),
+
+    /// The provider could not be reached (DNS, connection refused, reset).
+    #[error("cannot reach {url}: {reason}; check the URL and that the provider is running")]
+    Unreachable {
+        /// The URL requested (without query).
+        url: String,
+        /// The lowest-level cause.
+        reason: String,
+    },
+
+    /// The provider did not answer in time.
+    #[error(
+        "{url} did not answer within {seconds} s; the provider may be down or overloaded (raise the timeout if it is just slow)"
+    )]
+    Timeout {
+        /// The URL requested (without query).
+        url: String,
+        /// The timeout that expired.
+        seconds: u64,
+    },
+
+    /// TLS failed: untrusted certificate, wrong host name, protocol error.
+    #[error(
+        "TLS failure talking to {url}: {reason}; if the provider uses a private CA, trust it with a CA file (rp: --ca-file)"
+    )]
+    Tls {
+        /// The URL requested (without query).
+        url: String,
+        /// The lowest-level cause.
+        reason: String,
+    },
+
+    /// The response exceeded the configured size cap.
+    #[error(
+        "{url} sent more than {limit} bytes; refusing to read further (raise the response size limit if this is expected)"
+    )]
+    ResponseTooLarge {
+        /// The URL requested (without query).
+        url: String,
+        /// The cap in bytes.
+        limit: usize,
+    },
+
+    /// The provider answered, but not with something this protocol step accepts
+    /// (malformed JSON, wrong content type, a missing required member).
+    #[error("{what} from {url} is not valid: {reason}")]
+    BadResponse {
+        /// What was expected ("discovery document", "token response", ...).
+        what: &'static str,
+        /// The URL requested (without query).
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The provider answered with an OAuth error (RFC 6749 §5.2) or another HTTP error status.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+
+    /// The authorization endpoint sent back an error response (RFC 6749 §4.1.2.1).
+    #[error(transparent)]
+    Authorization(#[from] AuthorizationError),
+
+    /// The discovery document names another issuer than the one asked for
+    /// (OpenID Connect Discovery 1.0 §4.3, RFC 8414 §3.3).
+    #[error(
+        "issuer mismatch (OpenID Connect Discovery 1.0 §4.3): you asked for `{expected}` but {url} says the issuer is `{found}`; use exactly `{found}` as the issuer if you trust it"
+    )]
+    IssuerMismatch {
+        /// The issuer the caller asked for.
+        expected: String,
+        /// The issuer in the document.
+        found: String,
+        /// Where the document came from.
+        url: String,
+    },
+
+    /// A security check failed: state, `iss`, ID token, userinfo, logout token.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+
+    /// Headless login could not get through the provider's pages.
+    #[error("{0}")]
+    Login(#[from] LoginError),
+}
+
+impl Error {
+    /// The broad class of this error, for exit codes and retry decisions.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidUrl { .. } | Error::Config(_) => ErrorKind::Config,
+            Error::Unreachable { .. } | Error::Timeout { .. } | Error::Tls { .. } => {
+                ErrorKind::Unreachable
+            }
+            Error::ResponseTooLarge { .. }
+            | Error::BadResponse { .. }
+            | Error::Provider(_)
+            | Error::Authorization(_) => ErrorKind::Provider,
+            Error::IssuerMismatch { .. } | Error::Validation(_) => ErrorKind::Validation,
+            Error::Login(LoginError::Rejected { .. }) => ErrorKind::LoginRejected,
+            Error::Login(_) => ErrorKind::Provider,
+        }
+    }
+
+    /// The failed check, when this is a validation failure.
+    pub fn check(&self) -> Option<CheckId> {
+        match self {
+            Error::Validation(v) => Some(v.check),
+            Error::IssuerMismatch { .. } => Some(CheckId::DiscoveryIssuer),
+            _ => None,
+        }
+    }
+}
+
+/// Broad classes of [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The caller's input or configuration is wrong.
+    Config,
+    /// The provider could not be reached, timed out, or TLS failed.
+    Unreachable,
+    /// The provider answered with an error or something unusable.
+    Provider,
+    /// A security check failed.
+    Validation,
+    /// The provider's login form refused the credentials.
+    LoginRejected,
+}
+
+/// An error answer from a provider endpoint.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the provider's {endpoint} endpoint answered HTTP {status}{}{}{}",
+    .error.as_deref().map(|e| format!(": {e}")).unwrap_or_default(),
+    .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default(),
+    hint(.error.as_deref()))]
+pub struct ProviderError {
+    /// Which endpoint ("token", "userinfo", "registration", ...).
+    pub endpoint: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The OAuth `error` code, when the body carried one.
+    pub error: Option<String>,
+    /// The `error_description`, truncated to 300 characters.
+    pub description: Option<String>,
+    /// The `error_uri`.
+    pub uri: Option<String>,
+}
+
+fn hint(error: Option<&str>) -> &'static str {
+    match error {
+        Some("invalid_client") => "; check the client id and secret, and the authentication method",
+        Some("invalid_grant") => {
+            "; the code or refresh token is invalid, expired, already used or revoked: log in again"
+        }
+        Some("unauthorized_client") => {
+            "; the client is not allowed this grant: check its registration"
+        }
+        Some("invalid_token") => {
+            "; the access token is invalid or expired: refresh it or log in again"
+        }
+        Some("invalid_scope") => "; ask for scopes the client is allowed",
+        Some("invalid_redirect_uri") => "; register the redirect URI with the provider",
+        _ => "",
+    }
+}
+
+/// An `error` returned to the redirect URI (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the provider refused the authorization: {error}{}{}",
+    .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default(),
+    .uri.as_deref().map(|u| format!(", see {u}")).unwrap_or_default())]
+pub struct AuthorizationError {
+    /// The `error` code (`access_denied`, `login_required`, ...).
+    pub error: String,
+    /// The `error_description`, truncated.
+    pub description: Option<String>,
+    /// The `error_uri`.
+    pub uri: Option<String>,
+}
+
+/// A failed security check, with the report of every check made up to and including it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{subject} rejected by the {} check ({}): {detail}", .check.name(), .check.spec())]
+pub struct ValidationError {
+    /// What was being validated ("ID token", "authorization response", "userinfo response", ...).
+    pub subject: &'static str,
+    /// Which check failed.
+    pub check: CheckId,
+    /// What exactly was wrong.
+    pub detail: String,
+    /// Every check made, in order; the last one is the failure.
+    pub report: Report,
+}
+
+/// Headless login could not complete.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The login form came back after the credentials were submitted.
+    #[error("login failed: the provider showed its login form again{}; check the username and password",
+        .message.as_deref().map(|m| format!(" saying \"{m}\"")).unwrap_or_default())]
+    Rejected {
+        /// The error text shown on the page, if one could be found.
+        message: Option<String>,
+    },
+    /// A page had no form the headless driver understands.
+    #[error("headless login stopped at {url}: {reason}; log in with a browser instead")]
+    Unsupported {
+        /// The page (without query).
+        url: String,
+        /// What the driver found.
+        reason: String,
+    },
+    /// The provider answered a page with an HTTP error.
+    #[error("headless login: {url} answered HTTP {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    HttpStatus {
+        /// The page (without query).
+        url: String,
+        /// The status.
+        status: u16,
+        /// Text from the page, truncated.
+        message: Option<String>,
+    },
+    /// Too many pages without reaching the redirect URI.
+    #[error(
+        "headless login did not reach the redirect URI after {0} pages; the provider's login flow is not a plain HTML form"
+    )]
+    TooManySteps(usize),
+}
+
+/// Shorten text from a provider before it goes into an error message.
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    if clean.chars().count() <= max {
+        clean.to_string()
+    } else {
+        let mut s: String = clean.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// A URL without its query and fragment, for messages and logs.
+pub(crate) fn display_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_query(None);
+            u.set_fragment(None);
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => truncate(url.split(['?', '#']).next().unwrap_or(""), 200),
+    }
+}

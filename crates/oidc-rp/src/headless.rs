@@ -1,0 +1,575 @@
+//! Headless login: drive a provider's plain HTML login form the way a browser would.
+//!
+//! Scripts and CI cannot click through a browser. This driver fetches the authorization URL
+//! with a cookie jar, follows redirects itself (relative `Location`s included), parses each
+//! page with a real HTML parser (`scraper`, html5ever), fills the form that has a password
+//! field with the username and password, submits consent or "continue" forms with their
+//! approving button, re-posts `form_post` auto-submit forms, and stops when a request goes to
+//! the redirect URI, which it delivers like a browser would (so the RP's own listener receives
+//! the callback). Nothing is specific to one provider.
+//!
+//! It does not run JavaScript: providers whose login page needs it need a real browser.
+
+use crate::error::{Error, LoginError, Result, display_url, truncate};
+use crate::http::HttpClient;
+use crate::secret::Secret;
+use reqwest::Method;
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+/// Most pages a login may take.
+pub const MAX_STEPS: usize = 30;
+
+/// Username and password for the provider's form.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The username (or e-mail).
+    pub username: String,
+    /// The password.
+    pub password: Secret,
+}
+
+/// How the drive ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The request that reached the redirect URI (with its query; contains the code).
+    pub callback_url: Secret,
+    /// The status the redirect URI answered.
+    pub status: u16,
+    /// The body the redirect URI answered (the RP's own page).
+    pub body: String,
+    /// Pages visited.
+    pub steps: usize,
+}
+
+#[derive(Debug)]
+struct Step {
+    method: Method,
+    url: Url,
+    form: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+enum Action {
+    Submit(Step, FormKind),
+    Follow(Url),
+    Fail(LoginError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    Login,
+    Other,
+}
+
+fn same_endpoint(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path() == b.path()
+}
+
+/// Drive the login from `start` until a request goes to `redirect_uri`.
+pub async fn drive(
+    http: &HttpClient,
+    start: &Url,
+    redirect_uri: &str,
+    credentials: &Credentials,
+) -> Result<Outcome> {
+    let client = http.browser()?;
+    let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
+        url: display_url(redirect_uri),
+        reason: e.to_string(),
+    })?;
+    let mut step = Step {
+        method: Method::GET,
+        url: start.clone(),
+        form: Vec::new(),
+    };
+    let mut logins = 0;
+    let mut others = 0;
+    for n in 1..=MAX_STEPS {
+        let reaches_rp = same_endpoint(&step.url, &redirect);
+        let mut request = client.request(step.method.clone(), step.url.clone());
+        if !step.form.is_empty() {
+            request = request.form(&step.form);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&step.url, e, http))?;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(&step.url, e, http))?;
+        if reaches_rp {
+            return Ok(Outcome {
+                callback_url: Secret::new(step.url.to_string()),
+                status: status.as_u16(),
+                body,
+                steps: n,
+            });
+        }
+        if status.is_redirection() {
+            let Some(location) = location else {
+                return Err(LoginError::Unsupported {
+                    url: display_url(step.url.as_str()),
+                    reason: format!("HTTP {} without a Location", status.as_u16()),
+                }
+                .into());
+            };
+            let next = step.url.join(&location).map_err(|e| Error::InvalidUrl {
+                url: truncate(&location, 200),
+                reason: e.to_string(),
+            })?;
+            let keep = matches!(status.as_u16(), 307 | 308);
+            step = Step {
+                method: if keep { step.method } else { Method::GET },
+                url: next,
+                form: if keep { step.form } else { Vec::new() },
+            };
+            continue;
+        }
+        if !status.is_success() {
+            return Err(LoginError::HttpStatus {
+                url: display_url(step.url.as_str()),
+                status: status.as_u16(),
+                message: page_message(&body),
+            }
+            .into());
+        }
+        match next_action(&step.url, &body, &redirect, credentials, logins > 0) {
+            Action::Submit(next, kind) => {
+                match kind {
+                    FormKind::Login => logins += 1,
+                    FormKind::Other => others += 1,
+                }
+                if others > 5 {
+                    return Err(LoginError::Unsupported {
+                        url: display_url(step.url.as_str()),
+                        reason: "more than five forms without a login or a redirect".into(),
+                    }
+                    .into());
+                }
+                step = next;
+            }
+            Action::Follow(url) => {
+                step = Step {
+                    method: Method::GET,
+                    url,
+                    form: Vec::new(),
+                }
+            }
+            Action::Fail(e) => return Err(e.into()),
+        }
+    }
+    Err(LoginError::TooManySteps(MAX_STEPS).into())
+}
+
+fn transport_error(url: &Url, e: reqwest::Error, http: &HttpClient) -> Error {
+    if e.is_timeout() {
+        Error::Timeout {
+            url: display_url(url.as_str()),
+            seconds: http.config().timeout.as_secs(),
+        }
+    } else {
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            reason = s.to_string();
+            source = s.source();
+        }
+        Error::Unreachable {
+            url: display_url(url.as_str()),
+            reason: truncate(&reason, 200),
+        }
+    }
+}
+
+fn sel(s: &str) -> Selector {
+    // The selectors are literals of this file; a typo fails every test.
+    Selector::parse(s).unwrap_or_else(|_| panic!("bad selector {s}"))
+}
+
+/// The error text shown on a page, if any.
+fn page_message(body: &str) -> Option<String> {
+    let doc = Html::parse_document(body);
+    message_in(&doc)
+}
+
+fn message_in(doc: &Html) -> Option<String> {
+    let selectors = [
+        "[role=alert]",
+        ".error",
+        "#error",
+        ".alert",
+        ".kc-feedback-text",
+        "#input-error",
+        ".errors",
+        "h1",
+        "title",
+    ];
+    selectors.iter().find_map(|s| {
+        doc.select(&sel(s))
+            .map(|e| e.text().collect::<Vec<_>>().join(" "))
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .find(|t| !t.is_empty())
+            .map(|t| truncate(&t, 200))
+    })
+}
+
+fn attr<'a>(e: &'a ElementRef<'_>, name: &str) -> Option<&'a str> {
+    e.value().attr(name)
+}
+
+const APPROVE: &[&str] = &[
+    "approve",
+    "allow",
+    "accept",
+    "confirm",
+    "yes",
+    "continue",
+    "authorize",
+    "authorise",
+    "grant",
+    "consent",
+    "submit",
+    "ok",
+    "sign in",
+    "log in",
+    "login",
+    "next",
+];
+const DENY: &[&str] = &["deny", "cancel", "reject", "decline", "abort", "no"];
+
+fn score(text: &str) -> i32 {
+    let t = text.to_lowercase();
+    if DENY
+        .iter()
+        .any(|w| t.split(|c: char| !c.is_alphanumeric()).any(|x| x == *w))
+    {
+        -1
+    } else if APPROVE.iter().any(|w| t.contains(w)) {
+        2
+    } else {
+        1
+    }
+}
+
+fn next_action(
+    page: &Url,
+    body: &str,
+    redirect: &Url,
+    credentials: &Credentials,
+    credentials_sent: bool,
+) -> Action {
+    let doc = Html::parse_document(body);
+    let forms: Vec<ElementRef<'_>> = doc.select(&sel("form")).collect();
+    let has_password =
+        |f: &ElementRef<'_>| f.select(&sel("input[type=password i]")).next().is_some();
+
+    // A login form: fill it, unless it came back after the credentials were sent.
+    if let Some(form) = forms.iter().find(|f| has_password(f)) {
+        if credentials_sent {
+            return Action::Fail(LoginError::Rejected {
+                message: message_in(&doc),
+            });
+        }
+        return match build_submission(page, form, Some(credentials)) {
+            Ok(step) => Action::Submit(step, FormKind::Login),
+            Err(e) => Action::Fail(e),
+        };
+    }
+    // A form_post response or a consent / continue form: submit it, approving.
+    if let Some(form) = forms
+        .iter()
+        .find(|f| form_target(page, f).is_some_and(|u| same_endpoint(&u, redirect)))
+        .or_else(|| forms.iter().max_by_key(|f| form_score(f)))
+    {
+        return match build_submission(page, form, None) {
+            Ok(step) => Action::Submit(step, FormKind::Other),
+            Err(e) => Action::Fail(e),
+        };
+    }
+    // <meta http-equiv="refresh" content="0; url=...">
+    for meta in doc.select(&sel("meta[http-equiv]")) {
+        if attr(&meta, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh")) {
+            if let Some(content) = attr(&meta, "content") {
+                if let Some(pos) = content.to_ascii_lowercase().find("url=") {
+                    let target = content[pos + 4..].trim().trim_matches(['\'', '"']);
+                    if let Ok(url) = page.join(target) {
+                        return Action::Follow(url);
+                    }
+                }
+            }
+        }
+    }
+    Action::Fail(LoginError::Unsupported {
+        url: display_url(page.as_str()),
+        reason: match message_in(&doc) {
+            Some(m) => format!("the page has no form (it says \"{m}\")"),
+            None => "the page has no form".into(),
+        },
+    })
+}
+
+fn form_target(page: &Url, form: &ElementRef<'_>) -> Option<Url> {
+    match attr(form, "action") {
+        None | Some("") => Some(page.clone()),
+        Some(action) => page.join(action).ok(),
+    }
+}
+
+fn form_score(form: &ElementRef<'_>) -> i32 {
+    buttons(form)
+        .iter()
+        .map(|(_, _, label)| score(label))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Submit buttons: (name, value, label).
+fn buttons(form: &ElementRef<'_>) -> Vec<(Option<String>, String, String)> {
+    let mut out = Vec::new();
+    for b in form.select(&sel("button, input[type=submit i], input[type=image i]")) {
+        let is_button = b.value().name() == "button";
+        if is_button && attr(&b, "type").is_some_and(|t| !t.eq_ignore_ascii_case("submit")) {
+            continue;
+        }
+        let value = attr(&b, "value").unwrap_or("").to_string();
+        let text: String = b.text().collect::<Vec<_>>().join(" ");
+        let label = format!("{value} {text} {}", attr(&b, "name").unwrap_or(""));
+        out.push((attr(&b, "name").map(str::to_string), value, label));
+    }
+    out
+}
+
+fn build_submission(
+    page: &Url,
+    form: &ElementRef<'_>,
+    credentials: Option<&Credentials>,
+) -> std::result::Result<Step, LoginError> {
+    let target = form_target(page, form).ok_or_else(|| LoginError::Unsupported {
+        url: display_url(page.as_str()),
+        reason: "the form's action is not a valid URL".into(),
+    })?;
+    let method = if attr(form, "method").is_some_and(|m| m.eq_ignore_ascii_case("post")) {
+        Method::POST
+    } else {
+        Method::GET
+    };
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut username_slot: Option<usize> = None;
+    let mut first_text: Option<usize> = None;
+    for input in form.select(&sel("input, select, textarea")) {
+        let Some(name) = attr(&input, "name") else {
+            continue;
+        };
+        if attr(&input, "disabled").is_some() {
+            continue;
+        }
+        let tag = input.value().name();
+        let kind = attr(&input, "type").unwrap_or("text").to_ascii_lowercase();
+        let value = match tag {
+            "select" => input
+                .select(&sel("option[selected]"))
+                .next()
+                .or_else(|| input.select(&sel("option")).next())
+                .map(|o| {
+                    attr(&o, "value")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| o.text().collect())
+                })
+                .unwrap_or_default(),
+            "textarea" => input.text().collect(),
+            _ => match kind.as_str() {
+                "submit" | "image" | "button" | "reset" | "file" => continue,
+                "checkbox" | "radio" => {
+                    if attr(&input, "checked").is_none() {
+                        continue;
+                    }
+                    attr(&input, "value").unwrap_or("on").to_string()
+                }
+                "password" => credentials
+                    .map(|c| c.password.expose().to_string())
+                    .unwrap_or_default(),
+                _ => attr(&input, "value").unwrap_or("").to_string(),
+            },
+        };
+        let idx = fields.len();
+        fields.push((name.to_string(), value));
+        if tag == "input" && matches!(kind.as_str(), "text" | "email" | "tel" | "") {
+            first_text.get_or_insert(idx);
+            let hints = [
+                name,
+                attr(&input, "id").unwrap_or(""),
+                attr(&input, "autocomplete").unwrap_or(""),
+            ]
+            .join(" ")
+            .to_lowercase();
+            if username_slot.is_none()
+                && [
+                    "user",
+                    "login",
+                    "email",
+                    "mail",
+                    "account",
+                    "identifier",
+                    "uname",
+                ]
+                .iter()
+                .any(|h| hints.contains(h))
+            {
+                username_slot = Some(idx);
+            }
+        }
+    }
+    if let Some(credentials) = credentials {
+        let slot = username_slot
+            .or(first_text)
+            .ok_or_else(|| LoginError::Unsupported {
+                url: display_url(page.as_str()),
+                reason: "the login form has a password field but no username field".into(),
+            })?;
+        fields[slot].1 = credentials.username.clone();
+    }
+    let chosen = buttons(form)
+        .into_iter()
+        .max_by_key(|(_, _, label)| score(label));
+    if let Some((Some(name), value, _)) = chosen {
+        fields.push((name, value));
+    }
+    if method == Method::GET {
+        let mut url = target;
+        url.query_pairs_mut().extend_pairs(fields.iter());
+        return Ok(Step {
+            method,
+            url,
+            form: Vec::new(),
+        });
+    }
+    Ok(Step {
+        method,
+        url: target,
+        form: fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials {
+            username: "alice".into(),
+            password: Secret::new("wonderland"),
+        }
+    }
+
+    fn page() -> Url {
+        Url::parse("https://op.example/interaction/abc").unwrap()
+    }
+
+    fn redirect() -> Url {
+        Url::parse("http://127.0.0.1:5000/callback").unwrap()
+    }
+
+    #[test]
+    fn fills_a_login_form() {
+        let html = r#"<form method="post" action="/login">
+            <input type="hidden" name="ix" value="42">
+            <label>Email <input name="email" type="email"></label>
+            <input type="password" name="pw">
+            <input type="checkbox" name="remember">
+            <button type="submit" name="op" value="login">Sign in</button></form>"#;
+        let Action::Submit(step, FormKind::Login) =
+            next_action(&page(), html, &redirect(), &creds(), false)
+        else {
+            panic!()
+        };
+        assert_eq!(step.method, Method::POST);
+        assert_eq!(step.url.as_str(), "https://op.example/login");
+        assert_eq!(
+            step.form,
+            vec![
+                ("ix".into(), "42".into()),
+                ("email".into(), "alice".into()),
+                ("pw".into(), "wonderland".into()),
+                ("op".into(), "login".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn login_form_again_means_rejected() {
+        let html = r#"<p class="error">Invalid username or password.</p>
+            <form method="post"><input name="username"><input type="password" name="password"></form>"#;
+        match next_action(&page(), html, &redirect(), &creds(), true) {
+            Action::Fail(LoginError::Rejected { message }) => {
+                assert_eq!(message.as_deref(), Some("Invalid username or password."))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn consent_picks_the_approving_button() {
+        let html = r#"<form method="post" action="/consent">
+            <input type="hidden" name="ix" value="1">
+            <button name="decision" value="deny">Deny</button>
+            <button name="decision" value="allow">Allow</button></form>"#;
+        let Action::Submit(step, FormKind::Other) =
+            next_action(&page(), html, &redirect(), &creds(), true)
+        else {
+            panic!()
+        };
+        assert!(step.form.contains(&("decision".into(), "allow".into())));
+        assert!(!step.form.contains(&("decision".into(), "deny".into())));
+    }
+
+    #[test]
+    fn form_post_response_is_reposted() {
+        let html = r#"<body onload="document.forms[0].submit()">
+            <form method="post" action="http://127.0.0.1:5000/callback">
+            <input type="hidden" name="code" value="c"><input type="hidden" name="state" value="s">
+            <noscript><button>Continue</button></noscript></form></body>"#;
+        let Action::Submit(step, _) = next_action(&page(), html, &redirect(), &creds(), true)
+        else {
+            panic!()
+        };
+        assert!(same_endpoint(&step.url, &redirect()));
+        assert!(step.form.contains(&("code".into(), "c".into())));
+    }
+
+    #[test]
+    fn pages_without_forms_are_reported() {
+        match next_action(
+            &page(),
+            "<h1>Something broke</h1>",
+            &redirect(),
+            &creds(),
+            false,
+        ) {
+            Action::Fail(LoginError::Unsupported { reason, .. }) => {
+                assert!(reason.contains("Something broke"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match next_action(
+            &page(),
+            r#"<meta http-equiv="refresh" content="0; url=/next">"#,
+            &redirect(),
+            &creds(),
+            false,
+        ) {
+            Action::Follow(u) => assert_eq!(u.as_str(), "https://op.example/next"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! ID token validation: every rule of OpenID Connect Core 1.0 §3.1.3.7, plus `at_hash`
+//! (§3.1.3.8) and `c_hash` (§3.3.2.11), with a report of each check.
+//!
+//! Order: the token's format and algorithm first, then the signature (nothing in the claims
+//! is believed before it verifies, RFC 8725 §3.1), then the claims in the order of §3.1.3.7.
+//!
+//! Time checks use a leeway (default 60 s) for clock skew between RP and provider.
+
+use crate::error::{Result, truncate};
+use crate::jose::{Alg, half_hash};
+use crate::jwt::unix_now;
+use crate::jwt::{Checker, KeySource, SignaturePolicy, TypRule, verify_signed};
+use crate::report::{CheckId, Report};
+use crate::secret::Secret;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+
+/// How the `nonce` claim is checked.
+#[derive(Debug, Clone, Copy)]
+pub enum NonceCheck<'a> {
+    /// It must be present and equal this value (§3.1.3.7 rule 11).
+    Equals(&'a str),
+    /// Not checked: a refreshed ID token answers no authorization request (§12.2).
+    NotExpected,
+}
+
+/// What an ID token is checked against.
+#[derive(Debug, Clone)]
+pub struct IdTokenRules<'a> {
+    /// The issuer, compared exactly with `iss`.
+    pub issuer: &'a str,
+    /// This client's id, which `aud` must contain.
+    pub client_id: &'a str,
+    /// The client secret, the only key HMAC-signed tokens are checked with.
+    pub client_secret: Option<&'a Secret>,
+    /// Algorithms accepted. `none` only when the client registered it.
+    pub allowed_algs: &'a [Alg],
+    /// The nonce rule.
+    pub nonce: NonceCheck<'a>,
+    /// Allowed clock skew.
+    pub leeway: Duration,
+    /// `max_age` sent with the request, if any.
+    pub max_age: Option<u64>,
+    /// `acr_values` sent with the request, if any.
+    pub acr_values: &'a [String],
+    /// The access token issued with this ID token, for `at_hash`.
+    pub access_token: Option<&'a str>,
+    /// The code issued with this ID token in the front channel, for `c_hash`.
+    pub code: Option<&'a str>,
+    /// Audiences besides the client that are trusted (§3.1.3.7 rule 3).
+    pub trusted_audiences: &'a [String],
+    /// The current time, in seconds since the epoch (`None`: the system clock).
+    pub now: Option<i64>,
+}
+
+impl<'a> IdTokenRules<'a> {
+    /// Rules with the defaults: 60 s leeway, no `max_age`, no `acr`, no extra audiences.
+    pub fn new(
+        issuer: &'a str,
+        client_id: &'a str,
+        allowed_algs: &'a [Alg],
+        nonce: NonceCheck<'a>,
+    ) -> Self {
+        IdTokenRules {
+            issuer,
+            client_id,
+            client_secret: None,
+            allowed_algs,
+            nonce,
+            leeway: Duration::from_secs(60),
+            max_age: None,
+            acr_values: &[],
+            access_token: None,
+            code: None,
+            trusted_audiences: &[],
+            now: None,
+        }
+    }
+}
+
+/// A verified ID token. Only [`validate`] makes one.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifiedIdToken {
+    /// The compact token (kept for `id_token_hint`; redacted in `Debug`).
+    #[serde(skip)]
+    pub raw: Secret,
+    /// The algorithm it was signed with.
+    #[serde(skip)]
+    pub alg: Alg,
+    /// `iss`.
+    pub issuer: String,
+    /// `sub`.
+    pub subject: String,
+    /// `aud`.
+    pub audiences: Vec<String>,
+    /// `exp`.
+    pub expires_at: i64,
+    /// `iat`.
+    pub issued_at: i64,
+    /// `auth_time`.
+    pub auth_time: Option<i64>,
+    /// `sid`.
+    pub sid: Option<String>,
+    /// `azp`.
+    pub azp: Option<String>,
+    /// Every claim, as sent.
+    pub claims: Map<String, Value>,
+    /// The checks made.
+    pub report: Report,
+}
+
+/// Validate an ID token. `subject` names it in errors ("ID token", "refreshed ID token").
+pub async fn validate(
+    raw: &str,
+    rules: &IdTokenRules<'_>,
+    keys: KeySource<'_>,
+    subject: &'static str,
+) -> Result<VerifiedIdToken> {
+    let mut c = Checker::new(subject);
+    let policy = SignaturePolicy {
+        allowed_algs: rules.allowed_algs,
+        client_secret: rules.client_secret,
+        typ: TypRule::NotForeign,
+    };
+    let (alg, claims) = verify_signed(raw, &policy, keys, &mut c).await?;
+    check_claims(c, raw, alg, claims, rules)
+}
+
+fn str_claim<'m>(claims: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
+    claims.get(name).and_then(Value::as_str)
+}
+
+/// A NumericDate (RFC 7519 §2): integer or decimal seconds. Fractions are truncated.
+fn time_claim(claims: &Map<String, Value>, name: &str) -> Option<std::result::Result<i64, ()>> {
+    claims.get(name).map(|v| match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .ok_or(()),
+        _ => Err(()),
+    })
+}
+
+fn check_claims(
+    mut c: Checker,
+    raw: &str,
+    alg: Alg,
+    claims: Map<String, Value>,
+    rules: &IdTokenRules<'_>,
+) -> Result<VerifiedIdToken> {
+    let now = rules.now.unwrap_or_else(unix_now);
+    let leeway = rules.leeway.as_secs() as i64;
+
+    // Rule 2: iss exactly the issuer.
+    let issuer = match str_claim(&claims, "iss") {
+        Some(iss) if iss == rules.issuer => iss.to_string(),
+        Some(iss) => {
+            return Err(c.fail(
+                CheckId::Issuer,
+                format!(
+                    "iss is `{}` but the issuer is `{}`",
+                    truncate(iss, 200),
+                    rules.issuer
+                ),
+            ));
+        }
+        None => return Err(c.fail(CheckId::Issuer, "iss is missing")),
+    };
+    c.report
+        .pass(CheckId::Issuer, format!("equals {}", rules.issuer));
+
+    // §2: sub is REQUIRED, a non-empty string of at most 255 ASCII characters.
+    let subject = match str_claim(&claims, "sub") {
+        Some(sub) if !sub.is_empty() && sub.len() <= 255 => sub.to_string(),
+        Some(_) => {
+            return Err(c.fail(
+                CheckId::Subject,
+                "sub is empty or longer than 255 characters",
+            ));
+        }
+        None => return Err(c.fail(CheckId::Subject, "sub is missing")),
+    };
+    c.report.pass(CheckId::Subject, "present");
+
+    // Rule 3: aud contains the client; any other audience must be trusted.
+    let audiences: Vec<String> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.clone()],
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) && !items.is_empty() => {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        }
+        Some(_) => {
+            return Err(c.fail(
+                CheckId::Audience,
+                "aud is neither a string nor an array of strings",
+            ));
+        }
+        None => return Err(c.fail(CheckId::Audience, "aud is missing")),
+    };
+    if !audiences.iter().any(|a| a == rules.client_id) {
+        return Err(c.fail(
+            CheckId::Audience,
+            format!(
+                "aud is {:?} and does not contain this client `{}`",
+                audiences
+                    .iter()
+                    .map(|a| truncate(a, 80))
+                    .collect::<Vec<_>>(),
+                rules.client_id
+            ),
+        ));
+    }
+    if let Some(untrusted) = audiences
+        .iter()
+        .find(|a| *a != rules.client_id && !rules.trusted_audiences.contains(a))
+    {
+        return Err(c.fail(
+            CheckId::Audience,
+            format!(
+                "aud also names `{}`, which this client does not trust",
+                truncate(untrusted, 80)
+            ),
+        ));
+    }
+    c.report.pass(
+        CheckId::Audience,
+        if audiences.len() == 1 {
+            "is this client".to_string()
+        } else {
+            format!(
+                "contains this client and {} trusted audience(s)",
+                audiences.len() - 1
+            )
+        },
+    );
+
+    // Rules 4-5: azp required with several audiences, and then it must be this client.
+    let azp = str_claim(&claims, "azp").map(str::to_string);
+    match (&azp, audiences.len()) {
+        (Some(azp), _) if azp != rules.client_id => {
+            return Err(c.fail(
+                CheckId::Azp,
+                format!("azp is `{}`, not this client", truncate(azp, 80)),
+            ));
+        }
+        (Some(_), _) => c.report.pass(CheckId::Azp, "is this client"),
+        (None, n) if n > 1 => {
+            return Err(c.fail(
+                CheckId::Azp,
+                "several audiences and no azp naming the authorized party",
+            ));
+        }
+        (None, _) => c.report.pass(CheckId::Azp, "absent, single audience"),
+    }
+
+    // Rule 9: exp in the future.
+    let expires_at = match time_claim(&claims, "exp") {
+        Some(Ok(exp)) if now < exp.saturating_add(leeway) => exp,
+        Some(Ok(exp)) => {
+            return Err(c.fail(
+                CheckId::Expiry,
+                format!("expired {} s ago (leeway {leeway} s)", now - exp),
+            ));
+        }
+        Some(Err(())) => return Err(c.fail(CheckId::Expiry, "exp is not a number")),
+        None => return Err(c.fail(CheckId::Expiry, "exp is missing")),
+    };
+    c.report.pass(
+        CheckId::Expiry,
+        format!("expires in {} s", expires_at - now),
+    );
+
+    // Rule 10: iat present and not in the future.
+    let issued_at = match time_claim(&claims, "iat") {
+        Some(Ok(iat)) if iat <= now.saturating_add(leeway) => iat,
+        Some(Ok(iat)) => {
+            return Err(c.fail(
+                CheckId::IssuedAt,
+                format!(
+                    "issued {} s in the future (leeway {leeway} s): check the clocks",
+                    iat - now
+                ),
+            ));
+        }
+        Some(Err(())) => return Err(c.fail(CheckId::IssuedAt, "iat is not a number")),
+        None => return Err(c.fail(CheckId::IssuedAt, "iat is missing")),
+    };
+    c.report.pass(
+        CheckId::IssuedAt,
+        format!("issued {} s ago", now - issued_at),
+    );
+
+    // Rule 11: nonce.
+    match rules.nonce {
+        NonceCheck::Equals(expected) => match str_claim(&claims, "nonce") {
+            Some(n) if bool::from(n.as_bytes().ct_eq(expected.as_bytes())) => {
+                c.report.pass(CheckId::Nonce, "equals the nonce sent")
+            }
+            Some(_) => {
+                return Err(c.fail(
+                    CheckId::Nonce,
+                    "nonce is not the one sent: a replayed or injected token",
+                ));
+            }
+            None => return Err(c.fail(CheckId::Nonce, "nonce is missing, and one was sent")),
+        },
+        NonceCheck::NotExpected => c.report.pass(
+            CheckId::Nonce,
+            "not checked: a refreshed ID token answers no request (§12.2)",
+        ),
+    }
+
+    // Rule 12: acr, when acr_values were requested.
+    if rules.acr_values.is_empty() {
+        c.report.pass(CheckId::Acr, "not requested");
+    } else {
+        match str_claim(&claims, "acr") {
+            Some(acr) if rules.acr_values.iter().any(|v| v == acr) => c
+                .report
+                .pass(CheckId::Acr, format!("`{acr}` was requested")),
+            Some(acr) => {
+                return Err(c.fail(
+                    CheckId::Acr,
+                    format!(
+                        "acr is `{}`, requested: {}",
+                        truncate(acr, 80),
+                        rules.acr_values.join(", ")
+                    ),
+                ));
+            }
+            None => {
+                return Err(c.fail(
+                    CheckId::Acr,
+                    "acr is missing, and acr_values were requested",
+                ));
+            }
+        }
+    }
+
+    // Rule 13: auth_time with max_age.
+    let auth_time = match time_claim(&claims, "auth_time") {
+        Some(Ok(t)) => Some(t),
+        Some(Err(())) => return Err(c.fail(CheckId::AuthTime, "auth_time is not a number")),
+        None => None,
+    };
+    match (rules.max_age, auth_time) {
+        (Some(max_age), Some(t)) => {
+            let age = now - t;
+            if age > max_age as i64 + leeway {
+                return Err(c.fail(
+                    CheckId::AuthTime,
+                    format!("the user authenticated {age} s ago, more than max_age {max_age} s"),
+                ));
+            }
+            c.report.pass(
+                CheckId::AuthTime,
+                format!("authenticated {age} s ago, within max_age {max_age} s"),
+            );
+        }
+        (Some(_), None) => {
+            return Err(c.fail(
+                CheckId::AuthTime,
+                "auth_time is missing, and max_age was requested",
+            ));
+        }
+        (None, Some(_)) => c
+            .report
+            .pass(CheckId::AuthTime, "present; no max_age requested"),
+        (None, None) => c.report.pass(CheckId::AuthTime, "not requested"),
+    }
+
+    // §3.1.3.8: at_hash, when present, must match the access token issued with the token.
+    hash_check(
+        &mut c,
+        &claims,
+        "at_hash",
+        CheckId::AtHash,
+        rules.access_token,
+        alg,
+    )?;
+    if rules.code.is_some() {
+        hash_check(&mut c, &claims, "c_hash", CheckId::CHash, rules.code, alg)?;
+    }
+
+    let sid = str_claim(&claims, "sid").map(str::to_string);
+    Ok(VerifiedIdToken {
+        raw: Secret::new(raw),
+        alg,
+        issuer,
+        subject,
+        audiences,
+        expires_at,
+        issued_at,
+        auth_time,
+        sid,
+        azp,
+        claims,
+        report: c.report,
+    })
+}
+
+fn hash_check(
+    c: &mut Checker,
+    claims: &Map<String, Value>,
+    name: &str,
+    check: CheckId,
+    value: Option<&str>,
+    alg: Alg,
+) -> Result<()> {
+    match (str_claim(claims, name), value) {
+        (Some(claimed), Some(value)) => match half_hash(alg, value) {
+            Some(expected) if bool::from(claimed.as_bytes().ct_eq(expected.as_bytes())) => {
+                c.report.pass(check, "matches");
+                Ok(())
+            }
+            Some(_) => Err(c.fail(
+                check,
+                format!("{name} does not match the value issued with the token"),
+            )),
+            None => {
+                c.report
+                    .pass(check, format!("not checkable with alg {alg}"));
+                Ok(())
+            }
+        },
+        (None, Some(_)) => {
+            c.report.pass(
+                check,
+                format!("absent (optional when the token comes from the token endpoint)"),
+            );
+            Ok(())
+        }
+        (_, None) => {
+            c.report.pass(check, "no value issued with the token");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The signature half of JWT validation, shared by ID tokens, signed userinfo and logout
+//! tokens: format, algorithm allow-list, explicit typing, key selection and the signature.
+//! Claims are only read after the signature verified (RFC 8725 §3.1).
+
+use crate::error::{Error, Result, ValidationError, truncate};
+use crate::http::HttpClient;
+use crate::jose::{Alg, Jws, verify_hmac, verify_with_key};
+use crate::keys::JwksCache;
+use crate::report::{CheckId, Report};
+use crate::secret::Secret;
+use serde_json::{Map, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where the signing key comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySource<'a> {
+    /// The provider's JWKS cache.
+    pub jwks: &'a JwksCache,
+    /// The client used to fetch it.
+    pub http: &'a HttpClient,
+}
+
+/// What `typ` header values are acceptable.
+#[derive(Debug, Clone, Copy)]
+pub enum TypRule {
+    /// Absent, or anything but the types of other JWT kinds (RFC 8725 §3.11).
+    NotForeign,
+    /// Absent or exactly this media type (with or without the `application/` prefix).
+    AbsentOr(&'static str),
+}
+
+/// Tokens whose `typ` says they are something else, and must never pass as ID tokens.
+const FOREIGN_TYPES: &[&str] = &[
+    "logout+jwt",
+    "at+jwt",
+    "token-introspection+jwt",
+    "secevent+jwt",
+    "dpop+jwt",
+    "oauth-authz-req+jwt",
+];
+
+/// The signature rules for one kind of token.
+#[derive(Debug, Clone, Copy)]
+pub struct SignaturePolicy<'a> {
+    /// Algorithms accepted; `none` only when the client registered it.
+    pub allowed_algs: &'a [Alg],
+    /// The client secret, the only key HMAC-signed tokens are checked with.
+    pub client_secret: Option<&'a Secret>,
+    /// The `typ` rule.
+    pub typ: TypRule,
+}
+
+/// Accumulates the report and turns failures into [`Error::Validation`].
+#[derive(Debug)]
+pub(crate) struct Checker {
+    pub report: Report,
+    subject: &'static str,
+}
+
+impl Checker {
+    pub fn new(subject: &'static str) -> Self {
+        Checker {
+            report: Report::new(),
+            subject,
+        }
+    }
+
+    pub fn fail(&mut self, check: CheckId, detail: impl Into<String>) -> Error {
+        let detail = detail.into();
+        self.report.fail(check, detail.clone());
+        Error::Validation(ValidationError {
+            subject: self.subject,
+            check,
+            detail,
+            report: self.report.clone(),
+        })
+    }
+}
+
+/// The current time in seconds since the epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn alg_list(algs: &[Alg]) -> String {
+    algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Parse, check the algorithm and `typ`, find the key, verify the signature, and return the
+/// algorithm and the claims.
+pub(crate) async fn verify_signed(
+    raw: &str,
+    policy: &SignaturePolicy<'_>,
+    keys: KeySource<'_>,
+    c: &mut Checker,
+) -> Result<(Alg, Map<String, Value>)> {
+    let jws = Jws::parse(raw).map_err(|e| c.fail(CheckId::Format, e.0))?;
+
+    // OIDC Core §3.1.3.7 rules 6-8, RFC 8725 §3.1: only allowed algorithms; `none` only when
+    // the client registered it (then it is in the allow-list).
+    let alg = match Alg::parse(&jws.header.alg) {
+        Some(alg) if policy.allowed_algs.contains(&alg) => alg,
+        Some(Alg::None) => {
+            return Err(c.fail(
+                CheckId::Algorithm,
+                "alg is `none` (unsigned) and the client did not register none; refusing an unsigned token",
+            ));
+        }
+        _ => {
+            return Err(c.fail(
+                CheckId::Algorithm,
+                format!(
+                    "alg is `{}`, accepted: {}",
+                    truncate(&jws.header.alg, 20),
+                    alg_list(policy.allowed_algs)
+                ),
+            ));
+        }
+    };
+    let typ = jws.header.typ.as_deref();
+    match (policy.typ, typ) {
+        (TypRule::NotForeign, Some(t))
+            if FOREIGN_TYPES.iter().any(|f| {
+                t.eq_ignore_ascii_case(f) || t.eq_ignore_ascii_case(&format!("application/{f}"))
+            }) =>
+        {
+            return Err(c.fail(
+                CheckId::TokenType,
+                format!(
+                    "typ is `{}`: this is another kind of token",
+                    truncate(t, 40)
+                ),
+            ));
+        }
+        (TypRule::AbsentOr(expected), Some(t))
+            if !(t.eq_ignore_ascii_case(expected)
+                || t.eq_ignore_ascii_case(&format!("application/{expected}"))) =>
+        {
+            return Err(c.fail(
+                CheckId::TokenType,
+                format!("typ is `{}`, expected {expected}", truncate(t, 40)),
+            ));
+        }
+        _ => {}
+    }
+    c.report
+        .pass(CheckId::Algorithm, format!("{alg} is accepted"));
+
+    // OIDC Core §10.1: asymmetric keys from the provider's JWKS, HMAC keys from the client
+    // secret only (never from a JWKS, never a public key used as an HMAC secret).
+    let verified = match alg {
+        Alg::None => {
+            c.report
+                .pass(CheckId::Key, "none needed: the client registered alg none");
+            jws.signature.is_empty()
+        }
+        a if a.is_symmetric() => {
+            let Some(secret) = policy.client_secret else {
+                return Err(c.fail(
+                    CheckId::Key,
+                    format!(
+                        "{alg} tokens are keyed with the client secret, and this client has none"
+                    ),
+                ));
+            };
+            c.report.pass(CheckId::Key, "the client secret (§10.1)");
+            verify_hmac(alg, secret, jws.signing_input, &jws.signature)
+        }
+        _ => {
+            let kid = jws.header.kid.as_deref();
+            let key = keys
+                .jwks
+                .key_for(keys.http, alg, kid)
+                .await?
+                .map_err(|e| c.fail(CheckId::Key, e.to_string()))?;
+            c.report.pass(
+                CheckId::Key,
+                match &key.kid {
+                    Some(kid) => format!("{:?} key `{kid}`", key.material),
+                    None => format!("the only {:?} key (no kid)", key.material),
+                },
+            );
+            verify_with_key(alg, &key, jws.signing_input, &jws.signature)
+        }
+    };
+    if !verified {
+        return Err(c.fail(
+            CheckId::Signature,
+            format!("the {alg} signature does not verify: the token was altered or not signed by the provider"),
+        ));
+    }
+    c.report
+        .pass(CheckId::Signature, format!("valid {alg} signature"));
+
+    let claims: Map<String, Value> = serde_json::from_slice(&jws.payload).map_err(|e| {
+        c.fail(
+            CheckId::Format,
+            format!("the claims are not a JSON object: {e}"),
+        )
+    })?;
+    Ok((alg, claims))
+}

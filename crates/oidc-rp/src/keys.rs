@@ -1,0 +1,597 @@
+//! The provider's signing keys: a JWKS cache with key selection and safe refetching.
+//!
+//! * Keys are decoded once per fetch into the byte forms `ring` verifies with.
+//! * A token whose key is not in the cached set (a new `kid` after rotation, OIDC Core
+//!   §10.1.1) triggers one refetch. Refetches are single-flight (concurrent validations wait
+//!   for the same fetch) and rate-limited by a token bucket, so tokens with random `kid`s
+//!   cannot turn the RP into a request amplifier against the provider.
+//! * Selection (RFC 7517 §4, RFC 7515 §4.1.4): the key type must fit the algorithm, `use`
+//!   must be `sig` when present, `alg` must equal the token's when present, `key_ops` must
+//!   allow `verify`. With a `kid` in the header only keys with that `kid` qualify; without
+//!   one, exactly one key must qualify: several is ambiguous and refused.
+//! * Symmetric (`oct`) keys in a JWKS are ignored: HMAC keys come only from the client secret.
+
+use crate::error::{Error, Result, display_url};
+use crate::http::HttpClient;
+use crate::jose::Alg;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Public key bytes, decoded once.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeyMaterial {
+    /// RSA modulus and exponent, big-endian without leading zeros.
+    Rsa {
+        /// Modulus.
+        n: Vec<u8>,
+        /// Public exponent.
+        e: Vec<u8>,
+    },
+    /// An uncompressed P-256 point (`04 || x || y`).
+    P256 {
+        /// The point.
+        point: Vec<u8>,
+    },
+    /// An uncompressed P-384 point.
+    P384 {
+        /// The point.
+        point: Vec<u8>,
+    },
+    /// An Ed25519 public key.
+    Ed25519 {
+        /// The 32 key bytes.
+        public: Vec<u8>,
+    },
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyMaterial::Rsa { n, .. } => write!(f, "RSA-{}", n.len() * 8),
+            KeyMaterial::P256 { .. } => f.write_str("EC P-256"),
+            KeyMaterial::P384 { .. } => f.write_str("EC P-384"),
+            KeyMaterial::Ed25519 { .. } => f.write_str("OKP Ed25519"),
+        }
+    }
+}
+
+impl KeyMaterial {
+    fn fits(&self, alg: Alg) -> bool {
+        matches!(
+            (alg, self),
+            (
+                Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512,
+                KeyMaterial::Rsa { .. }
+            ) | (Alg::ES256, KeyMaterial::P256 { .. })
+                | (Alg::ES384, KeyMaterial::P384 { .. })
+                | (Alg::EdDSA, KeyMaterial::Ed25519 { .. })
+        )
+    }
+}
+
+/// One verification key from a JWKS.
+#[derive(Debug, Clone)]
+pub struct VerifyingKey {
+    /// `kid`.
+    pub kid: Option<String>,
+    /// `alg`, when the JWK restricts it.
+    pub alg: Option<String>,
+    /// `use`.
+    pub key_use: Option<String>,
+    /// `key_ops`.
+    pub key_ops: Option<Vec<String>>,
+    /// The decoded key.
+    pub material: KeyMaterial,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: Option<String>,
+    kid: Option<String>,
+    #[serde(rename = "use")]
+    key_use: Option<String>,
+    alg: Option<String>,
+    key_ops: Option<Vec<String>>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+fn b64(field: &Option<String>, name: &str) -> std::result::Result<Vec<u8>, String> {
+    let value = field.as_deref().ok_or(format!("missing `{name}`"))?;
+    URL_SAFE_NO_PAD
+        .decode(value.trim_end_matches('='))
+        .map_err(|_| format!("`{name}` is not base64url"))
+}
+
+impl VerifyingKey {
+    /// Decode one JWK (RFC 7517, RFC 7518 §6, RFC 8037 §2).
+    pub fn from_jwk(jwk: &serde_json::Value) -> std::result::Result<VerifyingKey, String> {
+        let raw: RawJwk =
+            serde_json::from_value(jwk.clone()).map_err(|e| format!("not a JWK: {e}"))?;
+        let material = match (raw.kty.as_deref(), raw.crv.as_deref()) {
+            (Some("RSA"), _) => {
+                let n = strip_zeros(b64(&raw.n, "n")?);
+                let e = strip_zeros(b64(&raw.e, "e")?);
+                if n.len() * 8 < 2048 {
+                    return Err(format!(
+                        "RSA key of {} bits is too short (2048 at least, RFC 7518 §3.3)",
+                        n.len() * 8
+                    ));
+                }
+                KeyMaterial::Rsa { n, e }
+            }
+            (Some("EC"), Some(crv @ ("P-256" | "P-384"))) => {
+                let size = if crv == "P-256" { 32 } else { 48 };
+                let x = b64(&raw.x, "x")?;
+                let y = b64(&raw.y, "y")?;
+                if x.len() != size || y.len() != size {
+                    return Err(format!("{crv} coordinates must be {size} bytes"));
+                }
+                let mut point = Vec::with_capacity(1 + 2 * size);
+                point.push(4);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                if crv == "P-256" {
+                    KeyMaterial::P256 { point }
+                } else {
+                    KeyMaterial::P384 { point }
+                }
+            }
+            (Some("OKP"), Some("Ed25519")) => {
+                let public = b64(&raw.x, "x")?;
+                if public.len() != 32 {
+                    return Err("Ed25519 keys are 32 bytes".into());
+                }
+                KeyMaterial::Ed25519 { public }
+            }
+            (Some("oct"), _) => {
+                return Err("symmetric keys are never taken from a JWKS".into());
+            }
+            (kty, crv) => {
+                return Err(format!(
+                    "unsupported key type {} {}",
+                    kty.unwrap_or("(none)"),
+                    crv.unwrap_or("")
+                ));
+            }
+        };
+        Ok(VerifyingKey {
+            kid: raw.kid,
+            alg: raw.alg,
+            key_use: raw.key_use,
+            key_ops: raw.key_ops,
+            material,
+        })
+    }
+
+    fn usable_for(&self, alg: Alg) -> bool {
+        self.material.fits(alg)
+            && self.alg.as_deref().is_none_or(|a| a == alg.name())
+            && self.key_use.as_deref().is_none_or(|u| u == "sig")
+            && self
+                .key_ops
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|o| o == "verify"))
+    }
+}
+
+fn strip_zeros(mut v: Vec<u8>) -> Vec<u8> {
+    let zeros = v.iter().take_while(|b| **b == 0).count();
+    v.drain(..zeros.min(v.len().saturating_sub(1)));
+    v
+}
+
+/// A decoded JWKS.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    keys: Vec<Arc<VerifyingKey>>,
+    /// Keys that could not be used, with the reason (for diagnostics).
+    pub skipped: Vec<String>,
+}
+
+/// The outcome of key selection.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    /// Exactly one key fits.
+    Found(Arc<VerifyingKey>),
+    /// The header names a `kid` no usable key has.
+    UnknownKid,
+    /// No key fits the algorithm.
+    NoMatch,
+    /// No `kid` in the header and several keys fit.
+    Ambiguous(usize),
+}
+
+impl KeySet {
+    /// Parse `{"keys": [...]}`; unusable keys are skipped, not fatal.
+    pub fn from_json(body: &[u8]) -> std::result::Result<KeySet, String> {
+        #[derive(Deserialize)]
+        struct Jwks {
+            keys: Vec<serde_json::Value>,
+        }
+        let jwks: Jwks = serde_json::from_slice(body).map_err(|e| format!("not a JWKS: {e}"))?;
+        let mut set = KeySet::default();
+        for (i, jwk) in jwks.keys.iter().enumerate() {
+            match VerifyingKey::from_jwk(jwk) {
+                Ok(k) => set.keys.push(Arc::new(k)),
+                Err(reason) => set.skipped.push(format!("key {i}: {reason}")),
+            }
+        }
+        Ok(set)
+    }
+
+    /// The usable keys.
+    pub fn keys(&self) -> &[Arc<VerifyingKey>] {
+        &self.keys
+    }
+
+    /// Pick the key for a token header.
+    pub fn select(&self, alg: Alg, kid: Option<&str>) -> Selection {
+        let mut found: Option<&Arc<VerifyingKey>> = None;
+        let mut count = 0;
+        for key in &self.keys {
+            if !key.usable_for(alg) {
+                continue;
+            }
+            if let Some(kid) = kid {
+                if key.kid.as_deref() != Some(kid) {
+                    continue;
+                }
+            }
+            count += 1;
+            found.get_or_insert(key);
+        }
+        match (found, count, kid) {
+            (Some(k), 1, _) => Selection::Found(k.clone()),
+            // Two keys with the same kid: the first one wins, as every JOSE library does.
+            (Some(k), _, Some(_)) => Selection::Found(k.clone()),
+            (Some(_), n, None) => Selection::Ambiguous(n),
+            (None, _, Some(_)) => Selection::UnknownKid,
+            (None, _, None) => Selection::NoMatch,
+        }
+    }
+}
+
+/// How often the cache may go back to the provider.
+#[derive(Debug, Clone, Copy)]
+pub struct JwksPolicy {
+    /// Refetch a set older than this before using it. Default 10 minutes.
+    pub max_age: Duration,
+    /// Refetches on an unknown key allowed in a burst. Default 3.
+    pub refetch_burst: u32,
+    /// One more refetch is allowed per this interval. Default 30 s.
+    pub refetch_interval: Duration,
+}
+
+impl Default for JwksPolicy {
+    fn default() -> Self {
+        JwksPolicy {
+            max_age: Duration::from_secs(600),
+            refetch_burst: 3,
+            refetch_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    keys: Arc<KeySet>,
+    fetched_at: Option<Instant>,
+    generation: u64,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Why no key could be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookupError {
+    /// No key with the token's `kid`, even after a refetch (or with refetching rate-limited).
+    UnknownKid {
+        /// The `kid`.
+        kid: String,
+        /// Whether a refetch was made for this lookup.
+        refetched: bool,
+    },
+    /// No key fits the algorithm.
+    NoMatch {
+        /// The algorithm.
+        alg: Alg,
+    },
+    /// Several keys fit and the token names none.
+    Ambiguous(usize),
+}
+
+impl std::fmt::Display for KeyLookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyLookupError::UnknownKid { kid, refetched } => write!(
+                f,
+                "no key with kid `{kid}` in the provider's JWKS{}",
+                if *refetched {
+                    " (fetched again to look for a rotated key)"
+                } else {
+                    " (refetching is rate-limited right now)"
+                }
+            ),
+            KeyLookupError::NoMatch { alg } => {
+                write!(f, "the provider's JWKS has no key usable for {alg}")
+            }
+            KeyLookupError::Ambiguous(n) => write!(
+                f,
+                "the token has no kid and {n} keys of the provider's JWKS fit; refusing to guess"
+            ),
+        }
+    }
+}
+
+/// A cached JWKS for one `jwks_uri`, shared across tasks.
+#[derive(Debug)]
+pub struct JwksCache {
+    uri: Url,
+    policy: JwksPolicy,
+    state: RwLock<Cached>,
+    fetch_lock: tokio::sync::Mutex<()>,
+    bucket: Mutex<Bucket>,
+    fetches: AtomicU64,
+}
+
+impl JwksCache {
+    /// An empty cache for this `jwks_uri`.
+    pub fn new(uri: Url, policy: JwksPolicy) -> Self {
+        JwksCache {
+            uri,
+            policy,
+            state: RwLock::new(Cached {
+                keys: Arc::new(KeySet::default()),
+                fetched_at: None,
+                generation: 0,
+            }),
+            fetch_lock: tokio::sync::Mutex::new(()),
+            bucket: Mutex::new(Bucket {
+                tokens: f64::from(policy.refetch_burst),
+                last: Instant::now(),
+            }),
+            fetches: AtomicU64::new(0),
+        }
+    }
+
+    /// The process-wide cache for this `jwks_uri` (created on first use).
+    pub fn shared(uri: &Url) -> Arc<JwksCache> {
+        static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<JwksCache>>>> = OnceLock::new();
+        let registry = REGISTRY.get_or_init(Default::default);
+        let mut map = registry.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 512 {
+            map.clear();
+        }
+        map.entry(uri.to_string())
+            .or_insert_with(|| Arc::new(JwksCache::new(uri.clone(), JwksPolicy::default())))
+            .clone()
+    }
+
+    /// The `jwks_uri`.
+    pub fn uri(&self) -> &Url {
+        &self.uri
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn fetch_count(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Put a known key set in the cache (keys obtained out of band, or tests).
+    pub fn preload(&self, keys: KeySet) {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.keys = Arc::new(keys);
+        state.fetched_at = Some(Instant::now());
+        state.generation += 1;
+    }
+
+    fn snapshot(&self) -> (Arc<KeySet>, Option<Instant>, u64) {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        (state.keys.clone(), state.fetched_at, state.generation)
+    }
+
+    /// The current key set, fetched if never fetched or stale.
+    pub async fn keys(&self, http: &HttpClient) -> Result<Arc<KeySet>> {
+        let (keys, fetched_at, generation) = self.snapshot();
+        match fetched_at {
+            Some(at) if at.elapsed() < self.policy.max_age => Ok(keys),
+            _ => self.refresh(http, generation).await,
+        }
+    }
+
+    /// Find the key for a token header, refetching once if it is not in the cached set.
+    pub async fn key_for(
+        &self,
+        http: &HttpClient,
+        alg: Alg,
+        kid: Option<&str>,
+    ) -> Result<std::result::Result<Arc<VerifyingKey>, KeyLookupError>> {
+        let keys = self.keys(http).await?;
+        let first = keys.select(alg, kid);
+        let missing = match first {
+            Selection::Found(k) => return Ok(Ok(k)),
+            Selection::Ambiguous(n) => return Ok(Err(KeyLookupError::Ambiguous(n))),
+            Selection::UnknownKid | Selection::NoMatch => first,
+        };
+        let generation = self.snapshot().2;
+        let refetched = self.take_refetch_token();
+        let keys = if refetched {
+            self.refresh(http, generation).await?
+        } else {
+            keys
+        };
+        Ok(match keys.select(alg, kid) {
+            Selection::Found(k) => Ok(k),
+            Selection::Ambiguous(n) => Err(KeyLookupError::Ambiguous(n)),
+            _ => match (missing, kid) {
+                (_, Some(kid)) => Err(KeyLookupError::UnknownKid {
+                    kid: kid.to_string(),
+                    refetched,
+                }),
+                _ => Err(KeyLookupError::NoMatch { alg }),
+            },
+        })
+    }
+
+    fn take_refetch_token(&self) -> bool {
+        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let refill = now.duration_since(b.last).as_secs_f64()
+            / self.policy.refetch_interval.as_secs_f64().max(f64::EPSILON);
+        b.tokens = (b.tokens + refill).min(f64::from(self.policy.refetch_burst));
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Fetch unless another task already fetched since `seen_generation` (single flight).
+    async fn refresh(&self, http: &HttpClient, seen_generation: u64) -> Result<Arc<KeySet>> {
+        let _guard = self.fetch_lock.lock().await;
+        let (keys, fetched_at, generation) = self.snapshot();
+        if generation != seen_generation && fetched_at.is_some() {
+            return Ok(keys);
+        }
+        http.check_url(&self.uri, "jwks_uri")?;
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let response = http
+            .get(&self.uri, "application/jwk-set+json, application/json")
+            .await?;
+        if !response.status().is_success() {
+            return Err(crate::http::provider_error("jwks", &response));
+        }
+        let set = KeySet::from_json(response.body()).map_err(|reason| Error::BadResponse {
+            what: "JWKS",
+            url: display_url(self.uri.as_str()),
+            reason,
+        })?;
+        for skipped in &set.skipped {
+            tracing::debug!(target: "rp::keys", uri = %self.uri, "{skipped}");
+        }
+        let set = Arc::new(set);
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        state.keys = set.clone();
+        state.fetched_at = Some(Instant::now());
+        state.generation += 1;
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rsa_jwk(kid: Option<&str>) -> serde_json::Value {
+        let n = URL_SAFE_NO_PAD.encode([0xC5u8; 256]);
+        let mut v = json!({"kty": "RSA", "n": n, "e": "AQAB"});
+        if let Some(kid) = kid {
+            v["kid"] = json!(kid);
+        }
+        v
+    }
+
+    fn ec_jwk(kid: Option<&str>) -> serde_json::Value {
+        let c = URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let mut v = json!({"kty": "EC", "crv": "P-256", "x": c, "y": c});
+        if let Some(kid) = kid {
+            v["kid"] = json!(kid);
+        }
+        v
+    }
+
+    fn set(keys: Vec<serde_json::Value>) -> KeySet {
+        KeySet::from_json(json!({ "keys": keys }).to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn selection_by_kid_type_use_and_alg() {
+        let s = set(vec![
+            rsa_jwk(Some("r1")),
+            ec_jwk(Some("e1")),
+            rsa_jwk(Some("r2")),
+        ]);
+        assert!(
+            matches!(s.select(Alg::RS256, Some("r2")), Selection::Found(k) if k.kid.as_deref() == Some("r2"))
+        );
+        assert!(matches!(
+            s.select(Alg::ES256, Some("r1")),
+            Selection::UnknownKid
+        ));
+        assert!(matches!(
+            s.select(Alg::RS256, None),
+            Selection::Ambiguous(2)
+        ));
+        assert!(matches!(s.select(Alg::ES256, None), Selection::Found(_)));
+        assert!(matches!(s.select(Alg::EdDSA, None), Selection::NoMatch));
+
+        let mut enc = rsa_jwk(Some("enc"));
+        enc["use"] = json!("enc");
+        let mut ps = rsa_jwk(Some("ps"));
+        ps["alg"] = json!("PS256");
+        let s = set(vec![enc, ps]);
+        assert!(matches!(
+            s.select(Alg::RS256, Some("enc")),
+            Selection::UnknownKid
+        ));
+        assert!(matches!(
+            s.select(Alg::RS256, Some("ps")),
+            Selection::UnknownKid
+        ));
+        assert!(matches!(
+            s.select(Alg::PS256, Some("ps")),
+            Selection::Found(_)
+        ));
+    }
+
+    #[test]
+    fn kid_absent_with_a_single_fitting_key() {
+        let s = set(vec![rsa_jwk(None), ec_jwk(None)]);
+        assert!(matches!(s.select(Alg::RS256, None), Selection::Found(_)));
+        assert!(matches!(s.select(Alg::ES256, None), Selection::Found(_)));
+    }
+
+    #[test]
+    fn unusable_keys_are_skipped_not_fatal() {
+        let short = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([1u8; 128]), "e": "AQAB"});
+        let oct = json!({"kty": "oct", "k": "c2VjcmV0"});
+        let s = set(vec![short, oct, rsa_jwk(Some("ok"))]);
+        assert_eq!(s.keys().len(), 1);
+        assert_eq!(s.skipped.len(), 2);
+        assert!(s.skipped[0].contains("too short"));
+        assert!(s.skipped[1].contains("never taken from a JWKS"));
+        assert!(KeySet::from_json(b"{}").is_err());
+    }
+
+    #[test]
+    fn refetches_are_rate_limited() {
+        let cache = JwksCache::new(
+            Url::parse("https://op.example/jwks").unwrap(),
+            JwksPolicy {
+                refetch_burst: 2,
+                refetch_interval: Duration::from_secs(3600),
+                ..Default::default()
+            },
+        );
+        assert!(cache.take_refetch_token());
+        assert!(cache.take_refetch_token());
+        assert!(!cache.take_refetch_token());
+    }
+}

@@ -1,0 +1,64 @@
+//! # oidc-rp
+//!
+//! A strict OpenID Connect Relying Party, built on the `openidconnect` and `oauth2` crates
+//! and adding in its own layer what they leave to the caller.
+//!
+//! **What it is for:** logging users in with the authorization code flow and PKCE, and
+//! validating everything the provider sends: the discovery document's issuer, the callback's
+//! `state` and RFC 9207 `iss`, every rule of OIDC Core §3.1.3.7 for the ID token (with a
+//! [`Report`] of each check), and the userinfo `sub`.
+//!
+//! **What it is not:** a provider, or a web framework integration. It holds no process-local
+//! login state: an in-flight login is an [`AuthTransaction`] the caller keeps.
+//!
+//! Start with [`RelyingParty`]. Each module owns one protocol step:
+//!
+//! | module | step |
+//! |---|---|
+//! | [`http`] | the one HTTP client (redirects off, timeouts, size cap, custom CAs, redacted tracing) |
+//! | [`discovery`] | OpenID discovery with RFC 8414 fallback and exact issuer match |
+//! | [`keys`] | JWKS cache, key selection, rate-limited single-flight refetch |
+//! | [`registration`] | RFC 7591 dynamic registration |
+//! | [`authorize`] | authorization URL, `state`/`nonce`/PKCE, callback checks |
+//! | [`token`] | token endpoint grants |
+//! | [`id_token`] | ID token validation |
+//! | [`userinfo`] | userinfo (JSON and signed JWT) |
+//! | [`headless`] | driving plain HTML login forms for scripts and CI |
+
+pub mod authorize;
+pub mod client;
+pub mod discovery;
+mod endpoint;
+pub mod error;
+#[cfg(feature = "headless")]
+pub mod headless;
+pub mod http;
+pub mod id_token;
+pub mod jose;
+pub mod jwt;
+pub mod keys;
+pub mod registration;
+pub mod report;
+mod rp;
+pub mod secret;
+pub mod token;
+pub mod userinfo;
+
+pub use authorize::{AuthTransaction, AuthorizationRequest, CallbackParams, ResponseMode};
+pub use client::{ClientConfig, TokenAuthMethod};
+pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
+pub use error::{
+    AuthorizationError, Error, ErrorKind, LoginError, ProviderError, Result, ValidationError,
+};
+pub use http::{HttpClient, HttpConfig};
+pub use id_token::{IdTokenRules, NonceCheck, VerifiedIdToken};
+pub use jose::Alg;
+pub use registration::{ExtraClientMetadata, RegistrationRequest};
+pub use report::{Check, CheckId, Report};
+pub use rp::{Login, RelyingParty, ValidationOptions};
+pub use secret::Secret;
+pub use token::TokenResponse;
+pub use userinfo::UserInfo;
+
+/// The `openidconnect` and `oauth2` crates, whose types appear in this crate's API.
+pub use {oauth2, openidconnect};

@@ -1,0 +1,62 @@
+//! Token endpoint grants. The response type is `oauth2`'s [`oauth2::StandardTokenResponse`]
+//! with the members OpenID Connect and RFC 8693 add ([`OidcTokenFields`]).
+
+use crate::client::{ClientConfig, TokenAuthMethod};
+use crate::endpoint::{Endpoint, post_form};
+use crate::error::Result;
+use crate::http::HttpClient;
+use crate::secret::Secret;
+use oauth2::TokenResponse as _;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Token response members beyond RFC 6749 §5.1.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OidcTokenFields {
+    /// The ID token (OIDC Core §3.1.3.3), kept compact and unverified until validated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<Secret>,
+    /// RFC 8693 §2.2.1 `issued_token_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for OidcTokenFields {}
+
+/// A token response.
+pub type TokenResponse =
+    oauth2::StandardTokenResponse<OidcTokenFields, oauth2::basic::BasicTokenType>;
+
+/// True for `token_type: Bearer` (any case, RFC 6749 §5.1 says it is case-insensitive).
+pub fn is_bearer(response: &TokenResponse) -> bool {
+    matches!(response.token_type(), oauth2::basic::BasicTokenType::Bearer)
+}
+
+/// Redeem an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
+pub(crate) async fn exchange_code(
+    http: &HttpClient,
+    token_endpoint: &Url,
+    client: &ClientConfig,
+    method: TokenAuthMethod,
+    code: &Secret,
+    redirect_uri: &str,
+    verifier: &Secret,
+) -> Result<TokenResponse> {
+    post_form(
+        http,
+        Endpoint {
+            name: "token",
+            url: token_endpoint,
+        },
+        "token response",
+        client,
+        method,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.expose()),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier.expose()),
+        ],
+    )
+    .await
+}

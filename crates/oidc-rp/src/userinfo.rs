@@ -1,0 +1,150 @@
+//! The userinfo endpoint (OIDC Core §5.3): JSON or a signed JWT, whose `sub` must be the
+//! ID token's (§5.3.4: otherwise "the UserInfo Response values MUST NOT be used").
+
+use crate::error::{Error, Result, display_url};
+use crate::http::{HttpClient, parse_json, provider_error};
+use crate::jose::Alg;
+use crate::jwt::{Checker, KeySource, SignaturePolicy, TypRule, verify_signed};
+use crate::report::{CheckId, Report};
+use crate::secret::Secret;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+/// Userinfo claims, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserInfo {
+    /// The claims.
+    pub claims: Map<String, Value>,
+    /// Whether the response was a signed JWT.
+    pub signed: bool,
+    /// The checks made.
+    pub report: Report,
+}
+
+/// What a userinfo response is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct UserinfoRules<'a> {
+    /// The ID token's `sub`.
+    pub expected_sub: &'a str,
+    /// The issuer (a signed response's `iss`, when present, must equal it).
+    pub issuer: &'a str,
+    /// The client (a signed response's `aud`, when present, must contain it).
+    pub client_id: &'a str,
+    /// The registered `userinfo_signed_response_alg`: a JSON answer is then refused.
+    pub signed_alg: Option<Alg>,
+    /// The client secret, for HMAC-signed responses.
+    pub client_secret: Option<&'a Secret>,
+}
+
+/// Call userinfo with a Bearer access token (RFC 6750 §2.1: the header, never the query).
+pub(crate) async fn fetch(
+    http: &HttpClient,
+    endpoint: &Url,
+    access_token: &str,
+    rules: UserinfoRules<'_>,
+    keys: KeySource<'_>,
+) -> Result<UserInfo> {
+    http.check_url(endpoint, "userinfo endpoint")?;
+    let request = http::Request::get(endpoint.as_str())
+        .header(AUTHORIZATION, format!("Bearer {access_token}"))
+        .header(ACCEPT, "application/json, application/jwt")
+        .body(Vec::new())
+        .map_err(|e| Error::InvalidUrl {
+            url: display_url(endpoint.as_str()),
+            reason: e.to_string(),
+        })?;
+    let response = http.execute(request).await?;
+    if !response.status().is_success() {
+        return Err(provider_error("userinfo", &response));
+    }
+    let is_jwt = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/jwt")
+        });
+    let mut c = Checker::new("userinfo response");
+    let (claims, signed) = if is_jwt {
+        let raw = std::str::from_utf8(response.body()).map_err(|_| Error::BadResponse {
+            what: "signed userinfo response",
+            url: display_url(endpoint.as_str()),
+            reason: "not UTF-8".into(),
+        })?;
+        let allowed: Vec<Alg> = match rules.signed_alg {
+            Some(alg) => vec![alg],
+            None => vec![Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::PS256],
+        };
+        let policy = SignaturePolicy {
+            allowed_algs: &allowed,
+            client_secret: rules.client_secret,
+            typ: TypRule::NotForeign,
+        };
+        let (_, claims) = verify_signed(raw.trim(), &policy, keys, &mut c).await?;
+        // §5.3.2: a signed response SHOULD contain iss and aud; when present they must be right.
+        if let Some(iss) = claims.get("iss") {
+            if iss.as_str() != Some(rules.issuer) {
+                return Err(c.fail(
+                    CheckId::UserinfoClaims,
+                    format!("iss is {iss}, not {}", rules.issuer),
+                ));
+            }
+        }
+        if let Some(aud) = claims.get("aud") {
+            let ok = match aud {
+                Value::String(a) => a == rules.client_id,
+                Value::Array(items) => items.iter().any(|a| a.as_str() == Some(rules.client_id)),
+                _ => false,
+            };
+            if !ok {
+                return Err(c.fail(
+                    CheckId::UserinfoClaims,
+                    format!("aud is {aud}, without this client"),
+                ));
+            }
+        }
+        c.report.pass(
+            CheckId::UserinfoClaims,
+            "iss and aud, where present, name the issuer and this client",
+        );
+        (claims, true)
+    } else {
+        if let Some(alg) = rules.signed_alg {
+            return Err(c.fail(
+                CheckId::Signature,
+                format!("the client registered userinfo_signed_response_alg {alg} but the response is not a JWT"),
+            ));
+        }
+        let claims: Map<String, Value> =
+            parse_json(endpoint.as_str(), "userinfo response", &response)?;
+        (claims, false)
+    };
+    match claims.get("sub").and_then(Value::as_str) {
+        Some(sub) if sub == rules.expected_sub => {
+            c.report
+                .pass(CheckId::UserinfoSub, "equals the ID token's sub");
+        }
+        Some(sub) => {
+            return Err(c.fail(
+                CheckId::UserinfoSub,
+                format!(
+                    "sub is `{}` but the ID token's is `{}`; these claims may be another user's",
+                    crate::error::truncate(sub, 80),
+                    rules.expected_sub
+                ),
+            ));
+        }
+        None => return Err(c.fail(CheckId::UserinfoSub, "the response has no sub")),
+    }
+    Ok(UserInfo {
+        claims,
+        signed,
+        report: c.report,
+    })
+}
