@@ -430,7 +430,7 @@ fn hash_check(
         (None, Some(_)) => {
             c.report.pass(
                 check,
-                format!("absent (optional when the token comes from the token endpoint)"),
+                "absent (optional when the token comes from the token endpoint)",
             );
             Ok(())
         }

@@ -1,1 +1,192 @@
+//! # rp-provider
+//!
+//! The bundled OpenID Provider of `rp`: a real OP over HTTP (or HTTPS with a certificate made
+//! at start), with an HTML login form, consent, users and clients from `fixtures/`, and every
+//! endpoint the `oidc-rp` library talks to. The CLI embeds it (`rp login` with no issuer,
+//! `rp provider`) and the tests log in against it over loopback.
+//!
+//! **What it is not:** a production identity server. Its users and keys are public test
+//! fixtures, and its state lives in memory.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! let provider = rp_provider::start(rp_provider::ProviderConfig::default()).await?;
+//! println!("issuer: {}", provider.issuer());
+//! provider.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The library and the provider do not depend on each other: the provider signs with its own
+//! code, so a bug in the RP's verification cannot be mirrored by the provider.
 
+// Handlers return `Result<_, Response>`: the error is the HTTP answer itself, as in axum.
+#![allow(clippy::result_large_err)]
+
+pub mod authorize;
+pub mod discovery;
+pub mod fixtures;
+pub mod keys;
+pub mod op;
+pub mod pages;
+pub mod registration;
+pub mod server;
+pub mod store;
+pub mod tls;
+pub mod token;
+pub mod userinfo;
+
+pub use fixtures::Fixtures;
+pub use op::Op;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How to run the provider.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Address to listen on. Default `127.0.0.1:0` (an ephemeral port on loopback).
+    pub bind: SocketAddr,
+    /// Serve HTTPS with a certificate made at start.
+    pub tls: bool,
+    /// Where to write the CA certificate when `tls` is on (default: the temp directory).
+    pub ca_file: Option<PathBuf>,
+    /// Users, clients and keys.
+    pub fixtures: Fixtures,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        ProviderConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            ca_file: None,
+            fixtures: Fixtures::embedded(),
+        }
+    }
+}
+
+/// The routes of one provider instance.
+pub fn router(op: Arc<Op>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/jwks", get(discovery::jwks))
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/login", post(authorize::login))
+        .route("/consent", post(authorize::consent))
+        .route("/token", post(token::token))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/register", post(registration::register))
+        .with_state(op)
+}
+
+/// A running provider. Dropping it stops the listener; [`RunningProvider::stop`] also waits.
+#[derive(Debug)]
+pub struct RunningProvider {
+    issuer: String,
+    addr: SocketAddr,
+    ca_file: Option<PathBuf>,
+    op: Arc<Op>,
+    shutdown: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningProvider {
+    /// The issuer identifier (`http://127.0.0.1:PORT`).
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The CA certificate file clients must trust, when serving HTTPS.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
+    }
+
+    /// The provider instance (for tests that inspect its state).
+    pub fn op(&self) -> &Arc<Op> {
+        &self.op
+    }
+
+    /// Stop accepting, finish the requests in flight, and wait.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningProvider {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+/// Start the provider on the current tokio runtime.
+pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let scheme = if config.tls { "https" } else { "http" };
+    let host = match addr {
+        SocketAddr::V4(a) if a.ip().is_unspecified() => "127.0.0.1".to_string(),
+        SocketAddr::V4(a) => a.ip().to_string(),
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+    };
+    let issuer = format!("{scheme}://{host}:{}", addr.port());
+    let (tls, ca_file) = if config.tls {
+        let generated = tls::generate()?;
+        let path = config.ca_file.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("rp-provider-{}-ca.pem", addr.port()))
+        });
+        std::fs::write(&path, &generated.ca_pem)
+            .map_err(|e| format!("cannot write the CA certificate to {}: {e}", path.display()))?;
+        (Some(generated.config), Some(path))
+    } else {
+        (None, None)
+    };
+    let op = Arc::new(Op::new(&issuer, &config.fixtures)?);
+    let (shutdown, rx) = watch::channel(false);
+    let sweeper_op = op.clone();
+    let mut sweeper_rx = rx.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => sweeper_op.store.sweep(op::now()),
+                _ = sweeper_rx.changed() => break,
+            }
+        }
+    });
+    let task = tokio::spawn(server::serve(listener, router(op.clone()), tls, rx));
+    tracing::info!(target: "rp_provider", %issuer, "provider listening");
+    Ok(RunningProvider {
+        issuer,
+        addr,
+        ca_file,
+        op,
+        shutdown,
+        task: Some(task),
+    })
+}

@@ -1,0 +1,495 @@
+//! The authorization endpoint (OIDC Core §3.1.2), the login form and the consent form.
+//!
+//! Errors about the client or its redirect URI are shown to the user and never redirected
+//! (RFC 6749 §4.1.2.1: the redirect URI cannot be trusted then); every other error goes back
+//! to the client with `state` and `iss` (RFC 9207).
+
+use crate::op::{CODE_TTL, INTERACTION_TTL, Op, SESSION_TTL, cookie_value, now, parse_params};
+use crate::pages;
+use crate::store::{Authenticated, AuthzRequest, CodeGrant, Interaction, ResponseMode, Session};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+use url::Url;
+
+const SESSION_COOKIE: &str = "op_session";
+const INTERACTION_COOKIE: &str = "op_ix";
+
+/// GET /authorize
+pub async fn authorize_get(
+    State(op): State<Arc<Op>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    authorize(&op, &headers, q.unwrap_or_default().as_bytes())
+}
+
+/// POST /authorize (OIDC Core §3.1.2.1: both methods must be supported)
+pub async fn authorize_post(
+    State(op): State<Arc<Op>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    authorize(&op, &headers, &body)
+}
+
+fn user_error(title: &str, detail: &str) -> Response {
+    pages::html(StatusCode::BAD_REQUEST, pages::error(title, detail), &[])
+}
+
+/// Where and how to answer a validated request.
+struct Answer<'a> {
+    redirect_uri: &'a str,
+    state: Option<&'a str>,
+    mode: ResponseMode,
+}
+
+impl Answer<'_> {
+    fn send(&self, op: &Op, params: &[(&str, &str)], cookies: &[String]) -> Response {
+        let mut all: Vec<(&str, &str)> = params.to_vec();
+        if let Some(state) = self.state {
+            all.push(("state", state));
+        }
+        all.push(("iss", &op.issuer));
+        match self.mode {
+            ResponseMode::FormPost => {
+                let mut resp = pages::html(
+                    StatusCode::OK,
+                    pages::form_post(self.redirect_uri, &all),
+                    cookies,
+                );
+                resp.headers_mut().insert(
+                    "content-security-policy",
+                    HeaderValue::from_static(
+                        "default-src 'none'; script-src 'unsafe-inline'; form-action *",
+                    ),
+                );
+                resp
+            }
+            ResponseMode::Query => {
+                let mut url = match Url::parse(self.redirect_uri) {
+                    Ok(u) => u,
+                    Err(_) => {
+                        return user_error(
+                            "Invalid redirect URI",
+                            "The redirect URI is not a URL.",
+                        );
+                    }
+                };
+                url.query_pairs_mut().extend_pairs(all.iter());
+                let mut resp = StatusCode::SEE_OTHER.into_response();
+                if let Ok(v) = HeaderValue::from_str(url.as_str()) {
+                    resp.headers_mut().insert(header::LOCATION, v);
+                }
+                resp.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                for c in cookies {
+                    if let Ok(v) = HeaderValue::from_str(c) {
+                        resp.headers_mut().append(header::SET_COOKIE, v);
+                    }
+                }
+                resp
+            }
+        }
+    }
+
+    fn error(&self, op: &Op, error: &str, description: &str) -> Response {
+        self.send(
+            op,
+            &[("error", error), ("error_description", description)],
+            &[],
+        )
+    }
+}
+
+fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
+    let params = match parse_params(raw) {
+        Ok(p) => p,
+        Err(e) => return user_error("Invalid request", &e),
+    };
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+
+    // 1. Client and redirect URI: errors here are shown, never redirected.
+    let Some(client_id) = get("client_id") else {
+        return user_error("Invalid request", "client_id is missing.");
+    };
+    let Some(client) = op.client(client_id) else {
+        return user_error(
+            "Unknown client",
+            &format!("No client is registered as `{client_id}`."),
+        );
+    };
+    let redirect_uri = match get("redirect_uri") {
+        Some(r) if Op::match_redirect_uri(&client, r) => r.to_string(),
+        Some(_) => {
+            return user_error(
+                "Invalid redirect URI",
+                "The redirect_uri is not registered for this client.",
+            );
+        }
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return user_error("Invalid request", "redirect_uri is missing."),
+    };
+    let mode = match get("response_mode") {
+        None | Some("query") => ResponseMode::Query,
+        Some("form_post") => ResponseMode::FormPost,
+        Some(_) => ResponseMode::Query,
+    };
+    let answer = Answer {
+        redirect_uri: &redirect_uri,
+        state: get("state"),
+        mode,
+    };
+    if let Some(m) = get("response_mode") {
+        if m != "query" && m != "form_post" {
+            return answer.error(
+                op,
+                "invalid_request",
+                "response_mode must be query or form_post",
+            );
+        }
+    }
+
+    // 2. Everything else is answered at the redirect URI.
+    if get("request").is_some() {
+        return answer.error(
+            op,
+            "request_not_supported",
+            "request objects are not supported",
+        );
+    }
+    if get("request_uri").is_some() {
+        return answer.error(
+            op,
+            "request_uri_not_supported",
+            "request_uri is not supported",
+        );
+    }
+    match get("response_type") {
+        Some("code") => {}
+        Some(_) => {
+            return answer.error(
+                op,
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            );
+        }
+        None => return answer.error(op, "invalid_request", "response_type is missing"),
+    }
+    if !client.response_types.iter().any(|r| r == "code") {
+        return answer.error(
+            op,
+            "unauthorized_client",
+            "the client is not registered for response_type=code",
+        );
+    }
+    let scope: Vec<String> = get("scope")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if !scope.iter().any(|s| s == "openid") {
+        return answer.error(op, "invalid_scope", "scope must include openid");
+    }
+    let code_challenge = match (get("code_challenge"), get("code_challenge_method")) {
+        (Some(c), Some("S256")) if valid_pkce_value(c) => Some(c.to_string()),
+        (Some(_), Some("S256")) => {
+            return answer.error(op, "invalid_request", "code_challenge is malformed");
+        }
+        (Some(_), _) => {
+            return answer.error(
+                op,
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is not accepted)",
+            );
+        }
+        (None, _) if client.is_public() => {
+            return answer.error(
+                op,
+                "invalid_request",
+                "PKCE (code_challenge with S256) is required for public clients",
+            );
+        }
+        (None, _) => None,
+    };
+    let max_age = match get("max_age").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(v)) if v >= 0 => Some(v),
+        Some(_) => {
+            return answer.error(
+                op,
+                "invalid_request",
+                "max_age must be a non-negative integer",
+            );
+        }
+    };
+    let prompt: Vec<String> = get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+        return answer.error(
+            op,
+            "invalid_request",
+            "prompt=none cannot be combined with other values",
+        );
+    }
+    let claims = match get("claims").map(serde_json::from_str::<serde_json::Value>) {
+        None => None,
+        Some(Ok(v)) if v.is_object() => Some(v),
+        Some(_) => return answer.error(op, "invalid_request", "claims is not a JSON object"),
+    };
+    let request = AuthzRequest {
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.clone(),
+        scope,
+        state: get("state").map(str::to_string),
+        nonce: get("nonce").map(str::to_string),
+        code_challenge,
+        prompt,
+        max_age,
+        login_hint: get("login_hint").map(str::to_string),
+        response_mode: mode,
+        claims,
+    };
+
+    // 3. An existing session answers without a login unless the request forbids it.
+    let t = now();
+    let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
+    let fresh_enough = |s: &Session| request.max_age.is_none_or(|m| t - s.auth_time <= m);
+    let wants_login = request.prompt.iter().any(|p| p == "login");
+    match session {
+        Some(s) if !wants_login && fresh_enough(&s) => {
+            let user = Authenticated {
+                sub: s.sub,
+                auth_time: s.auth_time,
+                sid: s.sid,
+            };
+            after_login(op, request, user, Vec::new())
+        }
+        _ if request.prompt.iter().any(|p| p == "none") => answer.error(
+            op,
+            "login_required",
+            "the user is not signed in and prompt=none forbids asking",
+        ),
+        _ => {
+            let id = op.random(24);
+            let binding = op.random(24);
+            let username = request.login_hint.clone().unwrap_or_default();
+            op.store.put_interaction(
+                &id,
+                Interaction {
+                    binding: binding.clone(),
+                    request,
+                    user: None,
+                    expires_at: t + INTERACTION_TTL,
+                },
+            );
+            let name = client.client_name.as_deref().unwrap_or(&client.client_id);
+            pages::html(
+                StatusCode::OK,
+                pages::login(&op.issuer, name, &id, &username, None),
+                &[op.cookie(INTERACTION_COOKIE, &binding, INTERACTION_TTL)],
+            )
+        }
+    }
+}
+
+/// RFC 7636 §4.1/4.2: 43-128 characters of [A-Z a-z 0-9 - . _ ~].
+pub fn valid_pkce_value(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// The user is known: ask for consent when needed, else issue the code.
+fn after_login(
+    op: &Arc<Op>,
+    request: AuthzRequest,
+    user: Authenticated,
+    cookies: Vec<String>,
+) -> Response {
+    let Some(client) = op.client(&request.client_id) else {
+        return user_error("Unknown client", "The client was removed.");
+    };
+    let needs_consent = client.require_consent
+        || request.prompt.iter().any(|p| p == "consent")
+        || request.scope.iter().any(|s| s == "offline_access");
+    if needs_consent {
+        if request.prompt.iter().any(|p| p == "none") {
+            let answer = Answer {
+                redirect_uri: &request.redirect_uri,
+                state: request.state.as_deref(),
+                mode: request.response_mode,
+            };
+            return answer.error(
+                op,
+                "consent_required",
+                "consent is needed and prompt=none forbids asking",
+            );
+        }
+        let id = op.random(24);
+        let binding = op.random(24);
+        let name = client
+            .client_name
+            .clone()
+            .unwrap_or_else(|| client.client_id.clone());
+        let page = pages::consent(&op.issuer, &name, &id, &request.scope);
+        op.store.put_interaction(
+            &id,
+            Interaction {
+                binding: binding.clone(),
+                request,
+                user: Some(user),
+                expires_at: now() + INTERACTION_TTL,
+            },
+        );
+        let mut cookies = cookies;
+        cookies.push(op.cookie(INTERACTION_COOKIE, &binding, INTERACTION_TTL));
+        return pages::html(StatusCode::OK, page, &cookies);
+    }
+    issue_code(op, request, user, &cookies)
+}
+
+fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[String]) -> Response {
+    let code = op.random(32);
+    let grant_id = op.random(16);
+    let redirect_uri = request.redirect_uri.clone();
+    let state = request.state.clone();
+    let mode = request.response_mode;
+    op.store.put_code(
+        &code,
+        CodeGrant {
+            grant_id,
+            request,
+            user,
+            expires_at: now() + CODE_TTL,
+        },
+    );
+    Answer {
+        redirect_uri: &redirect_uri,
+        state: state.as_deref(),
+        mode,
+    }
+    .send(op, &[("code", &code)], cookies)
+}
+
+/// The interaction named by a form, if its browser binding cookie came with it.
+fn interaction_of(
+    op: &Op,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(String, Interaction), Response> {
+    let id = form.get("interaction").cloned().unwrap_or_default();
+    let Some(ix) = op.store.interaction(&id, now()) else {
+        return Err(user_error(
+            "Login expired",
+            "This sign-in page has expired or was already used. Go back to the application and start again.",
+        ));
+    };
+    let bound = cookie_value(headers, INTERACTION_COOKIE).is_some_and(|c| {
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            c.as_bytes(),
+            ix.binding.as_bytes(),
+        ))
+    });
+    if !bound {
+        return Err(user_error(
+            "Invalid sign-in",
+            "This form was not opened in this browser (missing or wrong cookie). Start again from the application.",
+        ));
+    }
+    Ok((id, ix))
+}
+
+/// POST /login
+pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_params(&body) {
+        Ok(f) => f,
+        Err(e) => return user_error("Invalid request", &e),
+    };
+    let (id, ix) = match interaction_of(&op, &headers, &form) {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    let username = form.get("username").map(String::as_str).unwrap_or("");
+    let password = form.get("password").map(String::as_str).unwrap_or("");
+    let Some(user) = op.authenticate(username, password) else {
+        let client = op.client(&ix.request.client_id);
+        let name = client
+            .as_ref()
+            .map(|c| c.client_name.clone().unwrap_or_else(|| c.client_id.clone()))
+            .unwrap_or_default();
+        tracing::info!(target: "rp_provider", user = %username, "failed login");
+        return pages::html(
+            StatusCode::OK,
+            pages::login(
+                &op.issuer,
+                &name,
+                &id,
+                username,
+                Some("Invalid username or password."),
+            ),
+            &[],
+        );
+    };
+    op.store.remove_interaction(&id);
+    let t = now();
+    let cookie = op.random(32);
+    let session = Session {
+        sid: op.random(16),
+        sub: user.sub.clone(),
+        auth_time: t,
+        expires_at: t + SESSION_TTL,
+    };
+    let authenticated = Authenticated {
+        sub: session.sub.clone(),
+        auth_time: t,
+        sid: session.sid.clone(),
+    };
+    op.store.put_session(&cookie, session);
+    let cookies = vec![
+        op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL),
+        op.cookie(INTERACTION_COOKIE, "", 0),
+    ];
+    after_login(&op, ix.request, authenticated, cookies)
+}
+
+/// POST /consent
+pub async fn consent(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match parse_params(&body) {
+        Ok(f) => f,
+        Err(e) => return user_error("Invalid request", &e),
+    };
+    let (id, ix) = match interaction_of(&op, &headers, &form) {
+        Ok(v) => v,
+        Err(resp) => return resp,
+    };
+    op.store.remove_interaction(&id);
+    let Some(user) = ix.user else {
+        return user_error("Invalid request", "Sign in first.");
+    };
+    let cookies = vec![op.cookie(INTERACTION_COOKIE, "", 0)];
+    if form.get("decision").map(String::as_str) != Some("allow") {
+        let answer = Answer {
+            redirect_uri: &ix.request.redirect_uri,
+            state: ix.request.state.as_deref(),
+            mode: ix.request.response_mode,
+        };
+        return answer.send(
+            &op,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the user denied the request"),
+            ],
+            &cookies,
+        );
+    }
+    issue_code(&op, ix.request, user, &cookies)
+}

@@ -1,0 +1,75 @@
+//! Discovery (OpenID Connect Discovery 1.0 §4) and the JWKS.
+
+use crate::op::{Op, SCOPE_CLAIMS};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The discovery document.
+pub fn metadata(op: &Op) -> Value {
+    let mut algs = op.keys.algorithms();
+    algs.push("HS256");
+    let mut claims: Vec<&str> = vec![
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "sid",
+        "amr",
+    ];
+    for (_, names) in SCOPE_CLAIMS {
+        claims.extend_from_slice(names);
+    }
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    json!({
+        "issuer": op.issuer,
+        "authorization_endpoint": op.url("/authorize"),
+        "token_endpoint": op.url("/token"),
+        "userinfo_endpoint": op.url("/userinfo"),
+        "jwks_uri": op.url("/jwks"),
+        "registration_endpoint": op.url("/register"),
+        "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "userinfo_signing_alg_values_supported": algs,
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "claims_supported": claims,
+        "claims_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent"],
+    })
+}
+
+fn json_response(body: &Value, cache: &'static str, content_type: &'static str) -> Response {
+    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+    resp
+}
+
+/// GET /.well-known/openid-configuration
+pub async fn openid_configuration(State(op): State<Arc<Op>>) -> Response {
+    json_response(&metadata(&op), "public, max-age=300", "application/json")
+}
+
+/// GET /jwks
+pub async fn jwks(State(op): State<Arc<Op>>) -> Response {
+    json_response(
+        &op.keys.jwks(),
+        "public, max-age=300",
+        "application/jwk-set+json",
+    )
+}

@@ -1,0 +1,175 @@
+//! Users, clients and signing keys. The repository's `fixtures/` directory is compiled in, so
+//! the provider runs anywhere with no files; `--fixtures DIR` reads another set.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// A user of the login form.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct User {
+    /// Login name.
+    pub username: String,
+    /// Password (test fixtures: stored in clear, compared in constant time).
+    pub password: String,
+    /// Subject identifier.
+    pub sub: String,
+    /// Standard claims (OIDC Core §5.1), released by scope.
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+}
+
+/// A client registration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Client {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, absent for public clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// `client_name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    /// Registered redirect URIs. Loopback ones match any port (RFC 8252 §7.3).
+    pub redirect_uris: Vec<String>,
+    /// `token_endpoint_auth_method`.
+    #[serde(default = "default_auth_method")]
+    pub token_endpoint_auth_method: String,
+    /// `grant_types`.
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<String>,
+    /// `response_types`.
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<String>,
+    /// `application_type`.
+    #[serde(default = "default_app_type")]
+    pub application_type: String,
+    /// `id_token_signed_response_alg`.
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: String,
+    /// `userinfo_signed_response_alg`: userinfo is then a signed JWT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// Ask the user for consent on every authorization.
+    #[serde(default)]
+    pub require_consent: bool,
+    /// Other registered metadata, echoed back by registration.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+fn default_auth_method() -> String {
+    "client_secret_basic".into()
+}
+fn default_grants() -> Vec<String> {
+    vec!["authorization_code".into()]
+}
+fn default_response_types() -> Vec<String> {
+    vec!["code".into()]
+}
+fn default_app_type() -> String {
+    "web".into()
+}
+fn default_alg() -> String {
+    "RS256".into()
+}
+
+impl Client {
+    /// True when the client may use this grant.
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant)
+    }
+
+    /// True for clients without a secret.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
+    }
+}
+
+/// The PEM private keys the provider signs with.
+#[derive(Debug, Clone)]
+pub struct KeyPems {
+    /// RSA (RS256).
+    pub rsa: String,
+    /// P-256 (ES256).
+    pub p256: String,
+    /// Ed25519 (EdDSA).
+    pub ed25519: String,
+}
+
+/// Everything the provider loads at start.
+#[derive(Debug, Clone)]
+pub struct Fixtures {
+    /// Users.
+    pub users: Vec<User>,
+    /// Static clients.
+    pub clients: Vec<Client>,
+    /// Signing keys.
+    pub keys: KeyPems,
+}
+
+impl Fixtures {
+    /// The fixtures compiled into the binary (the repository's `fixtures/`).
+    pub fn embedded() -> Fixtures {
+        Fixtures::parse(
+            include_str!("../../../fixtures/users.json"),
+            include_str!("../../../fixtures/clients.json"),
+            KeyPems {
+                rsa: include_str!("../../../fixtures/keys/rs256.pem").into(),
+                p256: include_str!("../../../fixtures/keys/es256.pem").into(),
+                ed25519: include_str!("../../../fixtures/keys/ed25519.pem").into(),
+            },
+        )
+        .unwrap_or_else(|e| panic!("the embedded fixtures are broken: {e}"))
+    }
+
+    /// Read `users.json`, `clients.json` and `keys/*.pem` from a directory.
+    pub fn from_dir(dir: &Path) -> Result<Fixtures, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))
+        };
+        Fixtures::parse(
+            &read("users.json")?,
+            &read("clients.json")?,
+            KeyPems {
+                rsa: read("keys/rs256.pem")?,
+                p256: read("keys/es256.pem")?,
+                ed25519: read("keys/ed25519.pem")?,
+            },
+        )
+    }
+
+    fn parse(users: &str, clients: &str, keys: KeyPems) -> Result<Fixtures, String> {
+        let users: Vec<User> =
+            serde_json::from_str(users).map_err(|e| format!("users.json: {e}"))?;
+        let clients: Vec<Client> =
+            serde_json::from_str(clients).map_err(|e| format!("clients.json: {e}"))?;
+        Ok(Fixtures {
+            users,
+            clients,
+            keys,
+        })
+    }
+
+    /// The default user of demos (`alice`).
+    pub fn default_user(&self) -> &User {
+        &self.users[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_fixtures_load() {
+        let f = Fixtures::embedded();
+        assert_eq!(f.default_user().username, "alice");
+        assert_eq!(f.default_user().password, "wonderland");
+        assert!(f.users.iter().any(|u| u.username == "bob"));
+        let demo = f.clients.iter().find(|c| c.client_id == "rp-demo").unwrap();
+        assert!(demo.allows_grant("refresh_token"));
+        assert!(f.clients.iter().any(|c| c.is_public()));
+    }
+}

@@ -1,0 +1,234 @@
+//! Signing keys and JWT signing (RS256, ES256, EdDSA with `ring`; HS256 with a client secret).
+//!
+//! Key ids are RFC 7638 thumbprints. The JOSE header of each key is encoded once.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
+    RsaKeyPair,
+};
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::PemObject;
+use serde_json::{Value, json};
+
+enum Pair {
+    Rsa(RsaKeyPair),
+    P256(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// One signing key.
+pub struct SigningKey {
+    /// The JOSE algorithm.
+    pub alg: &'static str,
+    /// The `kid` (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The public JWK.
+    pub jwk: Value,
+    header_b64: String,
+    pair: Pair,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({} {})", self.alg, self.kid)
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+fn thumbprint(canonical: &str) -> String {
+    b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+}
+
+fn der(pem: &str) -> Result<Vec<u8>, String> {
+    match PrivateKeyDer::from_pem_slice(pem.as_bytes()) {
+        Ok(PrivateKeyDer::Pkcs8(k)) => Ok(k.secret_pkcs8_der().to_vec()),
+        Ok(_) => Err("expected a PKCS#8 private key (BEGIN PRIVATE KEY)".into()),
+        Err(e) => Err(format!("not a PEM private key: {e}")),
+    }
+}
+
+impl SigningKey {
+    fn new(alg: &'static str, jwk_base: Value, canonical: String, pair: Pair) -> SigningKey {
+        let kid = thumbprint(&canonical);
+        let mut jwk = jwk_base;
+        jwk["kid"] = json!(kid);
+        jwk["use"] = json!("sig");
+        jwk["alg"] = json!(alg);
+        let header = json!({"alg": alg, "kid": kid, "typ": "JWT"});
+        SigningKey {
+            alg,
+            header_b64: b64(header.to_string().as_bytes()),
+            kid,
+            jwk,
+            pair,
+        }
+    }
+
+    /// An RS256 key from a PKCS#8 PEM.
+    pub fn rsa(pem: &str) -> Result<SigningKey, String> {
+        let pair = RsaKeyPair::from_pkcs8(&der(pem)?).map_err(|e| format!("RSA key: {e}"))?;
+        let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
+        let (n, e) = (b64(&parts.n), b64(&parts.e));
+        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+        Ok(SigningKey::new(
+            "RS256",
+            json!({"kty": "RSA", "n": n, "e": e}),
+            canonical,
+            Pair::Rsa(pair),
+        ))
+    }
+
+    /// An ES256 key from a PKCS#8 PEM.
+    pub fn p256(pem: &str) -> Result<SigningKey, String> {
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &der(pem)?,
+            &SystemRandom::new(),
+        )
+        .map_err(|e| format!("P-256 key: {e}"))?;
+        let point = pair.public_key().as_ref();
+        let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        Ok(SigningKey::new(
+            "ES256",
+            json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}),
+            canonical,
+            Pair::P256(pair),
+        ))
+    }
+
+    /// An EdDSA (Ed25519) key from a PKCS#8 PEM.
+    pub fn ed25519(pem: &str) -> Result<SigningKey, String> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der(pem)?)
+            .map_err(|e| format!("Ed25519 key: {e}"))?;
+        let x = b64(pair.public_key().as_ref());
+        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+        Ok(SigningKey::new(
+            "EdDSA",
+            json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
+            canonical,
+            Pair::Ed25519(pair),
+        ))
+    }
+
+    fn sign_bytes(&self, rng: &SystemRandom, input: &[u8]) -> Result<Vec<u8>, String> {
+        match &self.pair {
+            Pair::Rsa(p) => {
+                let mut sig = vec![0; p.public().modulus_len()];
+                p.sign(&RSA_PKCS1_SHA256, rng, input, &mut sig)
+                    .map_err(|_| "RSA signing failed".to_string())?;
+                Ok(sig)
+            }
+            Pair::P256(p) => p
+                .sign(rng, input)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| "ECDSA signing failed".to_string()),
+            Pair::Ed25519(p) => Ok(p.sign(input).as_ref().to_vec()),
+        }
+    }
+}
+
+/// The provider's keys.
+#[derive(Debug)]
+pub struct KeyRing {
+    keys: Vec<SigningKey>,
+    rng: SystemRandom,
+}
+
+impl KeyRing {
+    /// Keys from the fixtures' PEMs.
+    pub fn from_pems(pems: &crate::fixtures::KeyPems) -> Result<KeyRing, String> {
+        Ok(KeyRing {
+            keys: vec![
+                SigningKey::rsa(&pems.rsa)?,
+                SigningKey::p256(&pems.p256)?,
+                SigningKey::ed25519(&pems.ed25519)?,
+            ],
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// The public JWKS.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    }
+
+    /// The algorithms the keys sign with.
+    pub fn algorithms(&self) -> Vec<&'static str> {
+        self.keys.iter().map(|k| k.alg).collect()
+    }
+
+    /// The key for an algorithm.
+    pub fn key(&self, alg: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|k| k.alg == alg)
+    }
+
+    /// Sign claims as a compact JWS with `typ: JWT`. `alg` may also be `HS256` (keyed with
+    /// `secret`) or `none`.
+    pub fn sign(&self, alg: &str, claims: &Value, secret: Option<&str>) -> Result<String, String> {
+        let payload = b64(claims.to_string().as_bytes());
+        match alg {
+            "HS256" | "HS384" | "HS512" => {
+                let secret = secret.ok_or("HMAC signing needs a client secret")?;
+                let algorithm = match alg {
+                    "HS256" => ring::hmac::HMAC_SHA256,
+                    "HS384" => ring::hmac::HMAC_SHA384,
+                    _ => ring::hmac::HMAC_SHA512,
+                };
+                let header = b64(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes());
+                let input = format!("{header}.{payload}");
+                let key = ring::hmac::Key::new(algorithm, secret.as_bytes());
+                let tag = ring::hmac::sign(&key, input.as_bytes());
+                Ok(format!("{input}.{}", b64(tag.as_ref())))
+            }
+            "none" => {
+                let header = b64(json!({"alg": "none"}).to_string().as_bytes());
+                Ok(format!("{header}.{payload}."))
+            }
+            _ => {
+                let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
+                let input = format!("{}.{payload}", key.header_b64);
+                let sig = key.sign_bytes(&self.rng, input.as_bytes())?;
+                Ok(format!("{input}.{}", b64(&sig)))
+            }
+        }
+    }
+}
+
+/// The left half of the hash of a token, for `at_hash` / `c_hash` (OIDC Core §3.1.3.6):
+/// SHA-256 for the *256 algorithms, SHA-512 for EdDSA (Ed25519).
+pub fn half_hash(alg: &str, value: &str) -> String {
+    let algorithm = match alg {
+        "EdDSA" | "RS512" | "PS512" | "ES512" | "HS512" => &ring::digest::SHA512,
+        "RS384" | "PS384" | "ES384" | "HS384" => &ring::digest::SHA384,
+        _ => &ring::digest::SHA256,
+    };
+    let d = ring::digest::digest(algorithm, value.as_bytes());
+    b64(&d.as_ref()[..d.as_ref().len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_keys_sign_and_publish() {
+        let ring = KeyRing::from_pems(&crate::fixtures::Fixtures::embedded().keys).unwrap();
+        assert_eq!(ring.algorithms(), vec!["RS256", "ES256", "EdDSA"]);
+        let jwks = ring.jwks();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 3);
+        for alg in ["RS256", "ES256", "EdDSA", "none"] {
+            let jwt = ring.sign(alg, &json!({"sub": "x"}), None).unwrap();
+            assert_eq!(jwt.split('.').count(), 3);
+        }
+        assert!(ring.sign("HS256", &json!({}), None).is_err());
+        assert!(ring.sign("HS256", &json!({}), Some("s")).is_ok());
+    }
+}

@@ -1,0 +1,274 @@
+//! One OpenID Provider instance: its issuer, keys, users, clients and store. Every handler
+//! works on an [`Op`].
+
+use crate::fixtures::{Client, Fixtures, User};
+use crate::keys::KeyRing;
+use crate::store::{MemoryStore, Store};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+/// Lifetimes, in seconds.
+pub const CODE_TTL: i64 = 60;
+/// Access token lifetime.
+pub const ACCESS_TOKEN_TTL: i64 = 3600;
+/// ID token lifetime.
+pub const ID_TOKEN_TTL: i64 = 600;
+/// Refresh token lifetime.
+pub const REFRESH_TOKEN_TTL: i64 = 30 * 24 * 3600;
+/// Browser session lifetime.
+pub const SESSION_TTL: i64 = 8 * 3600;
+/// Time allowed to fill the login form.
+pub const INTERACTION_TTL: i64 = 600;
+
+/// The scopes this provider knows, and the claims each releases (OIDC Core §5.4).
+pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// A provider instance.
+#[derive(Debug)]
+pub struct Op {
+    /// The issuer identifier, without a trailing slash.
+    pub issuer: String,
+    /// Signing keys.
+    pub keys: KeyRing,
+    /// Users.
+    pub users: Vec<User>,
+    /// State.
+    pub store: Arc<dyn Store>,
+    /// Cookie path (the issuer's path, so instances on one host do not share cookies).
+    pub cookie_path: String,
+    /// Whether the issuer is https (cookies get `Secure`).
+    pub secure: bool,
+    rng: SystemRandom,
+}
+
+impl Op {
+    /// An instance for `issuer` with these fixtures.
+    pub fn new(issuer: &str, fixtures: &Fixtures) -> Result<Op, String> {
+        let url = Url::parse(issuer).map_err(|e| format!("bad issuer {issuer}: {e}"))?;
+        let store = Arc::new(MemoryStore::default());
+        for client in &fixtures.clients {
+            store.put_client(client.clone());
+        }
+        let path = url.path().trim_end_matches('/');
+        Ok(Op {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            keys: KeyRing::from_pems(&fixtures.keys)?,
+            users: fixtures.users.clone(),
+            store,
+            cookie_path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_string()
+            },
+            secure: url.scheme() == "https",
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// An absolute URL of this instance.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// A random URL-safe value of `bytes` bytes of entropy.
+    pub fn random(&self, bytes: usize) -> String {
+        let mut buf = vec![0u8; bytes];
+        // SystemRandom fails only if the OS has no entropy source at all.
+        if self.rng.fill(&mut buf).is_err() {
+            panic!("the operating system's random number generator failed");
+        }
+        URL_SAFE_NO_PAD.encode(buf)
+    }
+
+    /// A registered client.
+    pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.store.client(client_id)
+    }
+
+    /// The user with these credentials (constant-time password comparison).
+    pub fn authenticate(&self, username: &str, password: &str) -> Option<&User> {
+        let user = self.users.iter().find(|u| u.username == username)?;
+        bool::from(user.password.as_bytes().ct_eq(password.as_bytes())).then_some(user)
+    }
+
+    /// A user by subject.
+    pub fn user(&self, sub: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.sub == sub)
+    }
+
+    /// Claims released for these scopes (and the `claims` request's userinfo members).
+    pub fn claims_for(
+        &self,
+        sub: &str,
+        scopes: &[String],
+        claims_request: Option<&Value>,
+    ) -> Map<String, Value> {
+        let mut out = Map::new();
+        out.insert("sub".into(), Value::String(sub.to_string()));
+        let Some(user) = self.user(sub) else {
+            return out;
+        };
+        for (scope, names) in SCOPE_CLAIMS {
+            if scopes.iter().any(|s| s == scope) {
+                for name in *names {
+                    if let Some(v) = user.claims.get(*name) {
+                        out.insert((*name).to_string(), v.clone());
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(requested)) = claims_request.and_then(|c| c.get("userinfo")) {
+            for name in requested.keys() {
+                if let Some(v) = user.claims.get(name) {
+                    out.insert(name.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The registered redirect URI matching `requested`: exact match, or for loopback
+    /// IP redirect URIs the same URI with any port (RFC 8252 §7.3).
+    pub fn match_redirect_uri(client: &Client, requested: &str) -> bool {
+        if client.redirect_uris.iter().any(|r| r == requested) {
+            return true;
+        }
+        let Ok(req) = Url::parse(requested) else {
+            return false;
+        };
+        if req.scheme() != "http" || !is_loopback_ip(&req) || req.fragment().is_some() {
+            return false;
+        }
+        client.redirect_uris.iter().any(|r| {
+            Url::parse(r).is_ok_and(|reg| {
+                reg.scheme() == "http"
+                    && is_loopback_ip(&reg)
+                    && reg.host() == req.host()
+                    && reg.path() == req.path()
+                    && reg.query() == req.query()
+            })
+        })
+    }
+
+    /// A `Set-Cookie` value for this instance.
+    pub fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
+        format!(
+            "{name}={value}; Path={}; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+            self.cookie_path,
+            if self.secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+fn is_loopback_ip(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Parse form-encoded parameters, refusing a parameter given twice (RFC 6749 §3.1).
+pub fn parse_params(raw: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
+    let mut out = std::collections::HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw) {
+        if out.insert(k.to_string(), v.into_owned()).is_some() {
+            return Err(format!("the parameter `{k}` appears more than once"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_redirects_match_any_port() {
+        let f = Fixtures::embedded();
+        let c = f.clients.iter().find(|c| c.client_id == "rp-demo").unwrap();
+        assert!(Op::match_redirect_uri(c, "http://127.0.0.1:53124/callback"));
+        assert!(Op::match_redirect_uri(c, "http://[::1]:8080/callback"));
+        assert!(!Op::match_redirect_uri(c, "http://127.0.0.1:53124/other"));
+        assert!(!Op::match_redirect_uri(
+            c,
+            "http://localhost:53124/callback"
+        ));
+        assert!(!Op::match_redirect_uri(
+            c,
+            "https://127.0.0.1:53124/callback"
+        ));
+        assert!(!Op::match_redirect_uri(
+            c,
+            "http://127.0.0.1:53124/callback#x"
+        ));
+        assert!(!Op::match_redirect_uri(c, "http://evil.example/callback"));
+    }
+
+    #[test]
+    fn scope_filters_claims() {
+        let op = Op::new("http://127.0.0.1:1", &Fixtures::embedded()).unwrap();
+        let sub = &op.users[0].sub.clone();
+        let c = op.claims_for(sub, &["openid".into(), "email".into()], None);
+        assert!(c.contains_key("email") && !c.contains_key("name") && !c.contains_key("address"));
+        let c = op.claims_for(
+            sub,
+            &["openid".into()],
+            Some(&serde_json::json!({"userinfo": {"name": null}})),
+        );
+        assert_eq!(c["name"], "Alice Liddell");
+        assert!(op.authenticate("alice", "wonderland").is_some());
+        assert!(op.authenticate("alice", "wrong").is_none());
+        assert!(op.authenticate("nobody", "wonderland").is_none());
+        assert!(parse_params(b"a=1&a=2").is_err());
+    }
+}

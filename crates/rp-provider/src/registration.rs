@@ -1,0 +1,193 @@
+//! Dynamic client registration (RFC 7591, OpenID Connect Dynamic Client Registration 1.0).
+
+use crate::fixtures::Client;
+use crate::op::{Op, now};
+use crate::token::no_store_json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use url::Url;
+
+fn reject(error: &str, description: &str) -> Response {
+    no_store_json(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Check a redirect URI (RFC 7591 §2, RFC 8252 §7, OIDC Registration §2).
+fn check_redirect_uri(uri: &str, native: bool) -> Result<(), String> {
+    let url = Url::parse(uri).map_err(|e| format!("`{uri}` is not an absolute URL: {e}"))?;
+    if url.fragment().is_some() {
+        return Err(format!("`{uri}` has a fragment (RFC 6749 §3.1.2)"));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => Err(format!(
+            "`{uri}`: http redirect URIs are only allowed on loopback"
+        )),
+        // Private-use schemes for native apps (RFC 8252 §7.1) must contain a dot.
+        s if native && s.contains('.') => Ok(()),
+        s => Err(format!("`{uri}`: scheme `{s}` is not allowed")),
+    }
+}
+
+/// POST /register
+pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
+    let mut meta: Map<String, Value> = match serde_json::from_slice(&body) {
+        Ok(Value::Object(m)) => m,
+        _ => return reject("invalid_client_metadata", "the body must be a JSON object"),
+    };
+    let native = meta.get("application_type").and_then(Value::as_str) == Some("native");
+    let redirect_uris: Vec<String> = match meta.get("redirect_uris") {
+        Some(Value::Array(items)) if !items.is_empty() => {
+            match items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+            {
+                Some(v) => v,
+                None => return reject("invalid_redirect_uri", "redirect_uris must be strings"),
+            }
+        }
+        _ => return reject("invalid_redirect_uri", "redirect_uris is required"),
+    };
+    for uri in &redirect_uris {
+        if let Err(e) = check_redirect_uri(uri, native) {
+            return reject("invalid_redirect_uri", &e);
+        }
+    }
+    let auth_method = meta
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+        .unwrap_or("client_secret_basic")
+        .to_string();
+    if !["client_secret_basic", "client_secret_post", "none"].contains(&auth_method.as_str()) {
+        return reject(
+            "invalid_client_metadata",
+            &format!("token_endpoint_auth_method {auth_method} is not supported"),
+        );
+    }
+    let strings = |name: &str, default: &[&str]| -> Result<Vec<String>, Response> {
+        match meta.get(name) {
+            None => Ok(default.iter().map(|s| s.to_string()).collect()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    reject(
+                        "invalid_client_metadata",
+                        &format!("{name} must be strings"),
+                    )
+                }),
+            Some(_) => Err(reject(
+                "invalid_client_metadata",
+                &format!("{name} must be an array"),
+            )),
+        }
+    };
+    let grant_types = match strings("grant_types", &["authorization_code"]) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let response_types = match strings("response_types", &["code"]) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    for g in &grant_types {
+        if !["authorization_code", "refresh_token"].contains(&g.as_str()) {
+            return reject(
+                "invalid_client_metadata",
+                &format!("grant type {g} is not supported"),
+            );
+        }
+    }
+    if response_types.iter().any(|r| r != "code") {
+        return reject(
+            "invalid_client_metadata",
+            "only response type code is supported",
+        );
+    }
+    if !grant_types.iter().any(|g| g == "authorization_code") {
+        return reject(
+            "invalid_client_metadata",
+            "response type code needs the authorization_code grant (RFC 7591 §2.1)",
+        );
+    }
+    let mut supported = op.keys.algorithms();
+    if auth_method != "none" {
+        supported.push("HS256");
+    }
+    for name in [
+        "id_token_signed_response_alg",
+        "userinfo_signed_response_alg",
+    ] {
+        if let Some(alg) = meta.get(name) {
+            match alg.as_str() {
+                Some(a) if supported.contains(&a) => {}
+                _ => {
+                    return reject(
+                        "invalid_client_metadata",
+                        &format!("{name} must be one of {}", supported.join(", ")),
+                    );
+                }
+            }
+        }
+    }
+    let client_id = op.random(16);
+    let secret = (auth_method != "none").then(|| op.random(32));
+    meta.insert("client_id".into(), json!(client_id));
+    meta.insert("redirect_uris".into(), json!(redirect_uris));
+    meta.insert("token_endpoint_auth_method".into(), json!(auth_method));
+    meta.insert("grant_types".into(), json!(grant_types));
+    meta.insert("response_types".into(), json!(response_types));
+    meta.insert(
+        "application_type".into(),
+        json!(if native { "native" } else { "web" }),
+    );
+    meta.entry("id_token_signed_response_alg")
+        .or_insert(json!("RS256"));
+    if let Some(s) = &secret {
+        meta.insert("client_secret".into(), json!(s));
+    }
+    let client: Client = match serde_json::from_value(Value::Object(meta.clone())) {
+        Ok(c) => c,
+        Err(e) => return reject("invalid_client_metadata", &e.to_string()),
+    };
+    op.store.put_client(client);
+    meta.insert("client_id_issued_at".into(), json!(now()));
+    if secret.is_some() {
+        meta.insert("client_secret_expires_at".into(), json!(0));
+    }
+    no_store_json(StatusCode::CREATED, &Value::Object(meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules() {
+        assert!(check_redirect_uri("https://rp.example/cb", false).is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:8080/cb", true).is_ok());
+        assert!(check_redirect_uri("http://rp.example/cb", false).is_err());
+        assert!(check_redirect_uri("https://rp.example/cb#x", false).is_err());
+        assert!(check_redirect_uri("com.example.app:/cb", true).is_ok());
+        assert!(check_redirect_uri("javascript:alert(1)", true).is_err());
+        assert!(check_redirect_uri("/relative", false).is_err());
+    }
+}

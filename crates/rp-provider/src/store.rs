@@ -1,0 +1,293 @@
+//! Where the provider keeps grants, codes, tokens, sessions and registered clients.
+//!
+//! [`Store`] is the seam for a persistent store; [`MemoryStore`] keeps everything in hash maps
+//! keyed by the SHA-256 of the secret value (a memory dump does not show live tokens), with
+//! O(1) lookups and a periodic sweep of expired entries so memory stays flat under load.
+//! Revoking a grant is O(1): the grant id goes into a revoked set that every token lookup
+//! consults, instead of scanning a per-grant token list.
+
+use crate::fixtures::Client;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How the response goes back to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    /// Query parameters on a redirect.
+    Query,
+    /// An auto-submitting form POST.
+    FormPost,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthzRequest {
+    /// `client_id`.
+    pub client_id: String,
+    /// The redirect URI to answer to.
+    pub redirect_uri: String,
+    /// Scopes granted.
+    pub scope: Vec<String>,
+    /// `state`.
+    pub state: Option<String>,
+    /// `nonce`.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: Option<String>,
+    /// `prompt` values.
+    pub prompt: Vec<String>,
+    /// `max_age`.
+    pub max_age: Option<i64>,
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+    /// Response mode.
+    pub response_mode: ResponseMode,
+    /// `claims` request parameter.
+    pub claims: Option<Value>,
+}
+
+/// A signed-in user in an interaction.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user.
+    pub sub: String,
+    /// When they authenticated.
+    pub auth_time: i64,
+    /// The session's public id (the `sid` claim).
+    pub sid: String,
+}
+
+/// A login in progress (between the login form and the redirect).
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    /// The value of the `op_ix` cookie that must come back with the form (login CSRF defence).
+    pub binding: String,
+    /// The request being answered.
+    pub request: AuthzRequest,
+    /// Set once the user signed in (consent pending).
+    pub user: Option<Authenticated>,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// An authorization code's grant.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    /// The grant this code starts.
+    pub grant_id: String,
+    /// The request it answers.
+    pub request: AuthzRequest,
+    /// Who signed in.
+    pub user: Authenticated,
+    /// Expiry (codes live 60 s).
+    pub expires_at: i64,
+}
+
+/// What a code lookup found.
+#[derive(Debug, Clone)]
+pub enum CodeLookup {
+    /// A valid code, now consumed.
+    Fresh(Box<CodeGrant>),
+    /// A code used before: its grant id, to revoke (RFC 6749 §4.1.2).
+    Reused(String),
+    /// Unknown or expired.
+    Missing,
+}
+
+/// The kind of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Access token.
+    Access,
+    /// Refresh token.
+    Refresh,
+}
+
+/// An issued token.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    /// Access or refresh.
+    pub kind: TokenKind,
+    /// The grant it belongs to.
+    pub grant_id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user.
+    pub sub: String,
+    /// Scopes.
+    pub scope: Vec<String>,
+    /// `claims` request parameter of the original request.
+    pub claims: Option<Value>,
+    /// Expiry.
+    pub expires_at: i64,
+    /// Issue time.
+    pub issued_at: i64,
+    /// Session id.
+    pub sid: String,
+    /// Original authentication time.
+    pub auth_time: i64,
+}
+
+/// A browser session at the provider.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Public session id (`sid` claim).
+    pub sid: String,
+    /// The user.
+    pub sub: String,
+    /// When they authenticated.
+    pub auth_time: i64,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// Storage of the provider's state.
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Keep an interaction.
+    fn put_interaction(&self, id: &str, interaction: Interaction);
+    /// Look an interaction up.
+    fn interaction(&self, id: &str, now: i64) -> Option<Interaction>;
+    /// Forget an interaction.
+    fn remove_interaction(&self, id: &str);
+    /// Keep a code.
+    fn put_code(&self, code: &str, grant: CodeGrant);
+    /// Consume a code.
+    fn take_code(&self, code: &str, now: i64) -> CodeLookup;
+    /// Keep a token.
+    fn put_token(&self, token: &str, record: TokenRecord);
+    /// Look a live token up (unexpired, not revoked, grant not revoked).
+    fn token(&self, token: &str, now: i64) -> Option<TokenRecord>;
+    /// Revoke one token; true when it existed.
+    fn revoke_token(&self, token: &str) -> bool;
+    /// Revoke every token of a grant, until `until`.
+    fn revoke_grant(&self, grant_id: &str, until: i64);
+    /// Keep a session under its cookie value.
+    fn put_session(&self, cookie: &str, session: Session);
+    /// Look a session up.
+    fn session(&self, cookie: &str, now: i64) -> Option<Session>;
+    /// End a session.
+    fn remove_session(&self, cookie: &str);
+    /// Register a client.
+    fn put_client(&self, client: Client);
+    /// A registered client.
+    fn client(&self, client_id: &str) -> Option<Arc<Client>>;
+    /// Drop expired entries.
+    fn sweep(&self, now: i64);
+}
+
+type Key = [u8; 32];
+
+fn key(secret: &str) -> Key {
+    let d = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    let mut k = [0u8; 32];
+    k.copy_from_slice(d.as_ref());
+    k
+}
+
+/// The in-memory store.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    interactions: Mutex<HashMap<String, Interaction>>,
+    codes: Mutex<HashMap<Key, CodeGrant>>,
+    used_codes: Mutex<HashMap<Key, (String, i64)>>,
+    tokens: Mutex<HashMap<Key, TokenRecord>>,
+    revoked_grants: Mutex<HashMap<String, i64>>,
+    sessions: Mutex<HashMap<Key, Session>>,
+    clients: Mutex<HashMap<String, Arc<Client>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Store for MemoryStore {
+    fn put_interaction(&self, id: &str, interaction: Interaction) {
+        lock(&self.interactions).insert(id.to_string(), interaction);
+    }
+
+    fn interaction(&self, id: &str, now: i64) -> Option<Interaction> {
+        lock(&self.interactions)
+            .get(id)
+            .filter(|i| i.expires_at > now)
+            .cloned()
+    }
+
+    fn remove_interaction(&self, id: &str) {
+        lock(&self.interactions).remove(id);
+    }
+
+    fn put_code(&self, code: &str, grant: CodeGrant) {
+        lock(&self.codes).insert(key(code), grant);
+    }
+
+    fn take_code(&self, code: &str, now: i64) -> CodeLookup {
+        let k = key(code);
+        if let Some(grant) = lock(&self.codes).remove(&k) {
+            if grant.expires_at <= now {
+                return CodeLookup::Missing;
+            }
+            lock(&self.used_codes).insert(k, (grant.grant_id.clone(), grant.expires_at + 600));
+            return CodeLookup::Fresh(Box::new(grant));
+        }
+        match lock(&self.used_codes).get(&k) {
+            Some((grant_id, _)) => CodeLookup::Reused(grant_id.clone()),
+            None => CodeLookup::Missing,
+        }
+    }
+
+    fn put_token(&self, token: &str, record: TokenRecord) {
+        lock(&self.tokens).insert(key(token), record);
+    }
+
+    fn token(&self, token: &str, now: i64) -> Option<TokenRecord> {
+        let record = lock(&self.tokens)
+            .get(&key(token))
+            .filter(|r| r.expires_at > now)
+            .cloned()?;
+        if lock(&self.revoked_grants).contains_key(&record.grant_id) {
+            return None;
+        }
+        Some(record)
+    }
+
+    fn revoke_token(&self, token: &str) -> bool {
+        lock(&self.tokens).remove(&key(token)).is_some()
+    }
+
+    fn revoke_grant(&self, grant_id: &str, until: i64) {
+        lock(&self.revoked_grants).insert(grant_id.to_string(), until);
+    }
+
+    fn put_session(&self, cookie: &str, session: Session) {
+        lock(&self.sessions).insert(key(cookie), session);
+    }
+
+    fn session(&self, cookie: &str, now: i64) -> Option<Session> {
+        lock(&self.sessions)
+            .get(&key(cookie))
+            .filter(|s| s.expires_at > now)
+            .cloned()
+    }
+
+    fn remove_session(&self, cookie: &str) {
+        lock(&self.sessions).remove(&key(cookie));
+    }
+
+    fn put_client(&self, client: Client) {
+        lock(&self.clients).insert(client.client_id.clone(), Arc::new(client));
+    }
+
+    fn client(&self, client_id: &str) -> Option<Arc<Client>> {
+        lock(&self.clients).get(client_id).cloned()
+    }
+
+    fn sweep(&self, now: i64) {
+        lock(&self.interactions).retain(|_, i| i.expires_at > now);
+        lock(&self.codes).retain(|_, c| c.expires_at > now);
+        lock(&self.used_codes).retain(|_, (_, until)| *until > now);
+        lock(&self.tokens).retain(|_, t| t.expires_at > now);
+        lock(&self.revoked_grants).retain(|_, until| *until > now);
+        lock(&self.sessions).retain(|_, s| s.expires_at > now);
+    }
+}

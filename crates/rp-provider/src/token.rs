@@ -1,0 +1,290 @@
+//! The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3) and client authentication.
+
+use crate::authorize::valid_pkce_value;
+use crate::fixtures::Client;
+use crate::keys::half_hash;
+use crate::op::{ACCESS_TOKEN_TTL, ID_TOKEN_TTL, Op, REFRESH_TOKEN_TTL, now, parse_params};
+use crate::store::{CodeGrant, CodeLookup, TokenKind, TokenRecord};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// A JSON response that must not be cached (RFC 6749 §5.1).
+pub fn no_store_json(status: StatusCode, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// An OAuth error response (RFC 6749 §5.2).
+pub fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    no_store_json(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+fn invalid_client(description: &str, basic: bool) -> Response {
+    let mut resp = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
+    if basic {
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"rp-provider\""),
+        );
+    }
+    resp
+}
+
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Authenticate the client of a token, introspection or revocation request with the method
+/// it registered (and only that one: RFC 6749 §2.3 forbids using two at once).
+pub fn authenticate_client(
+    op: &Op,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<Arc<Client>, Response> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Basic ")
+                .or_else(|| v.strip_prefix("basic "))
+        })
+        .map(|b64| {
+            STANDARD
+                .decode(b64.trim())
+                .ok()
+                .and_then(|raw| String::from_utf8(raw).ok())
+                .and_then(|s| {
+                    s.split_once(':')
+                        .map(|(i, p)| (form_decode(i), form_decode(p)))
+                })
+        });
+    let (method, client_id, secret) = match (basic, form.get("client_secret")) {
+        (Some(_), Some(_)) => {
+            return Err(oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the client used two authentication methods at once",
+            ));
+        }
+        (Some(None), _) => return Err(invalid_client("malformed Basic credentials", true)),
+        (Some(Some((id, secret))), None) => {
+            if form.get("client_id").is_some_and(|f| *f != id) {
+                return Err(invalid_client(
+                    "client_id differs from the authenticated client",
+                    true,
+                ));
+            }
+            ("client_secret_basic", id, Some(secret))
+        }
+        (None, Some(secret)) => (
+            "client_secret_post",
+            form.get("client_id").cloned().unwrap_or_default(),
+            Some(secret.clone()),
+        ),
+        (None, None) => {
+            if form.contains_key("client_assertion") {
+                return Err(invalid_client(
+                    "client assertions are not supported here",
+                    false,
+                ));
+            }
+            (
+                "none",
+                form.get("client_id").cloned().unwrap_or_default(),
+                None,
+            )
+        }
+    };
+    let is_basic = method == "client_secret_basic";
+    let Some(client) = op.client(&client_id) else {
+        return Err(invalid_client("unknown client", is_basic));
+    };
+    if client.token_endpoint_auth_method != method {
+        return Err(invalid_client(
+            &format!(
+                "this client authenticates with {}, not {method}",
+                client.token_endpoint_auth_method
+            ),
+            is_basic,
+        ));
+    }
+    if let Some(secret) = secret {
+        let expected = client.client_secret.as_deref().unwrap_or("");
+        if expected.is_empty() || !bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(invalid_client("wrong client secret", is_basic));
+        }
+    }
+    Ok(client)
+}
+
+/// POST /token
+pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body must be application/x-www-form-urlencoded",
+        );
+    }
+    let form = match parse_params(&body) {
+        Ok(f) => f,
+        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
+    };
+    let client = match authenticate_client(&op, &headers, &form) {
+        Ok(c) => c,
+        Err(resp) => return resp,
+    };
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => authorization_code(&op, &client, &form),
+        Some(other) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            &format!("grant_type {other} is not supported"),
+        ),
+        None => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is missing",
+        ),
+    }
+}
+
+fn invalid_grant(description: &str) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
+}
+
+fn authorization_code(op: &Op, client: &Client, form: &HashMap<String, String>) -> Response {
+    if !client.allows_grant("authorization_code") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the client may not use authorization_code",
+        );
+    }
+    let code = form.get("code").map(String::as_str).unwrap_or("");
+    let t = now();
+    let grant = match op.store.take_code(code, t) {
+        CodeLookup::Fresh(g) => g,
+        CodeLookup::Reused(grant_id) => {
+            // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
+            op.store.revoke_grant(&grant_id, t + REFRESH_TOKEN_TTL);
+            return invalid_grant(
+                "the code was already used; the tokens issued for it are revoked",
+            );
+        }
+        CodeLookup::Missing => return invalid_grant("the code is invalid or expired"),
+    };
+    if grant.request.client_id != client.client_id {
+        return invalid_grant("the code was issued to another client");
+    }
+    if form.get("redirect_uri") != Some(&grant.request.redirect_uri) {
+        return invalid_grant("redirect_uri does not match the authorization request");
+    }
+    match (&grant.request.code_challenge, form.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+                &ring::digest::SHA256,
+                verifier.as_bytes(),
+            ));
+            if !valid_pkce_value(verifier)
+                || !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
+            {
+                return invalid_grant("code_verifier does not match the code_challenge");
+            }
+        }
+        (Some(_), None) => return invalid_grant("code_verifier is missing"),
+        // RFC 9700 §4.8.2: a verifier without a challenge is a PKCE downgrade attempt.
+        (None, Some(_)) => return invalid_grant("code_verifier sent but no code_challenge was"),
+        (None, None) => {}
+    }
+    issue_tokens(op, client, &grant)
+}
+
+/// Issue an access token, an ID token and, for `offline_access`, a refresh token.
+fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
+    let t = now();
+    let request = &grant.request;
+    let access_token = op.random(32);
+    let record = |kind, expires_at| TokenRecord {
+        kind,
+        grant_id: grant.grant_id.clone(),
+        client_id: client.client_id.clone(),
+        sub: grant.user.sub.clone(),
+        scope: request.scope.clone(),
+        claims: request.claims.clone(),
+        expires_at,
+        issued_at: t,
+        sid: grant.user.sid.clone(),
+        auth_time: grant.user.auth_time,
+    };
+    op.store.put_token(
+        &access_token,
+        record(TokenKind::Access, t + ACCESS_TOKEN_TTL),
+    );
+    let alg = client.id_token_signed_response_alg.as_str();
+    let mut claims = Map::new();
+    claims.insert("iss".into(), json!(op.issuer));
+    claims.insert("sub".into(), json!(grant.user.sub));
+    claims.insert("aud".into(), json!(client.client_id));
+    claims.insert("exp".into(), json!(t + ID_TOKEN_TTL));
+    claims.insert("iat".into(), json!(t));
+    claims.insert("auth_time".into(), json!(grant.user.auth_time));
+    if let Some(nonce) = &request.nonce {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    claims.insert("at_hash".into(), json!(half_hash(alg, &access_token)));
+    claims.insert("sid".into(), json!(grant.user.sid));
+    claims.insert("amr".into(), json!(["pwd"]));
+    if let Some(Value::Object(wanted)) = request.claims.as_ref().and_then(|c| c.get("id_token")) {
+        let released = op.claims_for(&grant.user.sub, &[], Some(&json!({ "userinfo": wanted })));
+        for (k, v) in released {
+            claims.entry(k).or_insert(v);
+        }
+    }
+    let id_token = match op
+        .keys
+        .sign(alg, &Value::Object(claims), client.client_secret.as_deref())
+    {
+        Ok(t) => t,
+        Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+    };
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL,
+        "id_token": id_token,
+        "scope": request.scope.join(" "),
+    });
+    if request.scope.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token") {
+        let refresh = op.random(32);
+        op.store
+            .put_token(&refresh, record(TokenKind::Refresh, t + REFRESH_TOKEN_TTL));
+        body["refresh_token"] = json!(refresh);
+    }
+    no_store_json(StatusCode::OK, &body)
+}

@@ -1,0 +1,137 @@
+//! The userinfo endpoint (OIDC Core §5.3): the Bearer token in the header or in a form body
+//! (RFC 6750 §2.1, §2.2), never in the query (RFC 9700 §4.3.2); JSON, or a signed JWT when
+//! the client registered `userinfo_signed_response_alg`.
+
+use crate::op::{Op, now, parse_params};
+use crate::store::TokenKind;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut resp = (
+        status,
+        json!({"error": error, "error_description": description}).to_string(),
+    )
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "Bearer realm=\"rp-provider\", error=\"{error}\", error_description=\"{description}\""
+    )) {
+        h.insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+/// GET or POST /userinfo
+pub async fn userinfo(
+    State(op): State<Arc<Op>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    if query
+        .as_deref()
+        .is_some_and(|q| q.contains("access_token="))
+    {
+        return bearer_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "access tokens are not accepted in the query string",
+        );
+    }
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_string())
+        });
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let from_body = if method == Method::POST && is_form {
+        parse_params(&body)
+            .ok()
+            .and_then(|f| f.get("access_token").cloned())
+    } else {
+        None
+    };
+    let token = match (from_header, from_body) {
+        (Some(_), Some(_)) => {
+            return bearer_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the token was sent twice",
+            );
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            let mut resp = StatusCode::UNAUTHORIZED.into_response();
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"rp-provider\""),
+            );
+            return resp;
+        }
+    };
+    let Some(record) = op
+        .store
+        .token(&token, now())
+        .filter(|r| r.kind == TokenKind::Access)
+    else {
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is invalid, expired or revoked",
+        );
+    };
+    if !record.scope.iter().any(|s| s == "openid") {
+        return bearer_error(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "the token was not issued for openid",
+        );
+    }
+    let claims = op.claims_for(&record.sub, &record.scope, record.claims.as_ref());
+    let client = op.client(&record.client_id);
+    let signed_alg = client
+        .as_ref()
+        .and_then(|c| c.userinfo_signed_response_alg.clone());
+    match signed_alg {
+        Some(alg) => {
+            let mut claims = claims;
+            claims.insert("iss".into(), json!(op.issuer));
+            claims.insert("aud".into(), json!(record.client_id));
+            let secret = client.as_ref().and_then(|c| c.client_secret.clone());
+            match op
+                .keys
+                .sign(&alg, &Value::Object(claims), secret.as_deref())
+            {
+                Ok(jwt) => {
+                    let mut resp = (StatusCode::OK, jwt).into_response();
+                    resp.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/jwt"),
+                    );
+                    resp.headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    resp
+                }
+                Err(e) => bearer_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+            }
+        }
+        None => crate::token::no_store_json(StatusCode::OK, &Value::Object(claims)),
+    }
+}

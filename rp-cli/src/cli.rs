@@ -1,0 +1,175 @@
+//! Command-line definitions.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  internal error
+  2  usage error (bad flags, bad URL, unreadable file)
+  3  provider unreachable, timed out, or TLS failure
+  4  provider error response (OAuth error, malformed answer)
+  5  validation failure (ID token, state, issuer, userinfo)
+  6  no callback arrived before the listener timed out
+  7  the provider's login form rejected the username or password
+  8  the token cache could not be written or read
+
+Examples:
+  rp login                                   log in to the embedded provider as alice
+  rp login --issuer https://op.example.com --client-id app --client-secret s3cret
+  rp login --issuer https://op.example.com --register --username u --password p --json
+  rp provider --port 9000                    serve the bundled provider";
+
+/// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
+#[derive(Debug, Parser)]
+#[command(name = "rp", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More diagnostics on stderr (-v: info, -vv: debug, -vvv: trace with secrets redacted).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub enum Command {
+    /// Log in with the authorization code flow and PKCE, validate everything, cache the tokens.
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
+    /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
+    #[command(after_help = PROVIDER_HELP)]
+    Provider(ProviderArgs),
+}
+
+const LOGIN_HELP: &str = "\
+Without --issuer, rp starts its bundled provider in-process and logs in as the fixture user
+alice (password wonderland): a complete, validated login with nothing else installed.
+
+Headless: with --username and --password (or RP_PASSWORD), rp fills the provider's HTML login
+form itself and follows the redirects to its own loopback listener. Without them it opens your
+browser (or prints the URL with --no-browser) and waits for the callback.
+
+Examples:
+  rp login
+  rp login --issuer https://op.example.com --client-id app --client-secret s3cret
+  rp login --issuer http://127.0.0.1:9000 --register --username bob --password builder --json
+  RP_PASSWORD=p rp login --issuer https://op.example.com --client-id cli --username u
+  rp login --issuer https://op.example.com --client-id cli --no-browser --port 8400";
+
+const PROVIDER_HELP: &str = "\
+Examples:
+  rp provider                       http://127.0.0.1:<ephemeral port>
+  rp provider --port 9000 --tls     https, CA certificate written to a file (see stderr)
+  rp login --issuer https://127.0.0.1:9000 --ca-file /tmp/rp-provider-9000-ca.pem";
+
+/// Options shared by every command that talks to a provider.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Trust the certificates in this PEM file (a private CA, or `rp provider --tls`'s CA).
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Seconds allowed for each HTTP request to the provider.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub http_timeout: u64,
+    /// DANGEROUS: accept any TLS certificate. Anyone on the path can then steal the tokens.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// `rp login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The provider's issuer URL. Without it, the bundled provider is started in-process.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The client id of a registered client.
+    #[arg(long, value_name = "ID", conflicts_with = "register")]
+    pub client_id: Option<String>,
+    /// The client secret (or set RP_CLIENT_SECRET). Omit for a public client.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "RP_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Register a new client dynamically (RFC 7591) instead of using --client-id.
+    #[arg(long)]
+    pub register: bool,
+    /// Scopes to request.
+    #[arg(long, default_value = "openid profile email")]
+    pub scope: String,
+    /// Callback port on 127.0.0.1 (default: an ephemeral port).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+    /// Profile name for the token cache (default: the issuer).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Print one JSON object on stdout instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the authorization URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Log in headless: fill the provider's HTML login form with this username.
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+    /// The password for --username (or set RP_PASSWORD).
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "RP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+    /// Seconds to wait for the callback.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+    /// `prompt` (none, login, consent, select_account).
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// `max_age` in seconds; the ID token's auth_time is then checked.
+    #[arg(long, value_name = "SECS")]
+    pub max_age: Option<u64>,
+    /// `login_hint`.
+    #[arg(long)]
+    pub login_hint: Option<String>,
+    /// `acr_values` (space-separated); the ID token's acr is then checked.
+    #[arg(long)]
+    pub acr_values: Option<String>,
+    /// Ask for `response_mode=form_post`.
+    #[arg(long)]
+    pub form_post: bool,
+    /// Extra authorization parameter NAME=VALUE (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Do not call the userinfo endpoint.
+    #[arg(long)]
+    pub no_userinfo: bool,
+    /// Do not cache the tokens.
+    #[arg(long)]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `rp provider`.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// Port on 127.0.0.1 (default: ephemeral).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Serve HTTPS with a certificate made at start; the CA is written to a file.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate with --tls.
+    #[arg(long, value_name = "PEM")]
+    pub ca_out: Option<PathBuf>,
+    /// Read users.json, clients.json and keys/ from this directory instead of the built-in set.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+}

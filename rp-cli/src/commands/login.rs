@@ -1,0 +1,400 @@
+//! `rp login`: discovery, (registration), the loopback listener, the browser or the headless
+//! form driver, then every check, userinfo, and the token cache.
+
+use crate::cache::{self, Profile, StoredTokens};
+use crate::cli::LoginArgs;
+use crate::exit::CliError;
+use crate::listener::{Listener, WaitError};
+use crate::{output, progress};
+use oidc_rp::headless::{self, Credentials};
+use oidc_rp::oauth2::TokenResponse as _;
+use oidc_rp::registration::{self, RegistrationRequest};
+use oidc_rp::{
+    AuthorizationRequest, ClientConfig, Login, RelyingParty, ResponseMode, Secret, UserInfo,
+    discovery,
+};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The embedded provider's demo client.
+const EMBEDDED_CLIENT: (&str, &str) = ("rp-demo", "rp-demo-secret");
+
+/// Run the command.
+pub async fn run(args: LoginArgs) -> Result<(), CliError> {
+    let embedded = match &args.issuer {
+        Some(_) => None,
+        None => {
+            let running = rp_provider::start(rp_provider::ProviderConfig::default())
+                .await
+                .map_err(CliError::Internal)?;
+            progress!("started the bundled provider at {}", running.issuer());
+            Some(running)
+        }
+    };
+    let issuer = match (&args.issuer, &embedded) {
+        (Some(i), _) => i.clone(),
+        (None, Some(p)) => p.issuer().to_string(),
+        (None, None) => unreachable!("either an issuer or the embedded provider"),
+    };
+    let http = super::http_client(&args.http)?;
+
+    let credentials = match (&args.username, &args.password, &embedded) {
+        (Some(u), Some(p), _) => Some(Credentials {
+            username: u.clone(),
+            password: Secret::new(p.clone()),
+        }),
+        (Some(_), None, _) => {
+            return Err(CliError::Usage(
+                "--username needs a password: pass --password or set RP_PASSWORD".into(),
+            ));
+        }
+        (None, _, Some(provider)) => {
+            let user =
+                provider.op().users.first().ok_or_else(|| {
+                    CliError::Internal("the bundled provider has no users".into())
+                })?;
+            Some(Credentials {
+                username: user.username.clone(),
+                password: Secret::new(user.password.clone()),
+            })
+        }
+        (None, _, None) => None,
+    };
+
+    progress!("discovering {issuer}");
+    let metadata = discovery::discover(&http, &issuer).await?;
+
+    let listener = Listener::bind(args.port).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot listen on 127.0.0.1:{}: {e}; choose another --port",
+            args.port
+        ))
+    })?;
+    let redirect_uri = listener.redirect_uri();
+
+    let client = if args.register {
+        progress!("registering a client (RFC 7591)");
+        let client = registration::register(
+            &http,
+            &metadata,
+            &RegistrationRequest {
+                redirect_uris: vec![redirect_uri.clone()],
+                client_name: Some("rp command-line".into()),
+                native: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+        progress!("registered client {}", client.client_id);
+        client
+    } else if let Some(id) = &args.client_id {
+        match &args.client_secret {
+            Some(secret) => ClientConfig::confidential(id, secret.as_str()),
+            None => ClientConfig::public(id),
+        }
+    } else if embedded.is_some() {
+        ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
+    } else {
+        return Err(CliError::Usage(
+            "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
+        ));
+    };
+    let rp = RelyingParty::new(http.clone(), metadata, client)?;
+
+    let mut request = AuthorizationRequest {
+        scopes: args.scope.split_whitespace().map(str::to_string).collect(),
+        prompt: args.prompt.clone(),
+        max_age: args.max_age,
+        login_hint: args.login_hint.clone(),
+        acr_values: args
+            .acr_values
+            .as_deref()
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        response_mode: args.form_post.then_some(ResponseMode::FormPost),
+        ..Default::default()
+    };
+    for p in &args.params {
+        let (k, v) = p
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
+        request.extra.push((k.to_string(), v.to_string()));
+    }
+    let (url, txn) = rp.authorization_url(&request, &redirect_uri)?;
+
+    // Wait for the callback on a blocking thread while the browser or the driver logs in.
+    let listener = Arc::new(listener);
+    let cancel = listener.cancel_handle();
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let waiting = {
+        let (listener, txn) = (listener.clone(), txn.clone());
+        tokio::task::spawn_blocking(move || listener.wait(&txn, timeout))
+    };
+    let mut driver = match credentials {
+        Some(creds) => {
+            progress!("logging in headless as {}", creds.username);
+            let (http, url, redirect) = (http.clone(), url.clone(), redirect_uri.clone());
+            Some(tokio::spawn(async move {
+                headless::drive(&http, &url, &redirect, &creds).await
+            }))
+        }
+        None => {
+            open_browser(&url, args.no_browser);
+            progress!(
+                "waiting for the callback on {redirect_uri} (timeout {} s)",
+                timeout.as_secs()
+            );
+            None
+        }
+    };
+    let accepted = match wait_for_callback(waiting, &mut driver, &cancel, timeout).await {
+        Ok(a) => a,
+        Err(e) => {
+            if let Some(d) = driver {
+                d.abort();
+            }
+            return Err(e);
+        }
+    };
+
+    // Validate, answer the browser with the outcome, then report.
+    let outcome = finish(&rp, &txn, &accepted.params, &args).await;
+    match &outcome {
+        Ok((login, _)) => accepted.respond(
+            true,
+            "Login complete",
+            &format!(
+                "rp validated the login of {} at {}.",
+                login.id_token.subject,
+                rp.issuer()
+            ),
+        ),
+        Err(e) => accepted.respond(false, "Login failed", &e.to_string()),
+    }
+    if let Some(d) = driver {
+        let _ = d.await;
+    }
+    let (login, userinfo) = outcome?;
+    let cache_file = if embedded.is_some() || args.no_cache {
+        if embedded.is_some() {
+            progress!("not caching: the bundled provider stops with this command");
+        }
+        None
+    } else {
+        Some(save_profile(&args, &rp, &login)?)
+    };
+    if request.scopes.iter().any(|s| s == "offline_access")
+        && login.tokens.refresh_token().is_none()
+    {
+        progress!(
+            "warning: offline_access was asked for but no refresh token came back (some providers also need prompt=consent)"
+        );
+    }
+    print(&args, &rp, &login, userinfo.as_ref(), cache_file.as_ref());
+    Ok(())
+}
+
+#[allow(clippy::large_enum_variant)] // one value per login
+enum First {
+    Listener(Result<Result<crate::listener::Accepted, WaitError>, tokio::task::JoinError>),
+    Driver(Result<oidc_rp::Result<headless::Outcome>, tokio::task::JoinError>),
+}
+
+/// Wait for the listener; if the headless driver fails first (wrong password, a page it cannot
+/// handle), stop the listener and report the driver's error.
+async fn wait_for_callback(
+    mut waiting: tokio::task::JoinHandle<Result<crate::listener::Accepted, WaitError>>,
+    driver: &mut Option<tokio::task::JoinHandle<oidc_rp::Result<headless::Outcome>>>,
+    cancel: &crate::listener::Cancel,
+    timeout: Duration,
+) -> Result<crate::listener::Accepted, CliError> {
+    let first = match driver.as_mut() {
+        Some(handle) => tokio::select! {
+            r = &mut waiting => First::Listener(r),
+            d = handle => First::Driver(d),
+        },
+        None => First::Listener((&mut waiting).await),
+    };
+    let result = match first {
+        First::Listener(r) => r,
+        First::Driver(d) => {
+            *driver = None;
+            match d {
+                Ok(Ok(_)) => waiting.await,
+                Ok(Err(e)) => {
+                    cancel.cancel();
+                    let _ = waiting.await;
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    cancel.cancel();
+                    let _ = waiting.await;
+                    return Err(CliError::Internal(format!(
+                        "the headless login failed: {e}"
+                    )));
+                }
+            }
+        }
+    };
+    match result {
+        Ok(Ok(accepted)) => Ok(accepted),
+        Ok(Err(WaitError::Timeout { rejected })) => Err(CliError::ListenerTimeout {
+            seconds: timeout.as_secs(),
+            rejected,
+        }),
+        Ok(Err(WaitError::Cancelled)) => Err(CliError::Internal("the login was cancelled".into())),
+        Err(e) => Err(CliError::Internal(format!(
+            "the listener thread failed: {e}"
+        ))),
+    }
+}
+
+fn open_browser(url: &url::Url, no_browser: bool) {
+    if no_browser {
+        eprintln!("rp: open this URL in a browser to log in:\n{url}");
+        return;
+    }
+    if let Err(e) = webbrowser::open(url.as_str()) {
+        eprintln!("rp: could not open a browser ({e}); open this URL to log in:\n{url}");
+    } else {
+        progress!("opened the browser; if nothing appeared, open:\n{url}");
+    }
+}
+
+async fn finish(
+    rp: &RelyingParty,
+    txn: &oidc_rp::AuthTransaction,
+    params: &oidc_rp::CallbackParams,
+    args: &LoginArgs,
+) -> Result<(Login, Option<UserInfo>), CliError> {
+    let mut login = rp.complete(txn, params).await?;
+    let userinfo = if args.no_userinfo || rp.metadata().userinfo_endpoint().is_none() {
+        None
+    } else {
+        let info = match rp
+            .userinfo(login.tokens.access_token().secret(), &login.id_token)
+            .await
+        {
+            Ok(info) => info,
+            Err(oidc_rp::Error::Validation(mut v)) => {
+                let mut full = login.report.clone();
+                full.extend(v.report);
+                v.report = full;
+                return Err(oidc_rp::Error::Validation(v).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        login.report.extend(info.report.clone());
+        Some(info)
+    };
+    Ok((login, userinfo))
+}
+
+fn save_profile(
+    args: &LoginArgs,
+    rp: &RelyingParty,
+    login: &Login,
+) -> Result<std::path::PathBuf, CliError> {
+    let now = oidc_rp::jwt::unix_now();
+    let tokens = &login.tokens;
+    let profile = Profile {
+        name: args
+            .profile
+            .clone()
+            .unwrap_or_else(|| rp.issuer().to_string()),
+        issuer: rp.issuer().to_string(),
+        client: rp.client().clone(),
+        ca_file: args.http.ca_file.clone(),
+        sub: login.id_token.subject.clone(),
+        id_token_claims: login.id_token.claims.clone(),
+        tokens: StoredTokens {
+            access_token: Secret::new(tokens.access_token().secret().clone()),
+            token_type: "Bearer".into(),
+            refresh_token: tokens
+                .refresh_token()
+                .map(|r| Secret::new(r.secret().clone())),
+            id_token: Some(login.id_token.raw.clone()),
+            expires_at: tokens.expires_in().map(|d| now + d.as_secs() as i64),
+            scope: tokens.scopes().map(|s| {
+                s.iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+        },
+        updated_at: now,
+    };
+    cache::save(&profile).map_err(CliError::Cache)
+}
+
+fn print(
+    args: &LoginArgs,
+    rp: &RelyingParty,
+    login: &Login,
+    userinfo: Option<&UserInfo>,
+    cache_file: Option<&std::path::PathBuf>,
+) {
+    if args.json {
+        let out = json!({
+            "issuer": rp.issuer(),
+            "client_id": rp.client().client_id,
+            "subject": login.id_token.subject,
+            "profile": cache_file.map(|_| args.profile.clone().unwrap_or_else(|| rp.issuer().to_string())),
+            "cache_file": cache_file,
+            "checks": login.report,
+            "id_token_claims": login.id_token.claims,
+            "userinfo": userinfo.map(|u| &u.claims),
+            "token_response": login.tokens,
+        });
+        println!("{out}");
+        return;
+    }
+    let who = login
+        .id_token
+        .claims
+        .get("name")
+        .or_else(|| userinfo.and_then(|u| u.claims.get("name")))
+        .and_then(|v| v.as_str())
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
+    println!(
+        "Logged in to {} as {}{who}: every check passed.\n",
+        rp.issuer(),
+        login.id_token.subject
+    );
+    println!("Checks:\n{}", output::report(&login.report));
+    println!(
+        "ID token claims:\n{}",
+        output::claims(&login.id_token.claims)
+    );
+    if let Some(info) = userinfo {
+        println!(
+            "Userinfo{}:\n{}",
+            if info.signed { " (signed JWT)" } else { "" },
+            output::claims(&info.claims)
+        );
+    }
+    let tokens = &login.tokens;
+    println!(
+        "Tokens: access token{}{}",
+        tokens
+            .expires_in()
+            .map(|d| format!(" (expires in {} s)", d.as_secs()))
+            .unwrap_or_default(),
+        if tokens.refresh_token().is_some() {
+            ", refresh token"
+        } else {
+            ""
+        }
+    );
+    if let Some(path) = cache_file {
+        println!(
+            "Cached in profile \"{}\": {}",
+            args.profile
+                .clone()
+                .unwrap_or_else(|| rp.issuer().to_string()),
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! One module per subcommand.
+
+pub mod login;
+pub mod provider;
+
+use crate::cli::HttpArgs;
+use crate::exit::CliError;
+use oidc_rp::{HttpClient, HttpConfig};
+use std::time::Duration;
+
+/// The HTTP client for a command's `--ca-file`, `--http-timeout` and `--insecure-skip-tls-verify`.
+pub fn http_client(args: &HttpArgs) -> Result<HttpClient, CliError> {
+    let mut config = HttpConfig {
+        timeout: Duration::from_secs(args.http_timeout.max(1)),
+        connect_timeout: Duration::from_secs(args.http_timeout.clamp(1, 10)),
+        danger_accept_invalid_certs: args.insecure_skip_tls_verify,
+        ..HttpConfig::default()
+    };
+    if let Some(ca) = &args.ca_file {
+        config.add_ca_file(ca)?;
+    }
+    if args.insecure_skip_tls_verify {
+        eprintln!(
+            "rp: WARNING: --insecure-skip-tls-verify is on: TLS certificates are NOT checked; anyone on the network path can impersonate the provider and steal your tokens"
+        );
+    }
+    Ok(HttpClient::new(config))
+}
+
+/// Progress on stderr.
+#[macro_export]
+macro_rules! progress {
+    ($($arg:tt)*) => { eprintln!("rp: {}", format!($($arg)*)) };
+}

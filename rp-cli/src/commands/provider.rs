@@ -1,0 +1,58 @@
+//! `rp provider`: serve the bundled OpenID Provider until interrupted.
+
+use crate::cli::ProviderArgs;
+use crate::exit::CliError;
+use crate::progress;
+use rp_provider::{Fixtures, ProviderConfig};
+use std::io::Write;
+use std::net::SocketAddr;
+
+/// Run the command.
+pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
+    let fixtures = match &args.fixtures {
+        Some(dir) => Fixtures::from_dir(dir).map_err(CliError::Usage)?,
+        None => Fixtures::embedded(),
+    };
+    let users: Vec<String> = fixtures
+        .users
+        .iter()
+        .map(|u| format!("{}/{}", u.username, u.password))
+        .collect();
+    let running = rp_provider::start(ProviderConfig {
+        bind: SocketAddr::from(([127, 0, 0, 1], args.port)),
+        tls: args.tls,
+        ca_file: args.ca_out.clone(),
+        fixtures,
+    })
+    .await
+    .map_err(CliError::Usage)?;
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", running.issuer());
+    let _ = stdout.flush();
+    progress!(
+        "bundled provider at {} (users {}; client rp-demo / rp-demo-secret); Ctrl-C stops it",
+        running.issuer(),
+        users.join(", ")
+    );
+    if let Some(ca) = running.ca_file() {
+        progress!("CA certificate: {} (pass it to --ca-file)", ca.display());
+    }
+    wait_for_signal().await;
+    running.stop().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,83 @@
+//! Failures of the CLI and their exit statuses (documented in `rp --help`).
+
+use oidc_rp::ErrorKind;
+
+/// Exit statuses.
+pub mod code {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A bug or an unexpected condition.
+    pub const INTERNAL: u8 = 1;
+    /// Bad flags, bad URL, unreadable file.
+    pub const USAGE: u8 = 2;
+    /// Provider unreachable, timed out, TLS failure.
+    pub const UNREACHABLE: u8 = 3;
+    /// Provider error response.
+    pub const PROVIDER: u8 = 4;
+    /// Validation failure.
+    pub const VALIDATION: u8 = 5;
+    /// No callback before the listener's timeout.
+    pub const LISTENER_TIMEOUT: u8 = 6;
+    /// The login form rejected the credentials.
+    pub const LOGIN_REJECTED: u8 = 7;
+    /// Token cache failure.
+    pub const CACHE: u8 = 8;
+}
+
+/// A failure of a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// From the library.
+    #[error(transparent)]
+    Rp(#[from] oidc_rp::Error),
+    /// Bad usage.
+    #[error("{0}")]
+    Usage(String),
+    /// The listener waited in vain.
+    #[error("{}", listener_timeout(*.seconds, *.rejected))]
+    ListenerTimeout {
+        /// How long it waited.
+        seconds: u64,
+        /// Callbacks refused because their state did not match.
+        rejected: usize,
+    },
+    /// The token cache.
+    #[error("token cache: {0}")]
+    Cache(String),
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn listener_timeout(seconds: u64, rejected: usize) -> String {
+    if rejected > 0 {
+        format!(
+            "state mismatch: no valid callback arrived within {seconds} s, and {rejected} callback(s) with a wrong state were refused (RFC 6749 §10.12); something other than your provider is sending requests to the listener"
+        )
+    } else {
+        format!(
+            "no callback arrived within {seconds} s; finish the login in the browser sooner, or raise --timeout"
+        )
+    }
+}
+
+impl CliError {
+    /// The exit status.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Rp(e) => match e.kind() {
+                ErrorKind::Config => code::USAGE,
+                ErrorKind::Unreachable => code::UNREACHABLE,
+                ErrorKind::Provider => code::PROVIDER,
+                ErrorKind::Validation => code::VALIDATION,
+                ErrorKind::LoginRejected => code::LOGIN_REJECTED,
+                _ => code::INTERNAL,
+            },
+            CliError::Usage(_) => code::USAGE,
+            CliError::ListenerTimeout { rejected, .. } if *rejected > 0 => code::VALIDATION,
+            CliError::ListenerTimeout { .. } => code::LISTENER_TIMEOUT,
+            CliError::Cache(_) => code::CACHE,
+            CliError::Internal(_) => code::INTERNAL,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Human output: the validation report and claims as aligned text.
+
+use oidc_rp::Report;
+use serde_json::{Map, Value};
+use std::fmt::Write;
+
+/// The checks, one per line: mark, name, detail, rule.
+pub fn report(report: &Report) -> String {
+    let width = report
+        .checks()
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for c in report.checks() {
+        let mark = if c.passed { "✓" } else { "✗" };
+        let _ = writeln!(
+            out,
+            "  {mark} {:width$}  {}  ({})",
+            c.name, c.detail, c.spec
+        );
+    }
+    out
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.replace('\n', ", "),
+        other => other.to_string(),
+    }
+}
+
+/// Claims, one per line, sorted, with nested objects flattened as `parent.child`.
+pub fn claims(claims: &Map<String, Value>) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for (k, v) in claims {
+        match v {
+            Value::Object(inner) => {
+                for (ik, iv) in inner {
+                    rows.push((format!("{k}.{ik}"), scalar(iv)));
+                }
+            }
+            _ => rows.push((k.clone(), scalar(v))),
+        }
+    }
+    rows.sort();
+    let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "  {k:width$}  {v}");
+    }
+    out
+}
