@@ -406,43 +406,59 @@ impl JwksCache {
 
     /// The current key set, fetched if never fetched or stale.
     pub async fn keys(&self, http: &HttpClient) -> Result<Arc<KeySet>> {
+        Ok(self.current(http).await?.0)
+    }
+
+    async fn current(&self, http: &HttpClient) -> Result<(Arc<KeySet>, u64)> {
         let (keys, fetched_at, generation) = self.snapshot();
-        match fetched_at {
-            Some(at) if at.elapsed() < self.policy.max_age => Ok(keys),
-            _ => self.refresh(http, generation).await,
+        if fetched_at.is_some_and(|at| at.elapsed() < self.policy.max_age) {
+            return Ok((keys, generation));
         }
+        let _guard = self.fetch_lock.lock().await;
+        let (keys, fetched_at, now_generation) = self.snapshot();
+        if now_generation != generation && fetched_at.is_some() {
+            return Ok((keys, now_generation));
+        }
+        let keys = self.fetch_locked(http).await?;
+        Ok((keys, self.snapshot().2))
     }
 
     /// Find the key for a token header, refetching once if it is not in the cached set.
+    ///
+    /// Concurrent misses share one fetch: whoever takes the fetch lock second sees that the
+    /// set changed while it waited and uses the new set without spending a refetch token.
     pub async fn key_for(
         &self,
         http: &HttpClient,
         alg: Alg,
         kid: Option<&str>,
     ) -> Result<std::result::Result<Arc<VerifyingKey>, KeyLookupError>> {
-        let keys = self.keys(http).await?;
-        let first = keys.select(alg, kid);
-        let missing = match first {
+        let (keys, generation) = self.current(http).await?;
+        match keys.select(alg, kid) {
             Selection::Found(k) => return Ok(Ok(k)),
             Selection::Ambiguous(n) => return Ok(Err(KeyLookupError::Ambiguous(n))),
-            Selection::UnknownKid | Selection::NoMatch => first,
-        };
-        let generation = self.snapshot().2;
-        let refetched = self.take_refetch_token();
-        let keys = if refetched {
-            self.refresh(http, generation).await?
-        } else {
-            keys
+            Selection::UnknownKid | Selection::NoMatch => {}
+        }
+        let (keys, refetched) = {
+            let _guard = self.fetch_lock.lock().await;
+            let (latest, _, latest_generation) = self.snapshot();
+            if latest_generation != generation {
+                (latest, true)
+            } else if self.take_refetch_token() {
+                (self.fetch_locked(http).await?, true)
+            } else {
+                (keys, false)
+            }
         };
         Ok(match keys.select(alg, kid) {
             Selection::Found(k) => Ok(k),
             Selection::Ambiguous(n) => Err(KeyLookupError::Ambiguous(n)),
-            _ => match (missing, kid) {
-                (_, Some(kid)) => Err(KeyLookupError::UnknownKid {
+            Selection::UnknownKid | Selection::NoMatch => match kid {
+                Some(kid) => Err(KeyLookupError::UnknownKid {
                     kid: kid.to_string(),
                     refetched,
                 }),
-                _ => Err(KeyLookupError::NoMatch { alg }),
+                None => Err(KeyLookupError::NoMatch { alg }),
             },
         })
     }
@@ -462,13 +478,8 @@ impl JwksCache {
         }
     }
 
-    /// Fetch unless another task already fetched since `seen_generation` (single flight).
-    async fn refresh(&self, http: &HttpClient, seen_generation: u64) -> Result<Arc<KeySet>> {
-        let _guard = self.fetch_lock.lock().await;
-        let (keys, fetched_at, generation) = self.snapshot();
-        if generation != seen_generation && fetched_at.is_some() {
-            return Ok(keys);
-        }
+    /// Fetch and install a new set. The caller holds `fetch_lock`.
+    async fn fetch_locked(&self, http: &HttpClient) -> Result<Arc<KeySet>> {
         http.check_url(&self.uri, "jwks_uri")?;
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let response = http

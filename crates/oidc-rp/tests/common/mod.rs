@@ -1,0 +1,207 @@
+//! Test helpers: signing keys, token crafting, and a real JWKS server on loopback.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const ISSUER: &str = "https://op.example";
+pub const CLIENT: &str = "client-1";
+
+pub fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn pem_to_der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).unwrap()
+}
+
+pub enum Pair {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+    Ed(Ed25519KeyPair),
+}
+
+/// A signing key with its public JWK.
+pub struct TestKey {
+    pub alg: &'static str,
+    pub kid: Option<String>,
+    pub pair: Pair,
+    pub jwk: Value,
+}
+
+impl TestKey {
+    pub fn rsa(kid: Option<&str>) -> TestKey {
+        let der = pem_to_der(include_str!("../../../../fixtures/keys/rs256.pem"));
+        let pair = RsaKeyPair::from_pkcs8(&der).unwrap();
+        let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
+        let mut jwk = json!({"kty": "RSA", "n": b64(&parts.n), "e": b64(&parts.e)});
+        if let Some(k) = kid {
+            jwk["kid"] = json!(k);
+        }
+        TestKey {
+            alg: "RS256",
+            kid: kid.map(str::to_string),
+            pair: Pair::Rsa(pair),
+            jwk,
+        }
+    }
+
+    pub fn ec(kid: Option<&str>) -> TestKey {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8.as_ref(),
+            &rng,
+        )
+        .unwrap();
+        let p = pair.public_key().as_ref().to_vec();
+        let mut jwk =
+            json!({"kty": "EC", "crv": "P-256", "x": b64(&p[1..33]), "y": b64(&p[33..65])});
+        if let Some(k) = kid {
+            jwk["kid"] = json!(k);
+        }
+        TestKey {
+            alg: "ES256",
+            kid: kid.map(str::to_string),
+            pair: Pair::Ec(pair),
+            jwk,
+        }
+    }
+
+    pub fn ed(kid: Option<&str>) -> TestKey {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let mut jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
+        if let Some(k) = kid {
+            jwk["kid"] = json!(k);
+        }
+        TestKey {
+            alg: "EdDSA",
+            kid: kid.map(str::to_string),
+            pair: Pair::Ed(pair),
+            jwk,
+        }
+    }
+
+    pub fn header(&self) -> Value {
+        let mut h = json!({"alg": self.alg, "typ": "JWT"});
+        if let Some(k) = &self.kid {
+            h["kid"] = json!(k);
+        }
+        h
+    }
+
+    /// Sign with this key's algorithm.
+    pub fn sign(&self, claims: &Value) -> String {
+        self.sign_with_header(&self.header(), claims)
+    }
+
+    pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let rng = SystemRandom::new();
+        let sig = match &self.pair {
+            Pair::Rsa(p) => {
+                let mut s = vec![0; p.public().modulus_len()];
+                p.sign(&signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut s)
+                    .unwrap();
+                s
+            }
+            Pair::Ec(p) => p.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec(),
+            Pair::Ed(p) => p.sign(input.as_bytes()).as_ref().to_vec(),
+        };
+        format!("{input}.{}", b64(&sig))
+    }
+}
+
+/// HMAC-sign (the "HS256 with the public key as secret" attack uses this with the JWK text).
+pub fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    format!(
+        "{input}.{}",
+        b64(ring::hmac::sign(&key, input.as_bytes()).as_ref())
+    )
+}
+
+pub fn now() -> i64 {
+    oidc_rp::jwt::unix_now()
+}
+
+/// Valid claims for CLIENT at ISSUER with this nonce.
+pub fn claims(nonce: &str) -> Value {
+    let t = now();
+    json!({
+        "iss": ISSUER, "sub": "user-1", "aud": CLIENT, "exp": t + 300, "iat": t,
+        "auth_time": t - 10, "nonce": nonce,
+    })
+}
+
+/// A JWKS endpoint on 127.0.0.1 that counts its requests; its key set can be replaced.
+pub struct JwksServer {
+    pub url: url::Url,
+    pub hits: Arc<AtomicUsize>,
+    pub jwks: Arc<Mutex<Value>>,
+}
+
+impl JwksServer {
+    pub async fn start(keys: Vec<Value>) -> JwksServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url =
+            url::Url::parse(&format!("http://{}/jwks", listener.local_addr().unwrap())).unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let jwks = Arc::new(Mutex::new(json!({ "keys": keys })));
+        let (h, j) = (hits.clone(), jwks.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (h, j) = (h.clone(), j.clone());
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut read = 0;
+                    while !buf[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf[read..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => read += n,
+                        }
+                    }
+                    h.fetch_add(1, Ordering::SeqCst);
+                    let body = j.lock().unwrap().to_string();
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        JwksServer { url, hits, jwks }
+    }
+
+    pub fn set_keys(&self, keys: Vec<Value>) {
+        *self.jwks.lock().unwrap() = json!({ "keys": keys });
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
