@@ -97,6 +97,10 @@ pub struct LoginArgs {
         hide_env_values = true
     )]
     pub client_secret: Option<String>,
+    /// How the client authenticates at the token endpoint: client_secret_basic,
+    /// client_secret_post or none (default: from the secret and the provider's metadata).
+    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "none"])]
+    pub token_auth_method: Option<String>,
     /// Register a new client dynamically (RFC 7591) instead of using --client-id.
     #[arg(long)]
     pub register: bool,

@@ -9,12 +9,12 @@
 //! * bodies are capped, pages are not cached and send no referrer (the URL holds the code).
 
 use oidc_rp::{AuthTransaction, CallbackParams};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tiny_http::{Header, Request, Response, Server};
+use tiny_http::{Request, Server};
 
 /// Largest form_post body accepted.
 const MAX_BODY: u64 = 64 * 1024;
@@ -86,7 +86,7 @@ impl Accepted {
     /// Answer the browser (or the headless driver) with the outcome of the login.
     pub fn respond(self, ok: bool, title: &str, detail: &str) {
         let status = if ok { 200 } else { 400 };
-        let _ = self.request.respond(page(status, title, detail));
+        send(self.request, page(status, title, detail));
     }
 }
 
@@ -144,11 +144,14 @@ impl Listener {
             let url = request.url().to_string();
             let (path, query) = url.split_once('?').unwrap_or((&url, ""));
             if path != CALLBACK_PATH {
-                let _ = request.respond(page(
-                    404,
-                    "Not found",
-                    "This listener only answers the login callback.",
-                ));
+                send(
+                    request,
+                    page(
+                        404,
+                        "Not found",
+                        "This listener only answers the login callback.",
+                    ),
+                );
                 continue;
             }
             let raw: Vec<u8> = match request.method() {
@@ -166,24 +169,23 @@ impl Listener {
                         .take(MAX_BODY + 1)
                         .read_to_end(&mut body);
                     if !is_form || read.is_err() || body.len() as u64 > MAX_BODY {
-                        let _ = request.respond(page(
-                            400,
-                            "Bad request",
-                            "Expected a form_post callback.",
-                        ));
+                        send(
+                            request,
+                            page(400, "Bad request", "Expected a form_post callback."),
+                        );
                         continue;
                     }
                     body
                 }
                 _ => {
-                    let _ = request.respond(page(405, "Method not allowed", "Use GET or POST."));
+                    send(request, page(405, "Method not allowed", "Use GET or POST."));
                     continue;
                 }
             };
             let params = match CallbackParams::parse(&raw) {
                 Ok(p) => p,
                 Err(e) => {
-                    let _ = request.respond(page(400, "Bad request", &e.to_string()));
+                    send(request, page(400, "Bad request", &e.to_string()));
                     continue;
                 }
             };
@@ -193,11 +195,14 @@ impl Listener {
                     "refused a callback whose state does not match this login (from {:?})",
                     request.remote_addr()
                 );
-                let _ = request.respond(page(
-                    400,
-                    "Unexpected callback",
-                    "This response does not belong to the login in progress (state mismatch). It was ignored.",
-                ));
+                send(
+                    request,
+                    page(
+                        400,
+                        "Unexpected callback",
+                        "This response does not belong to the login in progress (state mismatch). It was ignored.",
+                    ),
+                );
                 continue;
             }
             return Ok(Accepted { params, request });
@@ -212,7 +217,13 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn page(status: u16, title: &str, detail: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+/// A response: status line and body.
+struct Page {
+    status: u16,
+    body: String,
+}
+
+fn page(status: u16, title: &str, detail: &str) -> Page {
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rp: {t}</title>\
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}</style></head>\
@@ -220,17 +231,33 @@ fn page(status: u16, title: &str, detail: &str) -> Response<std::io::Cursor<Vec<
         t = esc(title),
         d = esc(detail)
     );
-    let headers = [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("Referrer-Policy", "no-referrer"),
-        ("X-Frame-Options", "DENY"),
-    ];
-    let mut resp = Response::from_data(body.into_bytes()).with_status_code(status);
-    for (k, v) in headers {
-        if let Ok(h) = Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            resp = resp.with_header(h);
-        }
-    }
-    resp
+    Page { status, body }
+}
+
+/// Write the response ourselves, with `Connection: close`.
+///
+/// tiny_http cannot close a connection from the server side (it drops a `Connection` header
+/// set on a response), and its connection threads stay with a keep-alive connection until
+/// the client closes it; new connections arriving in a burst can then wait behind idle ones
+/// indefinitely. Every answer of this listener therefore asks the client to close.
+fn send(request: Request, page: Page) {
+    let reason = match page.status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        _ => "Error",
+    };
+    let head = format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n\
+X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+        page.status,
+        page.body.len()
+    );
+    let mut writer = request.into_writer();
+    let _ = writer
+        .write_all(head.as_bytes())
+        .and_then(|_| writer.write_all(page.body.as_bytes()))
+        .and_then(|_| writer.flush());
 }

@@ -1,1 +1,208 @@
+//! Helpers for the end-to-end tests: the built `rp` binary, the bundled provider on an
+//! ephemeral loopback port, and child processes whose stderr can be watched line by line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+/// The `rp` binary of the running test's profile.
+///
+/// A workspace test crate gets no `CARGO_BIN_EXE_rp`. `cargo test --workspace` builds the
+/// binary anyway (rp-cli has integration tests of its own), so it is used as is when no
+/// source is newer than it; otherwise (`cargo test -p rp-tests` after an edit) cargo is asked
+/// to build it first.
+pub fn rp_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("current exe");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binaries live in <target>/<profile>/deps");
+        let bin = profile_dir.join(format!("rp{}", std::env::consts::EXE_SUFFIX));
+        if !is_fresh(&bin) {
+            let profile = profile_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("debug");
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.args(["build", "--quiet", "-p", "rp-cli", "--bin", "rp"]);
+            if profile != "debug" {
+                cmd.args(["--profile", profile]);
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build -p rp-cli failed");
+        }
+        assert!(bin.exists(), "{} was not built", bin.display());
+        bin
+    })
+}
+
+fn newest(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let t = if path.is_dir() {
+            newest_opt(&path)
+        } else {
+            entry.metadata().ok().and_then(|m| m.modified().ok())
+        };
+        newest = newest.max(t);
+    }
+    newest
+}
+
+fn newest_opt(dir: &Path) -> Option<std::time::SystemTime> {
+    newest(dir)
+}
+
+fn is_fresh(bin: &Path) -> bool {
+    let Some(built) = bin.metadata().ok().and_then(|m| m.modified().ok()) else {
+        return false;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    ["rp-cli", "crates", "fixtures", "Cargo.lock"]
+        .iter()
+        .filter_map(|p| {
+            let p = root.join(p);
+            if p.is_dir() {
+                newest(&p)
+            } else {
+                p.metadata().ok().and_then(|m| m.modified().ok())
+            }
+        })
+        .all(|t| t <= built)
+}
+
+/// A command for `rp` with a private token cache directory.
+pub fn rp(cache: &Path) -> Command {
+    let mut cmd = Command::new(rp_bin());
+    cmd.env("RP_CACHE_DIR", cache)
+        .env_remove("RP_PASSWORD")
+        .env_remove("RP_CLIENT_SECRET")
+        .env_remove("RP_LOG")
+        .env_remove("BROWSER")
+        .stdin(Stdio::null());
+    cmd
+}
+
+impl std::fmt::Debug for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Watched(pid {})", self.child.id())
+    }
+}
+
+/// Run to completion on a blocking thread (so the in-process provider keeps serving).
+pub async fn output(mut cmd: Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("spawn rp"))
+        .await
+        .expect("join")
+}
+
+/// The bundled provider on 127.0.0.1 with an ephemeral port.
+pub async fn provider() -> rp_provider::RunningProvider {
+    rp_provider::start(rp_provider::ProviderConfig::default())
+        .await
+        .expect("start provider")
+}
+
+/// A child whose stderr lines arrive on a channel.
+pub struct Watched {
+    /// The process.
+    pub child: Child,
+    lines: Receiver<String>,
+    /// Every stderr line seen so far.
+    pub seen: Vec<String>,
+}
+
+impl Watched {
+    /// Spawn with stderr piped and read by a thread.
+    pub fn spawn(mut cmd: Command) -> Watched {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn rp");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watched {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first stderr line matching `pred` (bounded wait).
+    pub async fn line(&mut self, pred: impl Fn(&str) -> bool + Send + 'static) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !remaining.is_zero(),
+                "no matching stderr line; saw {:?}",
+                self.seen
+            );
+            let rx = &self.lines;
+            let got = tokio::task::block_in_place(|| rx.recv_timeout(remaining));
+            match got {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("stderr ended without a matching line; saw {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Wait for exit; returns (status code, stdout, the rest of stderr).
+    pub async fn finish(mut self) -> (i32, String, String) {
+        let mut child = self.child;
+        let lines = self.lines;
+        let (code, stdout, rest) = tokio::task::spawn_blocking(move || {
+            let mut stdout = String::new();
+            if let Some(mut out) = child.stdout.take() {
+                use std::io::Read;
+                let _ = out.read_to_string(&mut stdout);
+            }
+            let status = child.wait().expect("wait");
+            let rest: Vec<String> = lines.iter().collect();
+            (status.code().unwrap_or(-1), stdout, rest)
+        })
+        .await
+        .expect("join");
+        self.seen.extend(rest);
+        (code, stdout, self.seen.join("\n"))
+    }
+}
+
+/// stdout as JSON.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The exit code and stderr, for assertions.
+pub fn failure(out: &Output) -> (i32, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -62,6 +62,12 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         (None, _, None) => None,
     };
 
+    if !args.register && args.client_id.is_none() && embedded.is_none() {
+        return Err(CliError::Usage(
+            "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
+        ));
+    }
+
     progress!("discovering {issuer}");
     let metadata = discovery::discover(&http, &issuer).await?;
 
@@ -89,10 +95,15 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         progress!("registered client {}", client.client_id);
         client
     } else if let Some(id) = &args.client_id {
-        match &args.client_secret {
+        let mut client = match &args.client_secret {
             Some(secret) => ClientConfig::confidential(id, secret.as_str()),
             None => ClientConfig::public(id),
-        }
+        };
+        client.token_endpoint_auth_method = args
+            .token_auth_method
+            .as_deref()
+            .and_then(oidc_rp::TokenAuthMethod::parse);
+        client
     } else if embedded.is_some() {
         ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
     } else {
@@ -345,7 +356,7 @@ fn print(
             "checks": login.report,
             "id_token_claims": login.id_token.claims,
             "userinfo": userinfo.map(|u| &u.claims),
-            "token_response": login.tokens,
+            "token_response": token_response_json(&login.tokens),
         });
         println!("{out}");
         return;
@@ -397,4 +408,14 @@ fn print(
             path.display()
         );
     }
+}
+
+/// The token response as JSON, with `token_type` in its registered spelling (`oauth2`
+/// normalises it to lower case).
+pub fn token_response_json(tokens: &oidc_rp::TokenResponse) -> serde_json::Value {
+    let mut v = serde_json::to_value(tokens).unwrap_or_default();
+    if oidc_rp::token::is_bearer(tokens) {
+        v["token_type"] = json!("Bearer");
+    }
+    v
 }

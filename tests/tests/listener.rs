@@ -1,0 +1,145 @@
+//! The loopback callback listener under hostile input: garbage bytes, oversized headers and
+//! bodies, wrong paths and methods, and a crowd of concurrent forged callbacks. It must keep
+//! answering and still complete the genuine login afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rp_tests::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn raw(addr: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let _ = s.write_all(bytes).await;
+    let _ = s.shutdown().await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn listener_survives_hostile_input() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--issuer",
+        op.issuer(),
+        "--client-id",
+        "rp-demo",
+        "--client-secret",
+        "rp-demo-secret",
+    ])
+    .args(["--no-browser", "--timeout", "60", "--json"]);
+    let mut rp = Watched::spawn(cmd);
+    let url = url::Url::parse(&rp.line(|l| l.starts_with("http://")).await).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    let redirect_url = url::Url::parse(&redirect).unwrap();
+    let addr = format!("127.0.0.1:{}", redirect_url.port().unwrap());
+
+    // Garbage, binary noise, a truncated request, an oversized header, a huge body.
+    raw(&addr, b"\x00\x01\x02\xff\xfe garbage \r\n\r\n").await;
+    raw(&addr, &(0..=255u8).cycle().take(20_000).collect::<Vec<_>>()).await;
+    raw(&addr, b"GET /callback?code=x HTTP/1.1\r\nHost: 127").await;
+    let big_header = format!(
+        "GET /callback HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "A".repeat(1024 * 1024)
+    );
+    raw(&addr, big_header.as_bytes()).await;
+    let big_body = format!(
+        "POST /callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        200_000,
+        "a".repeat(200_000)
+    );
+    let answer = raw(&addr, big_body.as_bytes()).await;
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 400"),
+        "oversized form_post refused"
+    );
+
+    // Wrong paths and methods.
+    let client = reqwest::Client::new();
+    for path in [
+        "/",
+        "/favicon.ico",
+        "/callback/",
+        "/callbackx?state=a",
+        "/../etc/passwd",
+    ] {
+        let r = client
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = client
+        .delete(format!("http://{addr}/callback"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let r = client
+        .post(format!("http://{addr}/callback"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // A crowd of concurrent forged callbacks.
+    let forged: Vec<_> = (0..64)
+        .map(|i| {
+            let client = client.clone();
+            let url = format!("{redirect}?code=c{i}&state=s{i}");
+            tokio::spawn(async move { client.get(url).send().await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    for f in forged {
+        assert_eq!(f.await.unwrap().unwrap(), 400);
+    }
+
+    // Idle connections that never send a byte (slowloris) stay open during the real login.
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(TcpStream::connect(&addr).await.unwrap());
+    }
+
+    // Still alive: the genuine login completes.
+    let outcome = oidc_rp::headless::drive(
+        &oidc_rp::HttpClient::default(),
+        &url,
+        &redirect,
+        &oidc_rp::headless::Credentials {
+            username: "alice".into(),
+            password: oidc_rp::Secret::new("wonderland"),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.status, 200);
+    let (code, stdout, stderr) = rp.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["passed"] == true)
+    );
+
+    drop(idle);
+    // Single use: the listener is gone once the login completed.
+    assert!(
+        TcpStream::connect(&addr).await.is_err(),
+        "the listener stopped"
+    );
+}

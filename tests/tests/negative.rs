@@ -1,0 +1,205 @@
+//! `rp login` failures, end to end: each asserts the specific error and exit status.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rp_tests::*;
+
+fn base(op: &rp_provider::RunningProvider, dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = rp(dir);
+    cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-demo"]);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_reports_the_failed_login() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base(&op, dir.path());
+    cmd.args([
+        "--client-secret",
+        "rp-demo-secret",
+        "--username",
+        "alice",
+        "--password",
+        "not-wonderland",
+    ]);
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("login failed"), "{stderr}");
+    assert!(stderr.contains("Invalid username or password"), "{stderr}");
+    assert!(
+        !stderr.contains("not-wonderland"),
+        "the password is never echoed"
+    );
+    assert!(
+        std::fs::read_dir(dir.path())
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "nothing cached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_client_secret() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base(&op, dir.path());
+    cmd.args([
+        "--client-secret",
+        "guessed",
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ]);
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("invalid_client") && stderr.contains("wrong client secret"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check the client id and secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("guessed"), "the secret is never echoed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issuer_mismatch_in_discovery() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The same server, asked for with a trailing slash: the document's issuer differs.
+    let asked = format!("{}/", op.issuer());
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--issuer",
+        &asked,
+        "--client-id",
+        "rp-demo",
+        "--client-secret",
+        "rp-demo-secret",
+    ])
+    .args(["--username", "alice", "--password", "wonderland"]);
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("issuer mismatch"), "{stderr}");
+    assert!(
+        stderr.contains(&asked) && stderr.contains(&format!("`{}`", op.issuer())),
+        "both values shown: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorization_error_response_is_surfaced() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base(&op, dir.path());
+    cmd.args([
+        "--client-secret",
+        "rp-demo-secret",
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ])
+    .args(["--prompt", "none"]);
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("refused the authorization: login_required"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("prompt=none"),
+        "the description is shown: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_with_a_wrong_state_never_completes_the_login() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base(&op, dir.path());
+    cmd.args([
+        "--client-secret",
+        "rp-demo-secret",
+        "--no-browser",
+        "--timeout",
+        "2",
+    ]);
+    let mut rp = Watched::spawn(cmd);
+    let url = rp.line(|l| l.starts_with("http://")).await;
+    let url = url::Url::parse(&url).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+
+    // Another local client sends a forged callback: refused, and the login is not completed.
+    let forged = reqwest::get(format!("{redirect}?code=stolen&state=forged"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    assert!(forged.text().await.unwrap().contains("state mismatch"));
+    let no_state = reqwest::get(format!("{redirect}?code=stolen"))
+        .await
+        .unwrap();
+    assert_eq!(no_state.status(), 400);
+
+    let (code, _, stderr) = rp.finish().await;
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("state mismatch") && stderr.contains("2 callback(s)"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_genuine_callback_still_works_after_a_forged_one() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = base(&op, dir.path());
+    cmd.args([
+        "--client-secret",
+        "rp-demo-secret",
+        "--no-browser",
+        "--timeout",
+        "30",
+        "--json",
+    ]);
+    let mut rp = Watched::spawn(cmd);
+    let url = url::Url::parse(&rp.line(|l| l.starts_with("http://")).await).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    let forged = reqwest::get(format!("{redirect}?code=stolen&state=forged"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+
+    // Now the user logs in for real (driven here like a browser would).
+    let outcome = oidc_rp::headless::drive(
+        &oidc_rp::HttpClient::default(),
+        &url,
+        &redirect,
+        &oidc_rp::headless::Credentials {
+            username: "alice".into(),
+            password: oidc_rp::Secret::new("wonderland"),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    assert!(outcome.body.contains("Login complete"));
+    let (code, stdout, stderr) = rp.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["id_token_claims"]["sub"], "248289761001");
+}
