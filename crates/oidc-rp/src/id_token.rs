@@ -12,8 +12,10 @@ use crate::jwt::unix_now;
 use crate::jwt::{Checker, KeySource, SignaturePolicy, TypRule, verify_signed};
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
@@ -105,10 +107,85 @@ pub struct VerifiedIdToken {
     pub sid: Option<String>,
     /// `azp`.
     pub azp: Option<String>,
-    /// Every claim, as sent.
-    pub claims: Map<String, Value>,
+    /// The claims JSON, as sent (serialised as `claims`).
+    #[serde(rename = "claims", serialize_with = "raw_json")]
+    payload: String,
     /// The checks made.
     pub report: Report,
+}
+
+fn raw_json<S: serde::Serializer>(payload: &str, ser: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::Serialize as _;
+    let raw: &RawValue = serde_json::from_str(payload).map_err(serde::ser::Error::custom)?;
+    raw.serialize(ser)
+}
+
+impl VerifiedIdToken {
+    /// Every claim, as sent.
+    pub fn claims(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.payload).unwrap_or_default()
+    }
+
+    /// One claim, as sent.
+    pub fn claim(&self, name: &str) -> Option<Value> {
+        self.claims().remove(name)
+    }
+
+    /// The claims JSON text.
+    pub fn claims_json(&self) -> &str {
+        &self.payload
+    }
+}
+
+/// The claims this module checks, borrowed from the payload without allocating. Other
+/// members are skipped by the parser; a claim given twice is a format error (RFC 7519 §4:
+/// names must be unique, and two values could fool two readers).
+#[derive(Debug, Default, Deserialize)]
+struct Claims<'a> {
+    #[serde(borrow, default)]
+    iss: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sub: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    aud: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    azp: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    exp: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    iat: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    auth_time: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    nonce: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    acr: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    at_hash: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    c_hash: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sid: Option<&'a RawValue>,
+}
+
+impl<'a> Claims<'a> {
+    fn get(&self, name: &str) -> Option<&'a RawValue> {
+        match name {
+            "iss" => self.iss,
+            "sub" => self.sub,
+            "aud" => self.aud,
+            "azp" => self.azp,
+            "exp" => self.exp,
+            "iat" => self.iat,
+            "auth_time" => self.auth_time,
+            "nonce" => self.nonce,
+            "acr" => self.acr,
+            "at_hash" => self.at_hash,
+            "c_hash" => self.c_hash,
+            "sid" => self.sid,
+            _ => None,
+        }
+    }
 }
 
 /// Validate an ID token. `subject` names it in errors ("ID token", "refreshed ID token").
@@ -124,22 +201,45 @@ pub async fn validate(
         client_secret: rules.client_secret,
         typ: TypRule::NotForeign,
     };
-    let (alg, claims) = verify_signed(raw, &policy, keys, &mut c).await?;
-    check_claims(c, raw, alg, claims, rules)
+    let (alg, payload) = verify_signed(raw, &policy, keys, &mut c).await?;
+    let payload = String::from_utf8(payload)
+        .map_err(|_| c.fail(CheckId::Format, "the claims are not UTF-8"))?;
+    let mut verified = {
+        // A derived struct also deserialises from an array; claims must be an object.
+        if !payload.trim_start().starts_with('{') {
+            return Err(c.fail(CheckId::Format, "the claims are not a JSON object"));
+        }
+        let claims: Claims<'_> = match serde_json::from_str(&payload) {
+            Ok(claims) => claims,
+            Err(e) => {
+                return Err(c.fail(
+                    CheckId::Format,
+                    format!("the claims are not a JSON object with unique names: {e}"),
+                ));
+            }
+        };
+        check_claims(c, raw, alg, &claims, rules)?
+    };
+    verified.payload = payload;
+    Ok(verified)
 }
 
-fn str_claim<'m>(claims: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
-    claims.get(name).and_then(Value::as_str)
+/// A string claim (borrowed when it has no escapes); `None` when absent or not a string.
+fn str_claim<'a>(claims: &Claims<'a>, name: &str) -> Option<Cow<'a, str>> {
+    let raw = claims.get(name)?.get();
+    serde_json::from_str::<&'a str>(raw)
+        .map(Cow::Borrowed)
+        .ok()
+        .or_else(|| serde_json::from_str::<String>(raw).ok().map(Cow::Owned))
 }
 
 /// A NumericDate (RFC 7519 §2): integer or decimal seconds. Fractions are truncated.
-fn time_claim(claims: &Map<String, Value>, name: &str) -> Option<std::result::Result<i64, ()>> {
-    claims.get(name).map(|v| match v {
-        Value::Number(n) => n
-            .as_i64()
+fn time_claim(claims: &Claims<'_>, name: &str) -> Option<std::result::Result<i64, ()>> {
+    claims.get(name).map(|raw| {
+        let n: serde_json::Number = serde_json::from_str(raw.get()).map_err(|_| ())?;
+        n.as_i64()
             .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            .ok_or(()),
-        _ => Err(()),
+            .ok_or(())
     })
 }
 
@@ -147,33 +247,32 @@ fn check_claims(
     mut c: Checker,
     raw: &str,
     alg: Alg,
-    claims: Map<String, Value>,
+    claims: &Claims<'_>,
     rules: &IdTokenRules<'_>,
 ) -> Result<VerifiedIdToken> {
     let now = rules.now.unwrap_or_else(unix_now);
     let leeway = rules.leeway.as_secs() as i64;
 
     // Rule 2: iss exactly the issuer.
-    let issuer = match str_claim(&claims, "iss") {
-        Some(iss) if iss == rules.issuer => iss.to_string(),
+    let issuer = match str_claim(claims, "iss") {
+        Some(iss) if iss == rules.issuer => iss.into_owned(),
         Some(iss) => {
             return Err(c.fail(
                 CheckId::Issuer,
                 format!(
                     "iss is `{}` but the issuer is `{}`",
-                    truncate(iss, 200),
+                    truncate(&iss, 200),
                     rules.issuer
                 ),
             ));
         }
         None => return Err(c.fail(CheckId::Issuer, "iss is missing")),
     };
-    c.report
-        .pass(CheckId::Issuer, format!("equals {}", rules.issuer));
+    c.report.pass(CheckId::Issuer, "equals the issuer");
 
     // §2: sub is REQUIRED, a non-empty string of at most 255 ASCII characters.
-    let subject = match str_claim(&claims, "sub") {
-        Some(sub) if !sub.is_empty() && sub.len() <= 255 => sub.to_string(),
+    let subject = match str_claim(claims, "sub") {
+        Some(sub) if !sub.is_empty() && sub.len() <= 255 => sub.into_owned(),
         Some(_) => {
             return Err(c.fail(
                 CheckId::Subject,
@@ -185,13 +284,15 @@ fn check_claims(
     c.report.pass(CheckId::Subject, "present");
 
     // Rule 3: aud contains the client; any other audience must be trusted.
-    let audiences: Vec<String> = match claims.get("aud") {
-        Some(Value::String(a)) => vec![a.clone()],
-        Some(Value::Array(items)) if items.iter().all(Value::is_string) && !items.is_empty() => {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
+    let audiences: Vec<String> = match claims.aud.map(|a| a.get()) {
+        Some(a) if a.starts_with('"') && str_claim(claims, "aud").is_some() => {
+            vec![str_claim(claims, "aud").unwrap_or_default().into_owned()]
+        }
+        Some(a)
+            if a.starts_with('[')
+                && serde_json::from_str::<Vec<String>>(a).is_ok_and(|v| !v.is_empty()) =>
+        {
+            serde_json::from_str::<Vec<String>>(a).unwrap_or_default()
         }
         Some(_) => {
             return Err(c.fail(
@@ -229,17 +330,14 @@ fn check_claims(
     c.report.pass(
         CheckId::Audience,
         if audiences.len() == 1 {
-            "is this client".to_string()
+            "is this client"
         } else {
-            format!(
-                "contains this client and {} trusted audience(s)",
-                audiences.len() - 1
-            )
+            "contains this client and trusted audiences only"
         },
     );
 
     // Rules 4-5: azp required with several audiences, and then it must be this client.
-    let azp = str_claim(&claims, "azp").map(str::to_string);
+    let azp = str_claim(claims, "azp").map(Cow::into_owned);
     match (&azp, audiences.len()) {
         (Some(azp), _) if azp != rules.client_id => {
             return Err(c.fail(
@@ -258,7 +356,7 @@ fn check_claims(
     }
 
     // Rule 9: exp in the future.
-    let expires_at = match time_claim(&claims, "exp") {
+    let expires_at = match time_claim(claims, "exp") {
         Some(Ok(exp)) if now < exp.saturating_add(leeway) => exp,
         Some(Ok(exp)) => {
             return Err(c.fail(
@@ -275,7 +373,7 @@ fn check_claims(
     );
 
     // Rule 10: iat present and not in the future.
-    let issued_at = match time_claim(&claims, "iat") {
+    let issued_at = match time_claim(claims, "iat") {
         Some(Ok(iat)) if iat <= now.saturating_add(leeway) => iat,
         Some(Ok(iat)) => {
             return Err(c.fail(
@@ -296,7 +394,7 @@ fn check_claims(
 
     // Rule 11: nonce.
     match rules.nonce {
-        NonceCheck::Equals(expected) => match str_claim(&claims, "nonce") {
+        NonceCheck::Equals(expected) => match str_claim(claims, "nonce") {
             Some(n) if bool::from(n.as_bytes().ct_eq(expected.as_bytes())) => {
                 c.report.pass(CheckId::Nonce, "equals the nonce sent")
             }
@@ -318,8 +416,8 @@ fn check_claims(
     if rules.acr_values.is_empty() {
         c.report.pass(CheckId::Acr, "not requested");
     } else {
-        match str_claim(&claims, "acr") {
-            Some(acr) if rules.acr_values.iter().any(|v| v == acr) => c
+        match str_claim(claims, "acr") {
+            Some(acr) if rules.acr_values.iter().any(|v| *v == acr) => c
                 .report
                 .pass(CheckId::Acr, format!("`{acr}` was requested")),
             Some(acr) => {
@@ -327,7 +425,7 @@ fn check_claims(
                     CheckId::Acr,
                     format!(
                         "acr is `{}`, requested: {}",
-                        truncate(acr, 80),
+                        truncate(&acr, 80),
                         rules.acr_values.join(", ")
                     ),
                 ));
@@ -342,7 +440,7 @@ fn check_claims(
     }
 
     // Rule 13: auth_time with max_age.
-    let auth_time = match time_claim(&claims, "auth_time") {
+    let auth_time = match time_claim(claims, "auth_time") {
         Some(Ok(t)) => Some(t),
         Some(Err(())) => return Err(c.fail(CheckId::AuthTime, "auth_time is not a number")),
         None => None,
@@ -376,17 +474,17 @@ fn check_claims(
     // §3.1.3.8: at_hash, when present, must match the access token issued with the token.
     hash_check(
         &mut c,
-        &claims,
+        claims,
         "at_hash",
         CheckId::AtHash,
         rules.access_token,
         alg,
     )?;
     if rules.code.is_some() {
-        hash_check(&mut c, &claims, "c_hash", CheckId::CHash, rules.code, alg)?;
+        hash_check(&mut c, claims, "c_hash", CheckId::CHash, rules.code, alg)?;
     }
 
-    let sid = str_claim(&claims, "sid").map(str::to_string);
+    let sid = str_claim(claims, "sid").map(Cow::into_owned);
     Ok(VerifiedIdToken {
         raw: Secret::new(raw),
         alg,
@@ -398,14 +496,14 @@ fn check_claims(
         auth_time,
         sid,
         azp,
-        claims,
+        payload: String::new(),
         report: c.report,
     })
 }
 
 fn hash_check(
     c: &mut Checker,
-    claims: &Map<String, Value>,
+    claims: &Claims<'_>,
     name: &str,
     check: CheckId,
     value: Option<&str>,

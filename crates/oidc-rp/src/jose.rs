@@ -185,20 +185,22 @@ impl<'a> Jws<'a> {
     /// headers and any `crit` extension (none is understood here).
     pub fn parse(token: &'a str) -> Result<Jws<'a>, FormatError> {
         let bytes = token.as_bytes();
-        let mut dots = bytes
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'.')
-            .map(|(i, _)| i);
-        let (first, second) = match (dots.next(), dots.next()) {
-            (Some(a), Some(b)) => (a, b),
-            _ => {
+        let (first, second) = match token.find('.') {
+            Some(a) => match token[a + 1..].find('.') {
+                Some(b) => (a, a + 1 + b),
+                None => {
+                    return Err(FormatError(
+                        "not a JWT: expected three dot-separated parts".into(),
+                    ));
+                }
+            },
+            None => {
                 return Err(FormatError(
                     "not a JWT: expected three dot-separated parts".into(),
                 ));
             }
         };
-        if dots.next().is_some() {
+        if token[second + 1..].contains('.') {
             return Err(FormatError(
                 "a JWE (encrypted token) or malformed JWT: more than three parts; encrypted ID tokens are not supported".into(),
             ));

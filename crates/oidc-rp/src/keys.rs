@@ -88,6 +88,8 @@ pub struct VerifyingKey {
     pub key_ops: Option<Vec<String>>,
     /// The decoded key.
     pub material: KeyMaterial,
+    /// A description for reports ("RSA-2048 key `kid`"), made once per fetch.
+    pub label: String,
 }
 
 #[derive(Deserialize)]
@@ -164,7 +166,12 @@ impl VerifyingKey {
                 ));
             }
         };
+        let label = match &raw.kid {
+            Some(kid) => format!("{material:?} key `{kid}`"),
+            None => format!("{material:?} key without kid"),
+        };
         Ok(VerifyingKey {
+            label,
             kid: raw.kid,
             alg: raw.alg,
             key_use: raw.key_use,

@@ -5,6 +5,7 @@
 //! compared, or that `auth_time` was not checked because no `max_age` was requested.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One security rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -150,7 +151,7 @@ pub struct Check {
     /// that says so ("not requested").
     pub passed: bool,
     /// What was compared.
-    pub detail: String,
+    pub detail: Cow<'static, str>,
     /// The rule's source.
     pub spec: &'static str,
 }
@@ -165,20 +166,22 @@ pub struct Report {
 impl Report {
     /// An empty report.
     pub fn new() -> Self {
-        Self::default()
+        Report {
+            checks: Vec::with_capacity(20),
+        }
     }
 
     /// Record a passed check.
-    pub fn pass(&mut self, id: CheckId, detail: impl Into<String>) {
+    pub fn pass(&mut self, id: CheckId, detail: impl Into<Cow<'static, str>>) {
         self.push(id, true, detail.into());
     }
 
     /// Record a failed check.
-    pub fn fail(&mut self, id: CheckId, detail: impl Into<String>) {
+    pub fn fail(&mut self, id: CheckId, detail: impl Into<Cow<'static, str>>) {
         self.push(id, false, detail.into());
     }
 
-    fn push(&mut self, id: CheckId, passed: bool, detail: String) {
+    fn push(&mut self, id: CheckId, passed: bool, detail: Cow<'static, str>) {
         self.checks.push(Check {
             id,
             name: id.name(),

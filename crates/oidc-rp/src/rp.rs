@@ -238,7 +238,7 @@ impl RelyingParty {
         tokens: &'t TokenResponse,
         report: &mut Report,
     ) -> Result<&'t str> {
-        let fail = |report: &mut Report, detail: &str| {
+        let fail = |report: &mut Report, detail: &'static str| {
             report.fail(CheckId::TokenResponse, detail);
             Error::Validation(ValidationError {
                 subject: "token response",

@@ -86,7 +86,13 @@ pub(crate) async fn fetch(
             client_secret: rules.client_secret,
             typ: TypRule::NotForeign,
         };
-        let (_, claims) = verify_signed(raw.trim(), &policy, keys, &mut c).await?;
+        let (_, payload) = verify_signed(raw.trim(), &policy, keys, &mut c).await?;
+        let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
+            c.fail(
+                CheckId::Format,
+                format!("the claims are not a JSON object: {e}"),
+            )
+        })?;
         // §5.3.2: a signed response SHOULD contain iss and aud; when present they must be right.
         if let Some(iss) = claims.get("iss") {
             if iss.as_str() != Some(rules.issuer) {

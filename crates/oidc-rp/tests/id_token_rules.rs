@@ -498,6 +498,17 @@ async fn malformed_and_foreign_tokens() {
         failed_check(env.check(&other_alg, &rules()).await),
         CheckId::Algorithm
     );
+    // A claim given twice: two readers could see two values; refused.
+    let t = now();
+    let twice = format!(
+        r#"{{"iss":"{ISSUER}","sub":"user-1","aud":"{CLIENT}","exp":{},"iat":{t},"nonce":"{NONCE}","iss":"https://evil.example"}}"#,
+        t + 300
+    );
+    let dup = key.sign_payload(&key.header(), &twice);
+    assert_eq!(
+        failed_check(env.check(&dup, &rules()).await),
+        CheckId::Format
+    );
     // Claims that are not an object.
     let array = key.sign(&json!([1, 2]));
     assert_eq!(

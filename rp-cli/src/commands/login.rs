@@ -318,7 +318,7 @@ fn save_profile(
         client: rp.client().clone(),
         ca_file: args.http.ca_file.clone(),
         sub: login.id_token.subject.clone(),
-        id_token_claims: login.id_token.claims.clone(),
+        id_token_claims: login.id_token.claims(),
         tokens: StoredTokens {
             access_token: Secret::new(tokens.access_token().secret().clone()),
             token_type: "Bearer".into(),
@@ -354,7 +354,7 @@ fn print(
             "profile": cache_file.map(|_| args.profile.clone().unwrap_or_else(|| rp.issuer().to_string())),
             "cache_file": cache_file,
             "checks": login.report,
-            "id_token_claims": login.id_token.claims,
+            "id_token_claims": login.id_token.claims(),
             "userinfo": userinfo.map(|u| &u.claims),
             "token_response": token_response_json(&login.tokens),
         });
@@ -363,11 +363,9 @@ fn print(
     }
     let who = login
         .id_token
-        .claims
-        .get("name")
-        .or_else(|| userinfo.and_then(|u| u.claims.get("name")))
-        .and_then(|v| v.as_str())
-        .map(|n| format!(" ({n})"))
+        .claim("name")
+        .or_else(|| userinfo.and_then(|u| u.claims.get("name").cloned()))
+        .and_then(|v| v.as_str().map(|n| format!(" ({n})")))
         .unwrap_or_default();
     println!(
         "Logged in to {} as {}{who}: every check passed.\n",
@@ -377,7 +375,7 @@ fn print(
     println!("Checks:\n{}", output::report(&login.report));
     println!(
         "ID token claims:\n{}",
-        output::claims(&login.id_token.claims)
+        output::claims(&login.id_token.claims())
     );
     if let Some(info) = userinfo {
         println!(

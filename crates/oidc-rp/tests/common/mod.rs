@@ -107,10 +107,15 @@ impl TestKey {
     }
 
     pub fn sign_with_header(&self, header: &Value, claims: &Value) -> String {
+        self.sign_payload(header, &claims.to_string())
+    }
+
+    /// Sign a payload given as text (to craft JSON a `Value` cannot hold, like duplicate names).
+    pub fn sign_payload(&self, header: &Value, payload: &str) -> String {
         let input = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
+            b64(payload.as_bytes())
         );
         let rng = SystemRandom::new();
         let sig = match &self.pair {
