@@ -30,6 +30,34 @@ pub struct StoredTokens {
     pub scope: Option<String>,
 }
 
+/// A token obtained by token exchange (RFC 8693), kept with the profile it came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangedToken {
+    /// The issued token.
+    pub token: Secret,
+    /// `issued_token_type`.
+    pub issued_token_type: String,
+    /// `token_type`.
+    pub token_type: String,
+    /// Expiry (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Audiences asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// Resources asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<String>,
+    /// Scope granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// When it was obtained.
+    pub obtained_at: i64,
+}
+
+/// How many exchanged tokens a profile keeps (newest first).
+pub const MAX_EXCHANGED: usize = 10;
+
 /// One cached login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Profile {
@@ -50,6 +78,69 @@ pub struct Profile {
     pub tokens: StoredTokens,
     /// When this profile was written (seconds since the epoch).
     pub updated_at: i64,
+    /// Tokens obtained by exchange, newest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanged: Vec<ExchangedToken>,
+}
+
+/// An exclusive lock on a profile, held while it is read, used with the provider, and
+/// written back: two `rp refresh` runs on one profile then take turns, and the second uses
+/// the refresh token the first one received instead of the rotated-away one (whose reuse a
+/// provider following RFC 9700 §4.14.2 punishes by revoking the whole grant).
+#[derive(Debug)]
+pub struct ProfileLock {
+    _file: std::fs::File,
+}
+
+/// Wait for the lock of a profile (blocking).
+pub fn lock(name: &str) -> Result<ProfileLock, String> {
+    let target = path(name)?;
+    let parent = target
+        .parent()
+        .ok_or_else(|| "bad cache path".to_string())?;
+    private_dir(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let lock_path = target.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    Ok(ProfileLock { _file: file })
+}
+
+/// Every cached profile.
+pub fn list() -> Result<Vec<Profile>, String> {
+    let dir = dir()?.join("profiles");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|x| x == "json")
+            && let Ok(profile) =
+                serde_json::from_slice::<Profile>(&std::fs::read(&p).unwrap_or_default())
+        {
+            out.push(profile);
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Delete a profile's file.
+pub fn remove(name: &str) -> Result<bool, String> {
+    let p = path(name)?;
+    match std::fs::remove_file(&p) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(format!("cannot delete {}: {e}", p.display())),
+    }
 }
 
 /// The cache directory.

@@ -19,6 +19,11 @@ Examples:
   rp login                                   log in to the embedded provider as alice
   rp login --issuer https://op.example.com --client-id app --client-secret s3cret
   rp login --issuer https://op.example.com --register --username u --password p --json
+  rp refresh                                 refresh the cached login's tokens
+  rp exchange --audience https://api.example.com
+  rp introspect                              introspect the cached access token
+  rp userinfo                                call userinfo with it
+  rp revoke                                  revoke the cached tokens and forget them
   rp provider --port 9000                    serve the bundled provider";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
@@ -40,6 +45,16 @@ pub enum Command {
     /// Log in with the authorization code flow and PKCE, validate everything, cache the tokens.
     #[command(after_help = LOGIN_HELP)]
     Login(LoginArgs),
+    /// Refresh the cached tokens (rotation-safe: concurrent runs take turns).
+    Refresh(crate::commands::refresh::RefreshArgs),
+    /// Exchange a token for another (RFC 8693).
+    Exchange(crate::commands::exchange::ExchangeArgs),
+    /// Introspect a token (RFC 7662; --jwt for RFC 9701).
+    Introspect(crate::commands::introspect::IntrospectArgs),
+    /// Revoke tokens (RFC 7009).
+    Revoke(crate::commands::revoke::RevokeArgs),
+    /// Call the userinfo endpoint with the cached access token.
+    Userinfo(crate::commands::userinfo::UserinfoArgs),
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
     #[command(after_help = PROVIDER_HELP)]
     Provider(ProviderArgs),

@@ -1,6 +1,24 @@
 //! The `rp` command: clap definitions and one module per subcommand over the `oidc-rp` library
 //! and the bundled provider. The binary's `main` calls [`main`].
 
+/// `println!` that never panics: a closed stdout (`rp ... | head`) is not an error of ours.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that never panics.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -23,7 +41,7 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("rp: error: cannot start the async runtime: {e}");
+            crate::errln!("rp: error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::code::INTERNAL);
         }
     };
@@ -31,13 +49,18 @@ pub fn main() -> ExitCode {
         match cli.command {
             cli::Command::Login(args) => commands::login::run(args).await,
             cli::Command::Provider(args) => commands::provider::run(args).await,
+            cli::Command::Refresh(args) => commands::refresh::run(args).await,
+            cli::Command::Exchange(args) => commands::exchange::run(args).await,
+            cli::Command::Introspect(args) => commands::introspect::run(args).await,
+            cli::Command::Revoke(args) => commands::revoke::run(args).await,
+            cli::Command::Userinfo(args) => commands::userinfo::run(args).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::from(exit::code::OK),
         Err(e) => {
-            eprintln!("rp: error: {e}");
+            crate::errln!("rp: error: {e}");
             ExitCode::from(e.exit_code())
         }
     }

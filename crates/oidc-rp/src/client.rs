@@ -125,6 +125,20 @@ impl ClientConfig {
     }
 }
 
+/// The same choice for endpoints whose supported methods are listed as strings
+/// (introspection, revocation: RFC 8414 §2).
+pub(crate) fn auth_method_from_names(
+    client: &ClientConfig,
+    names: Option<&[String]>,
+) -> Result<TokenAuthMethod> {
+    let parsed: Option<Vec<CoreClientAuthMethod>> = names.map(|list| {
+        list.iter()
+            .filter_map(|n| serde_json::from_value(serde_json::Value::String(n.clone())).ok())
+            .collect()
+    });
+    client.auth_method(parsed.as_deref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

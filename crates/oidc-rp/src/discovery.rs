@@ -36,6 +36,9 @@ pub struct ExtraProviderMetadata {
     /// RFC 8414 §2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 9701 §7: algorithms of signed introspection responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_signing_alg_values_supported: Option<Vec<String>>,
     /// RFC 9207 §3: the provider sends `iss` in authorization responses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_response_iss_parameter_supported: Option<bool>,
@@ -89,14 +92,14 @@ fn cache() -> &'static Mutex<CacheMap> {
 
 /// Discover a provider, using the process cache when it holds a fresh document.
 pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMetadata>> {
-    if let Some((at, doc)) = cache()
+    let cached = cache()
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(issuer)
-    {
-        if at.elapsed() < METADATA_TTL {
-            return Ok(doc.clone());
-        }
+        .filter(|(at, _)| at.elapsed() < METADATA_TTL)
+        .map(|(_, doc)| doc.clone());
+    if let Some(doc) = cached {
+        return Ok(doc);
     }
     let doc = Arc::new(fetch(http, issuer).await?);
     let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());

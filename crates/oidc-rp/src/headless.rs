@@ -299,15 +299,12 @@ fn next_action(
     }
     // <meta http-equiv="refresh" content="0; url=...">
     for meta in doc.select(&sel("meta[http-equiv]")) {
-        if attr(&meta, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh")) {
-            if let Some(content) = attr(&meta, "content") {
-                if let Some(pos) = content.to_ascii_lowercase().find("url=") {
-                    let target = content[pos + 4..].trim().trim_matches(['\'', '"']);
-                    if let Ok(url) = page.join(target) {
-                        return Action::Follow(url);
-                    }
-                }
-            }
+        if attr(&meta, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh"))
+            && let Some(content) = attr(&meta, "content")
+            && let Some(pos) = content.to_ascii_lowercase().find("url=")
+            && let Ok(url) = page.join(content[pos + 4..].trim().trim_matches(['\'', '"']))
+        {
+            return Action::Follow(url);
         }
     }
     Action::Fail(LoginError::Unsupported {

@@ -538,3 +538,126 @@ fn hash_check(
         }
     }
 }
+
+impl VerifiedIdToken {
+    /// Rebuild an ID token that this crate validated earlier and the caller stored (its
+    /// compact form and [`VerifiedIdToken::claims_json`]). It is **not** validated again:
+    /// use it only for tokens read back from the caller's own protected storage, as the
+    /// reference a refreshed ID token is compared with (OIDC Core §12.2) or as
+    /// `id_token_hint`.
+    pub fn from_storage(raw: Secret, claims_json: &str) -> Result<VerifiedIdToken> {
+        let corrupt = |what: &str| {
+            crate::error::Error::Config(format!(
+                "the stored ID token is corrupt ({what}); log in again"
+            ))
+        };
+        let alg = crate::jose::Jws::parse(raw.expose())
+            .ok()
+            .and_then(|j| Alg::parse(&j.header.alg))
+            .ok_or_else(|| corrupt("header"))?;
+        let claims: Claims<'_> =
+            serde_json::from_str(claims_json).map_err(|_| corrupt("claims"))?;
+        let issuer = str_claim(&claims, "iss")
+            .ok_or_else(|| corrupt("iss"))?
+            .into_owned();
+        let subject = str_claim(&claims, "sub")
+            .ok_or_else(|| corrupt("sub"))?
+            .into_owned();
+        let audiences = match claims.aud.map(|a| a.get()) {
+            Some(a) if a.starts_with('[') => serde_json::from_str(a).map_err(|_| corrupt("aud"))?,
+            Some(_) => vec![
+                str_claim(&claims, "aud")
+                    .ok_or_else(|| corrupt("aud"))?
+                    .into_owned(),
+            ],
+            None => return Err(corrupt("aud")),
+        };
+        let time = |name| match time_claim(&claims, name) {
+            Some(Ok(t)) => Some(t),
+            _ => None,
+        };
+        Ok(VerifiedIdToken {
+            alg,
+            issuer,
+            subject,
+            audiences,
+            expires_at: time("exp").ok_or_else(|| corrupt("exp"))?,
+            issued_at: time("iat").ok_or_else(|| corrupt("iat"))?,
+            auth_time: time("auth_time"),
+            sid: str_claim(&claims, "sid").map(Cow::into_owned),
+            azp: str_claim(&claims, "azp").map(Cow::into_owned),
+            payload: claims_json.to_string(),
+            report: Report::new(),
+            raw,
+        })
+    }
+}
+
+/// OIDC Core §12.2: an ID token from a refresh must keep the original's `iss`, `sub`, `aud`,
+/// `azp` and `auth_time`, and its `iat` must be the new issue time. The outcome is appended
+/// to the new token's report.
+pub fn check_refresh_consistency(
+    new: &mut VerifiedIdToken,
+    original: &VerifiedIdToken,
+) -> Result<()> {
+    let mismatch = |what: &str, new_v: &str, old_v: &str| {
+        format!(
+            "{what} changed from `{}` to `{}`",
+            truncate(old_v, 80),
+            truncate(new_v, 80)
+        )
+    };
+    let same_audiences = {
+        let mut a = new.audiences.clone();
+        let mut b = original.audiences.clone();
+        a.sort();
+        b.sort();
+        a == b
+    };
+    let problem = if new.issuer != original.issuer {
+        Some(mismatch("iss", &new.issuer, &original.issuer))
+    } else if new.subject != original.subject {
+        Some(mismatch("sub", &new.subject, &original.subject))
+    } else if !same_audiences {
+        Some(mismatch(
+            "aud",
+            &new.audiences.join(" "),
+            &original.audiences.join(" "),
+        ))
+    } else if new.azp != original.azp {
+        Some(mismatch(
+            "azp",
+            new.azp.as_deref().unwrap_or("(none)"),
+            original.azp.as_deref().unwrap_or("(none)"),
+        ))
+    } else if new.auth_time.is_some()
+        && original.auth_time.is_some()
+        && new.auth_time != original.auth_time
+    {
+        Some("auth_time changed: it must stay the time of the original authentication".to_string())
+    } else if new.issued_at < original.issued_at {
+        Some("iat is older than the original ID token's".to_string())
+    } else {
+        None
+    };
+    match problem {
+        None => {
+            new.report.pass(
+                CheckId::RefreshConsistency,
+                "same iss, sub, aud, azp and auth_time as the original",
+            );
+            Ok(())
+        }
+        Some(detail) => {
+            new.report.fail(CheckId::RefreshConsistency, detail.clone());
+            Err(crate::error::Error::Validation(
+                crate::error::ValidationError {
+                    subject: "refreshed ID token",
+                    check: CheckId::RefreshConsistency,
+                    detail,
+                    report: new.report.clone(),
+                },
+            ))
+        }
+    }
+}

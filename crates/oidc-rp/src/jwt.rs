@@ -26,6 +26,8 @@ pub enum TypRule {
     NotForeign,
     /// Absent or exactly this media type (with or without the `application/` prefix).
     AbsentOr(&'static str),
+    /// Exactly this media type (with or without the `application/` prefix).
+    Exactly(&'static str),
 }
 
 /// Tokens whose `typ` says they are something else, and must never pass as ID tokens.
@@ -152,13 +154,19 @@ pub(crate) async fn verify_signed(
                 ),
             ));
         }
-        (TypRule::AbsentOr(expected), Some(t))
+        (TypRule::AbsentOr(expected) | TypRule::Exactly(expected), Some(t))
             if !(t.eq_ignore_ascii_case(expected)
                 || t.eq_ignore_ascii_case(&format!("application/{expected}"))) =>
         {
             return Err(c.fail(
                 CheckId::TokenType,
                 format!("typ is `{}`, expected {expected}", truncate(t, 40)),
+            ));
+        }
+        (TypRule::Exactly(expected), None) => {
+            return Err(c.fail(
+                CheckId::TokenType,
+                format!("typ is missing, expected {expected}"),
             ));
         }
         _ => {}

@@ -249,10 +249,10 @@ impl KeySet {
             if !key.usable_for(alg) {
                 continue;
             }
-            if let Some(kid) = kid {
-                if key.kid.as_deref() != Some(kid) {
-                    continue;
-                }
+            if let Some(kid) = kid
+                && key.kid.as_deref() != Some(kid)
+            {
+                continue;
             }
             count += 1;
             found.get_or_insert(key);

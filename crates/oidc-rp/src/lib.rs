@@ -20,7 +20,10 @@
 //! | [`keys`] | JWKS cache, key selection, rate-limited single-flight refetch |
 //! | [`registration`] | RFC 7591 dynamic registration |
 //! | [`authorize`] | authorization URL, `state`/`nonce`/PKCE, callback checks |
-//! | [`token`] | token endpoint grants |
+//! | [`token`] | token endpoint grants: code, refresh, client credentials |
+//! | [`exchange`] | RFC 8693 token exchange, typed |
+//! | [`introspect`] | RFC 7662 introspection, RFC 9701 signed responses |
+//! | [`revoke`] | RFC 7009 revocation |
 //! | [`id_token`] | ID token validation |
 //! | [`userinfo`] | userinfo (JSON and signed JWT) |
 //! | [`headless`] | driving plain HTML login forms for scripts and CI |
@@ -30,15 +33,18 @@ pub mod client;
 pub mod discovery;
 mod endpoint;
 pub mod error;
+pub mod exchange;
 #[cfg(feature = "headless")]
 pub mod headless;
 pub mod http;
 pub mod id_token;
+pub mod introspect;
 pub mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod registration;
 pub mod report;
+pub mod revoke;
 mod rp;
 pub mod secret;
 pub mod token;
@@ -50,12 +56,14 @@ pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
 pub use error::{
     AuthorizationError, Error, ErrorKind, LoginError, ProviderError, Result, ValidationError,
 };
+pub use exchange::{TokenExchangeRequest, TokenExchangeResponse};
 pub use http::{HttpClient, HttpConfig};
 pub use id_token::{IdTokenRules, NonceCheck, VerifiedIdToken};
+pub use introspect::IntrospectionResponse;
 pub use jose::Alg;
 pub use registration::{ExtraClientMetadata, RegistrationRequest};
 pub use report::{Check, CheckId, Report};
-pub use rp::{Login, RelyingParty, ValidationOptions};
+pub use rp::{Login, Refreshed, RelyingParty, ValidationOptions};
 pub use secret::Secret;
 pub use token::TokenResponse;
 pub use userinfo::UserInfo;

@@ -3,13 +3,18 @@
 use crate::authorize::{self, AuthTransaction, AuthorizationRequest, CallbackParams};
 use crate::client::ClientConfig;
 use crate::discovery::{self, ProviderMetadata};
+use crate::endpoint::Call;
 use crate::error::{Error, Result, ValidationError};
+use crate::exchange::{self, TokenExchangeRequest, TokenExchangeResponse};
 use crate::http::HttpClient;
 use crate::id_token::{self, IdTokenRules, NonceCheck, VerifiedIdToken};
+use crate::introspect::{self, IntrospectionResponse};
 use crate::jose::{self, Alg};
 use crate::jwt::KeySource;
 use crate::keys::JwksCache;
 use crate::report::{CheckId, Report};
+use crate::revoke;
+use crate::secret::Secret;
 use crate::token::{self, TokenResponse};
 use crate::userinfo::{self, UserInfo, UserinfoRules};
 use oauth2::TokenResponse as _;
@@ -43,6 +48,24 @@ pub struct Login {
     /// The validated ID token.
     pub id_token: VerifiedIdToken,
     /// Every check made: callback, token response, ID token.
+    pub report: Report,
+}
+
+/// Tokens after a refresh.
+#[derive(Debug, Clone)]
+pub struct Refreshed {
+    /// The token response.
+    pub tokens: TokenResponse,
+    /// The new, validated ID token, or the previous one when the response had none.
+    pub id_token: Option<VerifiedIdToken>,
+    /// Whether `id_token` is new.
+    pub id_token_renewed: bool,
+    /// The refresh token to use next: the rotated one, or the previous one when the provider
+    /// did not rotate.
+    pub refresh_token: Secret,
+    /// Whether the provider rotated the refresh token.
+    pub rotated: bool,
+    /// The checks made on the response.
     pub report: Report,
 }
 
@@ -156,12 +179,11 @@ impl RelyingParty {
             .metadata
             .additional_metadata()
             .code_challenge_methods_supported
+            && !methods.iter().any(|m| m == "S256")
         {
-            if !methods.iter().any(|m| m == "S256") {
-                tracing::warn!(
-                    "the provider does not list S256 in code_challenge_methods_supported; sending a PKCE S256 challenge anyway (RFC 9700 §2.1.1)"
-                );
-            }
+            tracing::warn!(
+                "the provider does not list S256 in code_challenge_methods_supported; sending a PKCE S256 challenge anyway (RFC 9700 §2.1.1)"
+            );
         }
         authorize::build(
             endpoint,
@@ -193,16 +215,8 @@ impl RelyingParty {
         let mut report = Report::new();
         let code = txn.check_callback(callback, self.iss_required(), &mut report)?;
         let token_endpoint = self.token_endpoint()?;
-        let method = self.client.auth_method(
-            self.metadata
-                .token_endpoint_auth_methods_supported()
-                .map(Vec::as_slice),
-        )?;
         let tokens = token::exchange_code(
-            &self.http,
-            &token_endpoint,
-            &self.client,
-            method,
+            self.call("token", &token_endpoint, self.token_auth_method()?),
             &code,
             &txn.redirect_uri,
             &txn.pkce_verifier,
@@ -303,11 +317,217 @@ impl RelyingParty {
             .ok_or_else(|| Error::Config("the provider has no token_endpoint".into()))
     }
 
+    /// Refresh (RFC 6749 §6). A new ID token is validated like at login but without a nonce,
+    /// and must match `previous` (OIDC Core §12.2); without one, `previous` is kept.
+    pub async fn refresh(
+        &self,
+        refresh_token: &Secret,
+        previous: Option<&VerifiedIdToken>,
+        scope: Option<&str>,
+    ) -> Result<Refreshed> {
+        let endpoint = self.token_endpoint()?;
+        let tokens = token::refresh(
+            self.call("token", &endpoint, self.token_auth_method()?),
+            refresh_token.expose(),
+            scope,
+        )
+        .await?;
+        let mut report = Report::new();
+        if !token::is_bearer(&tokens) {
+            report.fail(CheckId::TokenResponse, "token_type is not Bearer");
+            return Err(Error::Validation(ValidationError {
+                subject: "refresh response",
+                check: CheckId::TokenResponse,
+                detail: "token_type is not Bearer (OIDC Core §3.1.3.3)".into(),
+                report,
+            }));
+        }
+        report.pass(CheckId::TokenResponse, "Bearer token response");
+        let (id_token, renewed) = match &tokens.extra_fields().id_token {
+            Some(raw) => {
+                let rules = IdTokenRules {
+                    access_token: Some(tokens.access_token().secret()),
+                    ..self.id_token_rules(NonceCheck::NotExpected)
+                };
+                let mut fresh = id_token::validate(
+                    raw.expose(),
+                    &rules,
+                    self.key_source(),
+                    "refreshed ID token",
+                )
+                .await?;
+                match previous {
+                    Some(previous) => id_token::check_refresh_consistency(&mut fresh, previous)?,
+                    None => fresh.report.pass(
+                        CheckId::RefreshConsistency,
+                        "not compared: no original ID token at hand",
+                    ),
+                }
+                report.extend(fresh.report.clone());
+                (Some(fresh), true)
+            }
+            None => {
+                report.pass(
+                    CheckId::RefreshConsistency,
+                    "no ID token in the response; the previous one is kept",
+                );
+                (previous.cloned(), false)
+            }
+        };
+        let (refresh_token, rotated) = match tokens.refresh_token() {
+            Some(r) => (
+                Secret::new(r.secret().clone()),
+                r.secret() != refresh_token.expose(),
+            ),
+            None => (refresh_token.clone(), false),
+        };
+        Ok(Refreshed {
+            tokens,
+            id_token,
+            id_token_renewed: renewed,
+            refresh_token,
+            rotated,
+            report,
+        })
+    }
+
+    /// The client_credentials grant (RFC 6749 §4.4).
+    pub async fn client_credentials(&self, scope: Option<&str>) -> Result<TokenResponse> {
+        let endpoint = self.token_endpoint()?;
+        token::client_credentials(
+            self.call("token", &endpoint, self.token_auth_method()?),
+            scope,
+        )
+        .await
+    }
+
+    /// Token exchange (RFC 8693).
+    pub async fn exchange(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
+        let endpoint = self.token_endpoint()?;
+        exchange::exchange(
+            self.call("token", &endpoint, self.token_auth_method()?),
+            request,
+        )
+        .await
+    }
+
+    fn endpoint(&self, url: Option<&String>, name: &str) -> Result<Url> {
+        let url = url.ok_or_else(|| Error::Config(format!("{} has no {name}", self.issuer())))?;
+        Url::parse(url).map_err(|e| Error::InvalidUrl {
+            url: crate::error::display_url(url),
+            reason: format!("the provider's {name}: {e}"),
+        })
+    }
+
+    fn method_for(&self, names: Option<&Vec<String>>) -> Result<crate::client::TokenAuthMethod> {
+        match names {
+            Some(names) => crate::client::auth_method_from_names(&self.client, Some(names)),
+            None => self.token_auth_method(),
+        }
+    }
+
+    /// Introspect a token (RFC 7662). `active: false` is a normal answer.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Result<IntrospectionResponse> {
+        let extra = self.metadata.additional_metadata();
+        let endpoint = self.endpoint(
+            extra.introspection_endpoint.as_ref(),
+            "introspection_endpoint",
+        )?;
+        let method =
+            self.method_for(extra.introspection_endpoint_auth_methods_supported.as_ref())?;
+        introspect::introspect(self.call("introspection", &endpoint, method), token, hint).await
+    }
+
+    /// Introspect asking for a signed JWT response (RFC 9701), validated before use.
+    pub async fn introspect_jwt(
+        &self,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Result<(IntrospectionResponse, Report)> {
+        let extra = self.metadata.additional_metadata();
+        let endpoint = self.endpoint(
+            extra.introspection_endpoint.as_ref(),
+            "introspection_endpoint",
+        )?;
+        let method =
+            self.method_for(extra.introspection_endpoint_auth_methods_supported.as_ref())?;
+        let mut algs: Vec<Alg> = extra
+            .introspection_signing_alg_values_supported
+            .iter()
+            .flatten()
+            .filter_map(|a| Alg::parse(a))
+            .filter(|a| {
+                *a != Alg::None && (!a.is_symmetric() || self.client.client_secret.is_some())
+            })
+            .collect();
+        if algs.is_empty() {
+            algs.push(Alg::RS256);
+        }
+        introspect::introspect_jwt(
+            self.call("introspection", &endpoint, method),
+            token,
+            hint,
+            introspect::JwtRules {
+                issuer: self.issuer(),
+                client_id: &self.client.client_id,
+                allowed_algs: &algs,
+                client_secret: self.client.client_secret.as_ref(),
+            },
+            self.key_source(),
+        )
+        .await
+    }
+
+    /// Revoke a token (RFC 7009).
+    pub async fn revoke(&self, token: &str, hint: Option<&str>) -> Result<()> {
+        let extra = self.metadata.additional_metadata();
+        let endpoint = self.endpoint(extra.revocation_endpoint.as_ref(), "revocation_endpoint")?;
+        let method = self.method_for(extra.revocation_endpoint_auth_methods_supported.as_ref())?;
+        revoke::revoke(self.call("revocation", &endpoint, method), token, hint).await
+    }
+
+    fn call<'a>(
+        &'a self,
+        name: &'static str,
+        url: &'a Url,
+        method: crate::client::TokenAuthMethod,
+    ) -> Call<'a> {
+        Call {
+            http: &self.http,
+            name,
+            url,
+            client: &self.client,
+            method,
+        }
+    }
+
+    fn token_auth_method(&self) -> Result<crate::client::TokenAuthMethod> {
+        self.client.auth_method(
+            self.metadata
+                .token_endpoint_auth_methods_supported()
+                .map(Vec::as_slice),
+        )
+    }
+
     /// Fetch userinfo with an access token and check it against the ID token.
     pub async fn userinfo(
         &self,
         access_token: &str,
         id_token: &VerifiedIdToken,
+    ) -> Result<UserInfo> {
+        self.userinfo_for(access_token, Some(&id_token.subject))
+            .await
+    }
+
+    /// Fetch userinfo; `expected_sub` is the ID token's `sub` when one is at hand.
+    pub async fn userinfo_for(
+        &self,
+        access_token: &str,
+        expected_sub: Option<&str>,
     ) -> Result<UserInfo> {
         let endpoint = self
             .metadata
@@ -330,7 +550,7 @@ impl RelyingParty {
             &endpoint,
             access_token,
             UserinfoRules {
-                expected_sub: &id_token.subject,
+                expected_sub,
                 issuer: self.issuer(),
                 client_id: &self.client.client_id,
                 signed_alg,

@@ -6,7 +6,7 @@ use std::fmt;
 /// A secret string (client secret, PKCE verifier, nonce, password, raw token).
 ///
 /// `Debug` and `Display` print `[redacted]`; only [`Secret::expose`] gives the value.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 

@@ -1,14 +1,11 @@
 //! Token endpoint grants. The response type is `oauth2`'s [`oauth2::StandardTokenResponse`]
 //! with the members OpenID Connect and RFC 8693 add ([`OidcTokenFields`]).
 
-use crate::client::{ClientConfig, TokenAuthMethod};
-use crate::endpoint::{Endpoint, post_form};
+use crate::endpoint::Call;
 use crate::error::Result;
-use crate::http::HttpClient;
 use crate::secret::Secret;
 use oauth2::TokenResponse as _;
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 /// Token response members beyond RFC 6749 §5.1.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -34,23 +31,13 @@ pub fn is_bearer(response: &TokenResponse) -> bool {
 
 /// Redeem an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub(crate) async fn exchange_code(
-    http: &HttpClient,
-    token_endpoint: &Url,
-    client: &ClientConfig,
-    method: TokenAuthMethod,
+    call: Call<'_>,
     code: &Secret,
     redirect_uri: &str,
     verifier: &Secret,
 ) -> Result<TokenResponse> {
-    post_form(
-        http,
-        Endpoint {
-            name: "token",
-            url: token_endpoint,
-        },
+    call.json(
         "token response",
-        client,
-        method,
         &[
             ("grant_type", "authorization_code"),
             ("code", code.expose()),
@@ -59,4 +46,32 @@ pub(crate) async fn exchange_code(
         ],
     )
     .await
+}
+
+/// The refresh_token grant (RFC 6749 §6). An optional narrower `scope` may be asked for.
+pub(crate) async fn refresh(
+    call: Call<'_>,
+    refresh_token: &str,
+    scope: Option<&str>,
+) -> Result<TokenResponse> {
+    let mut params = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+    ];
+    if let Some(scope) = scope {
+        params.push(("scope", scope));
+    }
+    call.json("token response", &params).await
+}
+
+/// The client_credentials grant (RFC 6749 §4.4).
+pub(crate) async fn client_credentials(
+    call: Call<'_>,
+    scope: Option<&str>,
+) -> Result<TokenResponse> {
+    let mut params = vec![("grant_type", "client_credentials")];
+    if let Some(scope) = scope {
+        params.push(("scope", scope));
+    }
+    call.json("token response", &params).await
 }

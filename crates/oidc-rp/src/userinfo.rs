@@ -26,8 +26,8 @@ pub struct UserInfo {
 /// What a userinfo response is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct UserinfoRules<'a> {
-    /// The ID token's `sub`.
-    pub expected_sub: &'a str,
+    /// The ID token's `sub`; `None` when no ID token is at hand (then it is not compared).
+    pub expected_sub: Option<&'a str>,
     /// The issuer (a signed response's `iss`, when present, must equal it).
     pub issuer: &'a str,
     /// The client (a signed response's `aud`, when present, must contain it).
@@ -94,13 +94,13 @@ pub(crate) async fn fetch(
             )
         })?;
         // §5.3.2: a signed response SHOULD contain iss and aud; when present they must be right.
-        if let Some(iss) = claims.get("iss") {
-            if iss.as_str() != Some(rules.issuer) {
-                return Err(c.fail(
-                    CheckId::UserinfoClaims,
-                    format!("iss is {iss}, not {}", rules.issuer),
-                ));
-            }
+        if let Some(iss) = claims.get("iss")
+            && iss.as_str() != Some(rules.issuer)
+        {
+            return Err(c.fail(
+                CheckId::UserinfoClaims,
+                format!("iss is {iss}, not {}", rules.issuer),
+            ));
         }
         if let Some(aud) = claims.get("aud") {
             let ok = match aud {
@@ -131,22 +131,29 @@ pub(crate) async fn fetch(
             parse_json(endpoint.as_str(), "userinfo response", &response)?;
         (claims, false)
     };
-    match claims.get("sub").and_then(Value::as_str) {
-        Some(sub) if sub == rules.expected_sub => {
+    match (
+        claims.get("sub").and_then(Value::as_str),
+        rules.expected_sub,
+    ) {
+        (Some(_), None) => {
+            c.report
+                .pass(CheckId::UserinfoSub, "not compared: no ID token at hand");
+        }
+        (Some(sub), Some(expected)) if sub == expected => {
             c.report
                 .pass(CheckId::UserinfoSub, "equals the ID token's sub");
         }
-        Some(sub) => {
+        (Some(sub), Some(expected)) => {
             return Err(c.fail(
                 CheckId::UserinfoSub,
                 format!(
                     "sub is `{}` but the ID token's is `{}`; these claims may be another user's",
                     crate::error::truncate(sub, 80),
-                    rules.expected_sub
+                    expected
                 ),
             ));
         }
-        None => return Err(c.fail(CheckId::UserinfoSub, "the response has no sub")),
+        (None, _) => return Err(c.fail(CheckId::UserinfoSub, "the response has no sub")),
     }
     Ok(UserInfo {
         claims,

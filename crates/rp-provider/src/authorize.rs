@@ -4,14 +4,15 @@
 //! (RFC 6749 §4.1.2.1: the redirect URI cannot be trusted then); every other error goes back
 //! to the client with `state` and `iss` (RFC 9207).
 
-use crate::op::{CODE_TTL, INTERACTION_TTL, Op, SESSION_TTL, cookie_value, now, parse_params};
+use crate::op::{
+    CODE_TTL, INTERACTION_TTL, Op, Params, SESSION_TTL, cookie_value, now, parse_params,
+};
 use crate::pages;
 use crate::store::{Authenticated, AuthzRequest, CodeGrant, Interaction, ResponseMode, Session};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 use std::sync::Arc;
 use url::Url;
 
@@ -143,14 +144,15 @@ fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         state: get("state"),
         mode,
     };
-    if let Some(m) = get("response_mode") {
-        if m != "query" && m != "form_post" {
-            return answer.error(
-                op,
-                "invalid_request",
-                "response_mode must be query or form_post",
-            );
-        }
+    if let Some(m) = get("response_mode")
+        && m != "query"
+        && m != "form_post"
+    {
+        return answer.error(
+            op,
+            "invalid_request",
+            "response_mode must be query or form_post",
+        );
     }
 
     // 2. Everything else is answered at the redirect URI.
@@ -384,7 +386,7 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
 fn interaction_of(
     op: &Op,
     headers: &HeaderMap,
-    form: &HashMap<String, String>,
+    form: &Params,
 ) -> Result<(String, Interaction), Response> {
     let id = form.get("interaction").cloned().unwrap_or_default();
     let Some(ix) = op.store.interaction(&id, now()) else {

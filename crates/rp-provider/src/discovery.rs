@@ -33,10 +33,14 @@ pub fn metadata(op: &Op) -> Value {
         "userinfo_endpoint": op.url("/userinfo"),
         "jwks_uri": op.url("/jwks"),
         "registration_endpoint": op.url("/register"),
+        "introspection_endpoint": op.url("/introspect"),
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint": op.url("/revoke"),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "profile", "email", "address", "phone", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", crate::exchange::GRANT_TYPE],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,
@@ -48,6 +52,7 @@ pub fn metadata(op: &Op) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
+        "introspection_signing_alg_values_supported": ["RS256"],
     })
 }
 

@@ -53,9 +53,31 @@ pub struct Client {
     /// Ask the user for consent on every authorization.
     #[serde(default)]
     pub require_consent: bool,
+    /// `opaque` (random strings looked up at introspection) or `jwt` (RFC 9068).
+    #[serde(default = "default_at_format")]
+    pub access_token_format: String,
+    /// What this client may do with RFC 8693 token exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<ExchangePolicy>,
     /// Other registered metadata, echoed back by registration.
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// A client's token exchange policy (RFC 8693).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ExchangePolicy {
+    /// Accepted `subject_token_type` URNs.
+    pub subject_token_types: Vec<String>,
+    /// Token types that may be requested.
+    pub requested_token_types: Vec<String>,
+    /// Audiences and resources tokens may be issued for.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+}
+
+fn default_at_format() -> String {
+    "opaque".into()
 }
 
 fn default_auth_method() -> String {

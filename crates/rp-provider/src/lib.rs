@@ -24,10 +24,13 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod exchange;
 pub mod fixtures;
+pub mod introspection;
 pub mod keys;
 pub mod op;
 pub mod pages;
+pub mod refresh;
 pub mod registration;
 pub mod server;
 pub mod store;
@@ -90,6 +93,8 @@ pub fn router(op: Arc<Op>) -> Router {
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .route("/register", post(registration::register))
+        .route("/introspect", post(introspection::introspect))
+        .route("/revoke", post(introspection::revoke))
         .with_state(op)
 }
 

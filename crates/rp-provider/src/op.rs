@@ -217,15 +217,51 @@ pub fn cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h 
         .map(|(_, v)| v)
 }
 
-/// Parse form-encoded parameters, refusing a parameter given twice (RFC 6749 §3.1).
-pub fn parse_params(raw: &[u8]) -> Result<std::collections::HashMap<String, String>, String> {
-    let mut out = std::collections::HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(raw) {
-        if out.insert(k.to_string(), v.into_owned()).is_some() {
-            return Err(format!("the parameter `{k}` appears more than once"));
+/// Form-encoded parameters (a query string or a form body).
+///
+/// A parameter given twice is refused (RFC 6749 §3.1), except those a specification lets
+/// repeat (RFC 8693 §2.1 `audience` and `resource`).
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// Parameters that may appear more than once.
+const REPEATABLE: &[&str] = &["audience", "resource"];
+
+impl Params {
+    /// Parse, refusing repeated non-repeatable parameters.
+    pub fn parse(raw: &[u8]) -> Result<Params, String> {
+        let mut values: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (k, v) in url::form_urlencoded::parse(raw) {
+            let entry = values.entry(k.to_string()).or_default();
+            if !entry.is_empty() && !REPEATABLE.contains(&k.as_ref()) {
+                return Err(format!("the parameter `{k}` appears more than once"));
+            }
+            entry.push(v.into_owned());
         }
+        Ok(Params { values })
     }
-    Ok(out)
+
+    /// The value of a parameter.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.values.get(name).and_then(|v| v.first())
+    }
+
+    /// Every value of a repeatable parameter.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.values.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether a parameter is present.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+}
+
+/// Parse form-encoded parameters (see [`Params`]).
+pub fn parse_params(raw: &[u8]) -> Result<Params, String> {
+    Params::parse(raw)
 }
 
 #[cfg(test)]
@@ -270,5 +306,8 @@ mod tests {
         assert!(op.authenticate("alice", "wrong").is_none());
         assert!(op.authenticate("nobody", "wonderland").is_none());
         assert!(parse_params(b"a=1&a=2").is_err());
+        let p = parse_params(b"audience=x&resource=y&audience=z").unwrap();
+        assert_eq!(p.all("audience"), ["x", "z"]);
+        assert_eq!(p.get("resource").map(String::as_str), Some("y"));
     }
 }

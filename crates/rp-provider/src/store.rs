@@ -127,6 +127,25 @@ pub struct TokenRecord {
     pub sid: String,
     /// Original authentication time.
     pub auth_time: i64,
+    /// Audiences (resource servers) the token is for; empty means the default.
+    pub audience: Vec<String>,
+    /// Unique id (`jti`).
+    pub jti: String,
+    /// Whether the grant includes `offline_access` (refresh tokens may be issued).
+    pub offline: bool,
+    /// RFC 8693 `act` claim for tokens issued by delegation.
+    pub actor: Option<Value>,
+}
+
+/// What taking a refresh token found.
+#[derive(Debug, Clone)]
+pub enum RefreshLookup {
+    /// A live refresh token, now consumed (rotation).
+    Fresh(Box<TokenRecord>),
+    /// A refresh token that was already rotated: its grant id (RFC 9700 §4.14.2).
+    Reused(String),
+    /// Unknown, expired or revoked.
+    Missing,
 }
 
 /// A browser session at the provider.
@@ -158,6 +177,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn put_token(&self, token: &str, record: TokenRecord);
     /// Look a live token up (unexpired, not revoked, grant not revoked).
     fn token(&self, token: &str, now: i64) -> Option<TokenRecord>;
+    /// Consume a refresh token for rotation: it stops working, and using it again is detected.
+    fn take_refresh(&self, token: &str, now: i64) -> RefreshLookup;
     /// Revoke one token; true when it existed.
     fn revoke_token(&self, token: &str) -> bool;
     /// Revoke every token of a grant, until `until`.
@@ -192,6 +213,7 @@ pub struct MemoryStore {
     codes: Mutex<HashMap<Key, CodeGrant>>,
     used_codes: Mutex<HashMap<Key, (String, i64)>>,
     tokens: Mutex<HashMap<Key, TokenRecord>>,
+    rotated: Mutex<HashMap<Key, (String, i64)>>,
     revoked_grants: Mutex<HashMap<String, i64>>,
     sessions: Mutex<HashMap<Key, Session>>,
     clients: Mutex<HashMap<String, Arc<Client>>>,
@@ -251,6 +273,29 @@ impl Store for MemoryStore {
         Some(record)
     }
 
+    fn take_refresh(&self, token: &str, now: i64) -> RefreshLookup {
+        let k = key(token);
+        let taken = {
+            let mut tokens = lock(&self.tokens);
+            match tokens.get(&k) {
+                Some(r) if r.kind == TokenKind::Refresh => tokens.remove(&k),
+                _ => None,
+            }
+        };
+        if let Some(record) = taken {
+            if record.expires_at <= now || lock(&self.revoked_grants).contains_key(&record.grant_id)
+            {
+                return RefreshLookup::Missing;
+            }
+            lock(&self.rotated).insert(k, (record.grant_id.clone(), record.expires_at));
+            return RefreshLookup::Fresh(Box::new(record));
+        }
+        match lock(&self.rotated).get(&k) {
+            Some((grant_id, _)) => RefreshLookup::Reused(grant_id.clone()),
+            None => RefreshLookup::Missing,
+        }
+    }
+
     fn revoke_token(&self, token: &str) -> bool {
         lock(&self.tokens).remove(&key(token)).is_some()
     }
@@ -287,6 +332,7 @@ impl Store for MemoryStore {
         lock(&self.codes).retain(|_, c| c.expires_at > now);
         lock(&self.used_codes).retain(|_, (_, until)| *until > now);
         lock(&self.tokens).retain(|_, t| t.expires_at > now);
+        lock(&self.rotated).retain(|_, (_, until)| *until > now);
         lock(&self.revoked_grants).retain(|_, until| *until > now);
         lock(&self.sessions).retain(|_, s| s.expires_at > now);
     }

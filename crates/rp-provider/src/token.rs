@@ -3,7 +3,7 @@
 use crate::authorize::valid_pkce_value;
 use crate::fixtures::Client;
 use crate::keys::half_hash;
-use crate::op::{ACCESS_TOKEN_TTL, ID_TOKEN_TTL, Op, REFRESH_TOKEN_TTL, now, parse_params};
+use crate::op::{ACCESS_TOKEN_TTL, ID_TOKEN_TTL, Op, Params, REFRESH_TOKEN_TTL, now, parse_params};
 use crate::store::{CodeGrant, CodeLookup, TokenKind, TokenRecord};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
@@ -60,7 +59,7 @@ fn form_decode(s: &str) -> String {
 pub fn authenticate_client(
     op: &Op,
     headers: &HeaderMap,
-    form: &HashMap<String, String>,
+    form: &Params,
 ) -> Result<Arc<Client>, Response> {
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -161,6 +160,8 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     };
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => authorization_code(&op, &client, &form),
+        Some("refresh_token") => crate::refresh::refresh(&op, &client, &form),
+        Some(crate::exchange::GRANT_TYPE) => crate::exchange::exchange(&op, &client, &form),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -174,11 +175,12 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-fn invalid_grant(description: &str) -> Response {
+/// `invalid_grant` (RFC 6749 §5.2).
+pub fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-fn authorization_code(op: &Op, client: &Client, form: &HashMap<String, String>) -> Response {
+fn authorization_code(op: &Op, client: &Client, form: &Params) -> Response {
     if !client.allows_grant("authorization_code") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -227,49 +229,123 @@ fn authorization_code(op: &Op, client: &Client, form: &HashMap<String, String>) 
 
 /// Issue an access token, an ID token and, for `offline_access`, a refresh token.
 fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
-    let t = now();
     let request = &grant.request;
-    let access_token = op.random(32);
-    let record = |kind, expires_at| TokenRecord {
-        kind,
+    let offline = request.scope.iter().any(|s| s == "offline_access");
+    let base = TokenRecord {
+        kind: TokenKind::Access,
         grant_id: grant.grant_id.clone(),
         client_id: client.client_id.clone(),
         sub: grant.user.sub.clone(),
         scope: request.scope.clone(),
         claims: request.claims.clone(),
-        expires_at,
-        issued_at: t,
+        expires_at: 0,
+        issued_at: now(),
         sid: grant.user.sid.clone(),
         auth_time: grant.user.auth_time,
+        audience: Vec::new(),
+        jti: String::new(),
+        offline,
+        actor: None,
     };
+    token_response(op, client, &base, request.nonce.as_deref(), true, offline)
+}
+
+/// Issue an access token from `base` (opaque or RFC 9068 JWT, per client) and store it.
+pub fn issue_access_token(op: &Op, client: &Client, base: &TokenRecord) -> Result<String, String> {
+    let t = now();
+    let record = TokenRecord {
+        kind: TokenKind::Access,
+        expires_at: t + ACCESS_TOKEN_TTL,
+        issued_at: t,
+        jti: op.random(16),
+        ..base.clone()
+    };
+    let token = if client.access_token_format == "jwt" {
+        // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti, and scope; typ at+jwt.
+        let mut claims = json!({
+            "iss": op.issuer,
+            "exp": record.expires_at,
+            "aud": if record.audience.is_empty() { json!(op.url("/userinfo")) } else { json!(record.audience) },
+            "sub": record.sub,
+            "client_id": record.client_id,
+            "iat": t,
+            "jti": record.jti,
+            "scope": record.scope.join(" "),
+            "auth_time": record.auth_time,
+        });
+        if let Some(act) = &record.actor {
+            claims["act"] = act.clone();
+        }
+        op.keys.sign_typed("RS256", "at+jwt", &claims)?
+    } else {
+        op.random(32)
+    };
+    op.store.put_token(&token, record);
+    Ok(token)
+}
+
+/// Issue and store a refresh token for `base`'s grant.
+pub fn issue_refresh_token(op: &Op, base: &TokenRecord) -> String {
+    let t = now();
+    let token = op.random(32);
     op.store.put_token(
-        &access_token,
-        record(TokenKind::Access, t + ACCESS_TOKEN_TTL),
+        &token,
+        TokenRecord {
+            kind: TokenKind::Refresh,
+            expires_at: t + REFRESH_TOKEN_TTL,
+            issued_at: t,
+            jti: op.random(16),
+            audience: Vec::new(),
+            ..base.clone()
+        },
     );
+    token
+}
+
+/// An ID token for `base`'s user and session (OIDC Core §2), with `at_hash` for `access_token`.
+pub fn id_token(
+    op: &Op,
+    client: &Client,
+    base: &TokenRecord,
+    nonce: Option<&str>,
+    access_token: &str,
+) -> Result<String, String> {
+    let t = now();
     let alg = client.id_token_signed_response_alg.as_str();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(op.issuer));
-    claims.insert("sub".into(), json!(grant.user.sub));
+    claims.insert("sub".into(), json!(base.sub));
     claims.insert("aud".into(), json!(client.client_id));
     claims.insert("exp".into(), json!(t + ID_TOKEN_TTL));
     claims.insert("iat".into(), json!(t));
-    claims.insert("auth_time".into(), json!(grant.user.auth_time));
-    if let Some(nonce) = &request.nonce {
+    claims.insert("auth_time".into(), json!(base.auth_time));
+    if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    claims.insert("at_hash".into(), json!(half_hash(alg, &access_token)));
-    claims.insert("sid".into(), json!(grant.user.sid));
+    claims.insert("at_hash".into(), json!(half_hash(alg, access_token)));
+    claims.insert("sid".into(), json!(base.sid));
     claims.insert("amr".into(), json!(["pwd"]));
-    if let Some(Value::Object(wanted)) = request.claims.as_ref().and_then(|c| c.get("id_token")) {
-        let released = op.claims_for(&grant.user.sub, &[], Some(&json!({ "userinfo": wanted })));
+    if let Some(Value::Object(wanted)) = base.claims.as_ref().and_then(|c| c.get("id_token")) {
+        let released = op.claims_for(&base.sub, &[], Some(&json!({ "userinfo": wanted })));
         for (k, v) in released {
             claims.entry(k).or_insert(v);
         }
     }
-    let id_token = match op
-        .keys
+    op.keys
         .sign(alg, &Value::Object(claims), client.client_secret.as_deref())
-    {
+}
+
+/// The token response for a grant: access token, ID token (for `openid` grants) and, when
+/// asked, a refresh token.
+pub fn token_response(
+    op: &Op,
+    client: &Client,
+    base: &TokenRecord,
+    nonce: Option<&str>,
+    with_id_token: bool,
+    with_refresh: bool,
+) -> Response {
+    let access_token = match issue_access_token(op, client, base) {
         Ok(t) => t,
         Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
     };
@@ -277,14 +353,16 @@ fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": ACCESS_TOKEN_TTL,
-        "id_token": id_token,
-        "scope": request.scope.join(" "),
+        "scope": base.scope.join(" "),
     });
-    if request.scope.iter().any(|s| s == "offline_access") && client.allows_grant("refresh_token") {
-        let refresh = op.random(32);
-        op.store
-            .put_token(&refresh, record(TokenKind::Refresh, t + REFRESH_TOKEN_TTL));
-        body["refresh_token"] = json!(refresh);
+    if with_id_token && base.scope.iter().any(|s| s == "openid") {
+        match id_token(op, client, base, nonce, &access_token) {
+            Ok(t) => body["id_token"] = json!(t),
+            Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+        }
+    }
+    if with_refresh && client.allows_grant("refresh_token") {
+        body["refresh_token"] = json!(issue_refresh_token(op, base));
     }
     no_store_json(StatusCode::OK, &body)
 }

@@ -97,6 +97,19 @@ pub async fn userinfo(
             "the access token is invalid, expired or revoked",
         );
     };
+    // RFC 9700 §4.10: a token restricted to other audiences is not accepted here.
+    if !record.audience.is_empty()
+        && !record
+            .audience
+            .iter()
+            .any(|a| *a == op.issuer || *a == op.url("/userinfo"))
+    {
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is meant for another audience",
+        );
+    }
     if !record.scope.iter().any(|s| s == "openid") {
         return bearer_error(
             StatusCode::FORBIDDEN,

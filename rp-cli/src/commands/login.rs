@@ -263,11 +263,11 @@ async fn wait_for_callback(
 
 fn open_browser(url: &url::Url, no_browser: bool) {
     if no_browser {
-        eprintln!("rp: open this URL in a browser to log in:\n{url}");
+        crate::errln!("rp: open this URL in a browser to log in:\n{url}");
         return;
     }
     if let Err(e) = webbrowser::open(url.as_str()) {
-        eprintln!("rp: could not open a browser ({e}); open this URL to log in:\n{url}");
+        crate::errln!("rp: could not open a browser ({e}); open this URL to log in:\n{url}");
     } else {
         progress!("opened the browser; if nothing appeared, open:\n{url}");
     }
@@ -335,6 +335,7 @@ fn save_profile(
             }),
         },
         updated_at: now,
+        exchanged: Vec::new(),
     };
     cache::save(&profile).map_err(CliError::Cache)
 }
@@ -358,7 +359,7 @@ fn print(
             "userinfo": userinfo.map(|u| &u.claims),
             "token_response": token_response_json(&login.tokens),
         });
-        println!("{out}");
+        crate::outln!("{out}");
         return;
     }
     let who = login
@@ -367,25 +368,25 @@ fn print(
         .or_else(|| userinfo.and_then(|u| u.claims.get("name").cloned()))
         .and_then(|v| v.as_str().map(|n| format!(" ({n})")))
         .unwrap_or_default();
-    println!(
+    crate::outln!(
         "Logged in to {} as {}{who}: every check passed.\n",
         rp.issuer(),
         login.id_token.subject
     );
-    println!("Checks:\n{}", output::report(&login.report));
-    println!(
+    crate::outln!("Checks:\n{}", output::report(&login.report));
+    crate::outln!(
         "ID token claims:\n{}",
         output::claims(&login.id_token.claims())
     );
     if let Some(info) = userinfo {
-        println!(
+        crate::outln!(
             "Userinfo{}:\n{}",
             if info.signed { " (signed JWT)" } else { "" },
             output::claims(&info.claims)
         );
     }
     let tokens = &login.tokens;
-    println!(
+    crate::outln!(
         "Tokens: access token{}{}",
         tokens
             .expires_in()
@@ -398,7 +399,7 @@ fn print(
         }
     );
     if let Some(path) = cache_file {
-        println!(
+        crate::outln!(
             "Cached in profile \"{}\": {}",
             args.profile
                 .clone()

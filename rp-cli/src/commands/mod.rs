@@ -1,7 +1,13 @@
 //! One module per subcommand.
 
+pub mod exchange;
+pub mod introspect;
 pub mod login;
 pub mod provider;
+pub mod refresh;
+pub mod revoke;
+pub mod target;
+pub mod userinfo;
 
 use crate::cli::HttpArgs;
 use crate::exit::CliError;
@@ -20,7 +26,7 @@ pub fn http_client(args: &HttpArgs) -> Result<HttpClient, CliError> {
         config.add_ca_file(ca)?;
     }
     if args.insecure_skip_tls_verify {
-        eprintln!(
+        crate::errln!(
             "rp: WARNING: --insecure-skip-tls-verify is on: TLS certificates are NOT checked; anyone on the network path can impersonate the provider and steal your tokens"
         );
     }
@@ -30,5 +36,5 @@ pub fn http_client(args: &HttpArgs) -> Result<HttpClient, CliError> {
 /// Progress on stderr.
 #[macro_export]
 macro_rules! progress {
-    ($($arg:tt)*) => { eprintln!("rp: {}", format!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::errln!("rp: {}", format!($($arg)*)) };
 }

@@ -1,0 +1,101 @@
+//! The `refresh_token` grant (RFC 6749 §6) with rotation and reuse detection.
+//!
+//! Every use rotates the refresh token. Presenting a rotated token again means two parties
+//! hold it, one of them an attacker: the whole grant is revoked, every access and refresh
+//! token of it (RFC 9700 §4.14.2), and the answer is `invalid_grant`.
+
+use crate::fixtures::Client;
+use crate::op::ACCESS_TOKEN_TTL;
+use crate::op::{Op, Params, REFRESH_TOKEN_TTL, now};
+use crate::store::{RefreshLookup, TokenKind, TokenRecord};
+use crate::token::{
+    id_token, invalid_grant, issue_access_token, issue_refresh_token, no_store_json, oauth_error,
+};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+/// grant_type=refresh_token
+pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
+    if !client.allows_grant("refresh_token") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the client may not use refresh_token",
+        );
+    }
+    let Some(token) = form.get("refresh_token").filter(|t| !t.is_empty()) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "refresh_token is missing",
+        );
+    };
+    let t = now();
+    // A refresh token is bound to its client (RFC 6749 §6): check before consuming it, so a
+    // client holding another's token cannot burn it.
+    if let Some(record) = op.store.token(token, t) {
+        if record.kind != TokenKind::Refresh {
+            return invalid_grant("this is not a refresh token");
+        }
+        if record.client_id != client.client_id {
+            return invalid_grant("the refresh token was issued to another client");
+        }
+    }
+    let record = match op.store.take_refresh(token, t) {
+        RefreshLookup::Fresh(r) => r,
+        RefreshLookup::Reused(grant_id) => {
+            op.store.revoke_grant(&grant_id, t + REFRESH_TOKEN_TTL);
+            tracing::warn!(target: "rp_provider", "refresh token reuse: grant revoked");
+            return invalid_grant(
+                "the refresh token was already used (rotated); the whole grant is revoked (RFC 9700 §4.14.2); log in again",
+            );
+        }
+        RefreshLookup::Missing => {
+            return invalid_grant("the refresh token is invalid, expired or revoked");
+        }
+    };
+    // RFC 6749 §6: a narrower scope may be asked for; the new refresh token keeps the grant's.
+    let scope: Vec<String> = match form.get("scope") {
+        Some(s) => {
+            let asked: Vec<String> = s
+                .split(' ')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(extra) = asked.iter().find(|x| !record.scope.contains(x)) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    &format!("scope {extra} was not granted"),
+                );
+            }
+            asked
+        }
+        None => record.scope.clone(),
+    };
+    let access = TokenRecord {
+        scope: scope.clone(),
+        ..(*record).clone()
+    };
+    let access_token = match issue_access_token(op, client, &access) {
+        Ok(a) => a,
+        Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+    };
+    let refresh_token = issue_refresh_token(op, &record);
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_TTL,
+        "refresh_token": refresh_token,
+        "scope": scope.join(" "),
+    });
+    // OIDC Core §12.2: a new ID token with the same iss, sub, aud, auth_time; no nonce.
+    if scope.iter().any(|s| s == "openid") {
+        match id_token(op, client, &access, None, &access_token) {
+            Ok(t) => body["id_token"] = json!(t),
+            Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+        }
+    }
+    no_store_json(StatusCode::OK, &body)
+}

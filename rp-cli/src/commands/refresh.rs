@@ -1,0 +1,124 @@
+//! `rp refresh`: the refresh_token grant on a cached profile, under its lock.
+
+use super::target::{self, TargetArgs};
+use crate::cache;
+use crate::exit::CliError;
+use crate::output;
+use clap::Args;
+use oidc_rp::Secret;
+use oidc_rp::oauth2::TokenResponse as _;
+use serde_json::json;
+
+/// `rp refresh`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  rp refresh                                  the only cached profile
+  rp refresh --profile work --json
+  rp refresh --issuer https://op.example.com --client-id app --client-secret s --token RT")]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// A refresh token to use instead of the profile's (nothing is cached then).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Ask for a narrower scope.
+    #[arg(long)]
+    pub scope: Option<String>,
+}
+
+/// Run the command.
+pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
+    let name = if args.token.is_some() && args.target.profile.is_none() {
+        None
+    } else {
+        target::profile_name(&args.target)?
+    };
+    let _lock = match &name {
+        Some(n) => Some(target::lock(n).await?),
+        None => None,
+    };
+    // Read the profile only once the lock is held: a concurrent refresh may just have rotated
+    // the refresh token.
+    let mut profile = target::load(&name)?;
+    let rp = target::connect(&args.target, profile.as_ref()).await?;
+    let refresh_token = match (&args.token, &profile) {
+        (Some(t), _) => Secret::new(t.as_str()),
+        (None, Some(p)) => p.tokens.refresh_token.clone().ok_or_else(|| {
+            CliError::Usage(format!(
+                "profile `{}` has no refresh token; log in with --scope including offline_access",
+                p.name
+            ))
+        })?,
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give --token or use a cached profile".into(),
+            ));
+        }
+    };
+    let previous = match (&profile, &args.token) {
+        (Some(p), None) => target::stored_id_token(p)?,
+        _ => None,
+    };
+    let refreshed = rp
+        .refresh(&refresh_token, previous.as_ref(), args.scope.as_deref())
+        .await?;
+    let now = oidc_rp::jwt::unix_now();
+    let expires_at = refreshed
+        .tokens
+        .expires_in()
+        .map(|d| now + d.as_secs() as i64);
+    if let (Some(p), None) = (profile.as_mut(), &args.token) {
+        p.tokens.access_token = Secret::new(refreshed.tokens.access_token().secret().clone());
+        p.tokens.refresh_token = Some(refreshed.refresh_token.clone());
+        p.tokens.expires_at = expires_at;
+        if let Some(scopes) = refreshed.tokens.scopes() {
+            p.tokens.scope = Some(
+                scopes
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+        if let Some(id) = &refreshed.id_token {
+            p.tokens.id_token = Some(id.raw.clone());
+            p.id_token_claims = id.claims();
+        }
+        p.updated_at = now;
+        cache::save(p).map_err(CliError::Cache)?;
+    }
+    if args.target.json {
+        target::print_json(&json!({
+            "issuer": rp.issuer(),
+            "profile": name,
+            "rotated": refreshed.rotated,
+            "id_token_renewed": refreshed.id_token_renewed,
+            "checks": refreshed.report,
+            "id_token_claims": refreshed.id_token.as_ref().filter(|_| refreshed.id_token_renewed).map(|t| t.claims()),
+            "token_response": super::login::token_response_json(&refreshed.tokens),
+        }));
+        return Ok(());
+    }
+    crate::outln!(
+        "Refreshed at {}: new access token{}; refresh token {}; {}.",
+        rp.issuer(),
+        expires_at
+            .map(|t| format!(" (expires {})", target::until(t)))
+            .unwrap_or_default(),
+        if refreshed.rotated {
+            "rotated"
+        } else {
+            "kept (not rotated by the provider)"
+        },
+        if refreshed.id_token_renewed {
+            "new ID token validated (same iss, sub, aud as at login)"
+        } else {
+            "no new ID token; the previous one is kept"
+        }
+    );
+    crate::outln!("\nChecks:\n{}", output::report(&refreshed.report));
+    if let Some(n) = &name {
+        crate::outln!("Profile \"{n}\" updated.");
+    }
+    Ok(())
+}

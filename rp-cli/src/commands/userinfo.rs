@@ -1,0 +1,59 @@
+//! `rp userinfo`: the userinfo endpoint with the cached access token.
+
+use super::target::{self, TargetArgs};
+use crate::exit::CliError;
+use crate::output;
+use clap::Args;
+use serde_json::json;
+
+/// `rp userinfo`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  rp userinfo
+  rp userinfo --profile work --json
+  rp userinfo --issuer https://op.example.com --client-id app --token \"$ACCESS_TOKEN\"")]
+pub struct UserinfoArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// An access token to use instead of the profile's (its sub is then not compared).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// Run the command.
+pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
+    let name =
+        if args.token.is_some() && args.target.profile.is_none() && args.target.issuer.is_some() {
+            None
+        } else {
+            target::profile_name(&args.target)?
+        };
+    let profile = target::load(&name)?;
+    let rp = target::connect(&args.target, profile.as_ref()).await?;
+    let (token, sub) = match (&args.token, &profile) {
+        (Some(t), _) => (t.clone(), None),
+        (None, Some(p)) => (
+            p.tokens.access_token.expose().to_string(),
+            Some(p.sub.clone()),
+        ),
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give --token or use a cached profile".into(),
+            ));
+        }
+    };
+    let info = rp.userinfo_for(&token, sub.as_deref()).await?;
+    if args.target.json {
+        target::print_json(&json!({
+            "issuer": rp.issuer(),
+            "profile": name,
+            "userinfo": info.claims,
+            "signed": info.signed,
+            "checks": info.report,
+        }));
+        return Ok(());
+    }
+    crate::outln!("{}", output::claims(&info.claims));
+    crate::outln!("Checks:\n{}", output::report(&info.report));
+    Ok(())
+}
