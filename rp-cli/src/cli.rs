@@ -95,14 +95,11 @@ pub struct HttpArgs {
     pub insecure_skip_tls_verify: bool,
 }
 
-/// `rp login`.
-#[derive(Debug, Args)]
-pub struct LoginArgs {
-    /// The provider's issuer URL. Without it, the bundled provider is started in-process.
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
+/// A registered client given on the command line.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
     /// The client id of a registered client.
-    #[arg(long, value_name = "ID", conflicts_with = "register")]
+    #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// The client secret (or set RP_CLIENT_SECRET). Omit for a public client.
     #[arg(
@@ -116,8 +113,34 @@ pub struct LoginArgs {
     /// client_secret_post or none (default: from the secret and the provider's metadata).
     #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "none"])]
     pub token_auth_method: Option<String>,
+}
+
+impl ClientArgs {
+    /// The client, when `--client-id` was given.
+    pub fn config(&self) -> Option<oidc_rp::ClientConfig> {
+        let id = self.client_id.as_ref()?;
+        let mut client = match &self.client_secret {
+            Some(secret) => oidc_rp::ClientConfig::confidential(id, secret.as_str()),
+            None => oidc_rp::ClientConfig::public(id),
+        };
+        client.token_endpoint_auth_method = self
+            .token_auth_method
+            .as_deref()
+            .and_then(oidc_rp::TokenAuthMethod::parse);
+        Some(client)
+    }
+}
+
+/// `rp login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The provider's issuer URL. Without it, the bundled provider is started in-process.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Register a new client dynamically (RFC 7591) instead of using --client-id.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "client_id")]
     pub register: bool,
     /// Scopes to request.
     #[arg(long, default_value = "openid profile email")]

@@ -426,12 +426,7 @@ impl RelyingParty {
         }
     }
 
-    /// Introspect a token (RFC 7662). `active: false` is a normal answer.
-    pub async fn introspect(
-        &self,
-        token: &str,
-        hint: Option<&str>,
-    ) -> Result<IntrospectionResponse> {
+    fn introspection_endpoint(&self) -> Result<(Url, crate::client::TokenAuthMethod)> {
         let extra = self.metadata.additional_metadata();
         let endpoint = self.endpoint(
             extra.introspection_endpoint.as_ref(),
@@ -439,6 +434,16 @@ impl RelyingParty {
         )?;
         let method =
             self.method_for(extra.introspection_endpoint_auth_methods_supported.as_ref())?;
+        Ok((endpoint, method))
+    }
+
+    /// Introspect a token (RFC 7662). `active: false` is a normal answer.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        hint: Option<&str>,
+    ) -> Result<IntrospectionResponse> {
+        let (endpoint, method) = self.introspection_endpoint()?;
         introspect::introspect(self.call("introspection", &endpoint, method), token, hint).await
     }
 
@@ -448,13 +453,8 @@ impl RelyingParty {
         token: &str,
         hint: Option<&str>,
     ) -> Result<(IntrospectionResponse, Report)> {
+        let (endpoint, method) = self.introspection_endpoint()?;
         let extra = self.metadata.additional_metadata();
-        let endpoint = self.endpoint(
-            extra.introspection_endpoint.as_ref(),
-            "introspection_endpoint",
-        )?;
-        let method =
-            self.method_for(extra.introspection_endpoint_auth_methods_supported.as_ref())?;
         let mut algs: Vec<Alg> = extra
             .introspection_signing_alg_values_supported
             .iter()

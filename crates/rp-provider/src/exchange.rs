@@ -5,7 +5,9 @@
 use crate::fixtures::Client;
 use crate::op::{ACCESS_TOKEN_TTL, Op, Params, now};
 use crate::store::{TokenKind, TokenRecord};
-use crate::token::{issue_access_token, issue_refresh_token, no_store_json, oauth_error};
+use crate::token::{
+    issue_access_token, issue_refresh_token, narrowed_scope, no_store_json, oauth_error,
+};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -151,23 +153,9 @@ pub fn exchange(op: &Op, client: &Client, form: &Params) -> Response {
             "requested_token_type {requested} is not allowed for this client"
         ));
     }
-    let scope: Vec<String> = match get("scope") {
-        Some(s) => {
-            let asked: Vec<String> = s
-                .split(' ')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect();
-            if let Some(extra) = asked.iter().find(|x| !subject.scope.contains(x)) {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    &format!("scope {extra} exceeds the subject token's"),
-                );
-            }
-            asked
-        }
-        None => subject.scope.clone(),
+    let scope = match narrowed_scope(form.get("scope"), &subject.scope) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let base = TokenRecord {
         client_id: client.client_id.clone(),

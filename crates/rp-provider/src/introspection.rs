@@ -11,6 +11,24 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
+/// The form and the authenticated client of an introspection or revocation request.
+fn authenticated(
+    op: &Op,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Params, Arc<crate::fixtures::Client>), Response> {
+    let form = form_of(headers, body)?;
+    let client = authenticate_client(op, headers, &form)?;
+    if form.get("token").is_none() {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "token is missing",
+        ));
+    }
+    Ok((form, client))
+}
+
 fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -64,12 +82,8 @@ fn describe(op: &Op, record: &TokenRecord) -> Map<String, Value> {
 
 /// POST /introspect
 pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match form_of(&headers, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let client = match authenticate_client(&op, &headers, &form) {
-        Ok(c) => c,
+    let (form, client) = match authenticated(&op, &headers, &body) {
+        Ok(v) => v,
         Err(r) => return r,
     };
     if client.is_public() {
@@ -79,13 +93,7 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
             "introspection needs an authenticated (confidential) client (RFC 7662 §2.1)",
         );
     }
-    let Some(token) = form.get("token") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is missing",
-        );
-    };
+    let token = form.get("token").map(String::as_str).unwrap_or_default();
     // RFC 7662 §4: a client learns only about tokens issued to it or meant for it; any other
     // token is simply inactive, so the endpoint cannot be used to scan for tokens.
     let body = match op.store.token(token, now()) {
@@ -128,21 +136,11 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
 
 /// POST /revoke
 pub async fn revoke(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match form_of(&headers, &body) {
-        Ok(f) => f,
+    let (form, client) = match authenticated(&op, &headers, &body) {
+        Ok(v) => v,
         Err(r) => return r,
     };
-    let client = match authenticate_client(&op, &headers, &form) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Some(token) = form.get("token") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is missing",
-        );
-    };
+    let token = form.get("token").map(String::as_str).unwrap_or_default();
     let t = now();
     match op.store.token(token, t) {
         Some(r) if r.client_id != client.client_id => {

@@ -9,7 +9,8 @@ use crate::op::ACCESS_TOKEN_TTL;
 use crate::op::{Op, Params, REFRESH_TOKEN_TTL, now};
 use crate::store::{RefreshLookup, TokenKind, TokenRecord};
 use crate::token::{
-    id_token, invalid_grant, issue_access_token, issue_refresh_token, no_store_json, oauth_error,
+    id_token, invalid_grant, issue_access_token, issue_refresh_token, narrowed_scope,
+    no_store_json, oauth_error,
 };
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -56,23 +57,9 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
         }
     };
     // RFC 6749 §6: a narrower scope may be asked for; the new refresh token keeps the grant's.
-    let scope: Vec<String> = match form.get("scope") {
-        Some(s) => {
-            let asked: Vec<String> = s
-                .split(' ')
-                .filter(|x| !x.is_empty())
-                .map(str::to_string)
-                .collect();
-            if let Some(extra) = asked.iter().find(|x| !record.scope.contains(x)) {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    &format!("scope {extra} was not granted"),
-                );
-            }
-            asked
-        }
-        None => record.scope.clone(),
+    let scope = match narrowed_scope(form.get("scope"), &record.scope) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let access = TokenRecord {
         scope: scope.clone(),

@@ -175,6 +175,27 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     }
 }
 
+/// The scope of a derived token: the `scope` parameter when it names only granted scopes
+/// (RFC 6749 §6, RFC 8693 §2.1), else the granted scope; `invalid_scope` for anything more.
+pub fn narrowed_scope(asked: Option<&String>, granted: &[String]) -> Result<Vec<String>, Response> {
+    let Some(asked) = asked else {
+        return Ok(granted.to_vec());
+    };
+    let asked: Vec<String> = asked
+        .split(' ')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect();
+    match asked.iter().find(|x| !granted.contains(x)) {
+        Some(extra) => Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("scope {extra} was not granted"),
+        )),
+        None => Ok(asked),
+    }
+}
+
 /// `invalid_grant` (RFC 6749 §5.2).
 pub fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)

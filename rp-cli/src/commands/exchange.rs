@@ -59,19 +59,11 @@ fn urn(name: &str, flag: &str) -> Result<String, CliError> {
 
 /// Run the command.
 pub async fn run(args: ExchangeArgs) -> Result<(), CliError> {
-    let name = if args.subject_token.is_some()
-        && args.target.profile.is_none()
-        && args.target.issuer.is_some()
-    {
-        None
-    } else {
-        target::profile_name(&args.target)?
-    };
-    let _lock = match &name {
-        Some(n) => Some(target::lock(n).await?),
-        None => None,
-    };
-    let mut profile = target::load(&name)?;
+    let target::Opened {
+        name,
+        mut profile,
+        lock: _lock,
+    } = target::open(&args.target, args.subject_token.is_some(), true).await?;
     let subject_type = urn(&args.subject_token_type, "--subject-token-type")?;
     let subject = match (&args.subject_token, &profile) {
         (Some(t), _) => Secret::new(t.as_str()),

@@ -32,13 +32,8 @@ pub struct IntrospectArgs {
 
 /// Run the command.
 pub async fn run(args: IntrospectArgs) -> Result<(), CliError> {
-    let name =
-        if args.token.is_some() && args.target.profile.is_none() && args.target.issuer.is_some() {
-            None
-        } else {
-            target::profile_name(&args.target)?
-        };
-    let profile = target::load(&name)?;
+    let target::Opened { name, profile, .. } =
+        target::open(&args.target, args.token.is_some(), false).await?;
     let (token, default_hint) = match (&args.token, &profile, args.refresh) {
         (Some(t), _, _) => (t.clone(), None),
         (None, Some(p), true) => (

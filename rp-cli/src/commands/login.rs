@@ -62,7 +62,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         (None, _, None) => None,
     };
 
-    if !args.register && args.client_id.is_none() && embedded.is_none() {
+    if !args.register && args.client.client_id.is_none() && embedded.is_none() {
         return Err(CliError::Usage(
             "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
         ));
@@ -94,15 +94,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         .await?;
         progress!("registered client {}", client.client_id);
         client
-    } else if let Some(id) = &args.client_id {
-        let mut client = match &args.client_secret {
-            Some(secret) => ClientConfig::confidential(id, secret.as_str()),
-            None => ClientConfig::public(id),
-        };
-        client.token_endpoint_auth_method = args
-            .token_auth_method
-            .as_deref()
-            .and_then(oidc_rp::TokenAuthMethod::parse);
+    } else if let Some(client) = args.client.config() {
         client
     } else if embedded.is_some() {
         ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)

@@ -28,18 +28,11 @@ pub struct RefreshArgs {
 
 /// Run the command.
 pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
-    let name = if args.token.is_some() && args.target.profile.is_none() {
-        None
-    } else {
-        target::profile_name(&args.target)?
-    };
-    let _lock = match &name {
-        Some(n) => Some(target::lock(n).await?),
-        None => None,
-    };
-    // Read the profile only once the lock is held: a concurrent refresh may just have rotated
-    // the refresh token.
-    let mut profile = target::load(&name)?;
+    let target::Opened {
+        name,
+        mut profile,
+        lock: _lock,
+    } = target::open(&args.target, args.token.is_some(), true).await?;
     let rp = target::connect(&args.target, profile.as_ref()).await?;
     let refresh_token = match (&args.token, &profile) {
         (Some(t), _) => Secret::new(t.as_str()),

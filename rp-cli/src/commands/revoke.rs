@@ -29,17 +29,11 @@ pub struct RevokeArgs {
 
 /// Run the command.
 pub async fn run(args: RevokeArgs) -> Result<(), CliError> {
-    let name =
-        if args.token.is_some() && args.target.profile.is_none() && args.target.issuer.is_some() {
-            None
-        } else {
-            target::profile_name(&args.target)?
-        };
-    let _lock = match &name {
-        Some(n) => Some(target::lock(n).await?),
-        None => None,
-    };
-    let mut profile = target::load(&name)?;
+    let target::Opened {
+        name,
+        mut profile,
+        lock: _lock,
+    } = target::open(&args.target, args.token.is_some(), true).await?;
     let rp = target::connect(&args.target, profile.as_ref()).await?;
     let mut revoked = Vec::new();
     match (&args.token, profile.as_mut()) {

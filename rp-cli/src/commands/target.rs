@@ -5,10 +5,10 @@
 //! work without any profile.
 
 use crate::cache::{self, Profile};
-use crate::cli::HttpArgs;
+use crate::cli::{ClientArgs, HttpArgs};
 use crate::exit::CliError;
 use clap::Args;
-use oidc_rp::{ClientConfig, RelyingParty, Secret, VerifiedIdToken};
+use oidc_rp::{RelyingParty, Secret, VerifiedIdToken};
 
 /// Options shared by refresh, exchange, introspect, revoke and userinfo.
 #[derive(Debug, Clone, Args)]
@@ -19,20 +19,9 @@ pub struct TargetArgs {
     /// The issuer (overrides the profile's).
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// The client id (overrides the profile's client).
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// The client secret for --client-id (or set RP_CLIENT_SECRET).
-    #[arg(
-        long,
-        value_name = "SECRET",
-        env = "RP_CLIENT_SECRET",
-        hide_env_values = true
-    )]
-    pub client_secret: Option<String>,
-    /// How --client-id authenticates: client_secret_basic, client_secret_post or none.
-    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "none"])]
-    pub token_auth_method: Option<String>,
+    /// A client that overrides the profile's.
+    #[command(flatten)]
+    pub client: ClientArgs,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -54,7 +43,7 @@ pub fn profile_name(args: &TargetArgs) -> Result<Option<String>, CliError> {
     }
     match profiles.as_slice() {
         [] => {
-            if args.client_id.is_some() {
+            if args.client.client_id.is_some() {
                 return Err(CliError::Usage("--client-id needs --issuer".into()));
             }
             Err(CliError::Usage(
@@ -70,6 +59,42 @@ pub fn profile_name(args: &TargetArgs) -> Result<Option<String>, CliError> {
                 .join(", ")
         ))),
     }
+}
+
+/// The profile a command works on, read after its lock (when asked for) is held.
+#[derive(Debug)]
+pub struct Opened {
+    /// The profile's name, when one is used.
+    pub name: Option<String>,
+    /// The profile.
+    pub profile: Option<Profile>,
+    /// Held until the command ends, for commands that write the profile back.
+    pub lock: Option<cache::ProfileLock>,
+}
+
+/// Find, lock (when `write`) and read the profile. With an explicit token and `--issuer` and
+/// no `--profile`, no profile is used.
+pub async fn open(
+    args: &TargetArgs,
+    explicit_token: bool,
+    write: bool,
+) -> Result<Opened, CliError> {
+    let name = if explicit_token && args.profile.is_none() && args.issuer.is_some() {
+        None
+    } else {
+        profile_name(args)?
+    };
+    let lock = match (&name, write) {
+        (Some(n), true) => Some(lock(n).await?),
+        _ => None,
+    };
+    // Read only once the lock is held: a concurrent refresh may just have rotated the tokens.
+    let profile = load(&name)?;
+    Ok(Opened {
+        name,
+        profile,
+        lock,
+    })
 }
 
 /// Load a profile (for commands that only read it).
@@ -102,18 +127,8 @@ pub async fn connect(
         .clone()
         .or_else(|| profile.map(|p| p.issuer.clone()))
         .ok_or_else(|| CliError::Usage("give --issuer, or use a cached profile".into()))?;
-    let client = match (&args.client_id, profile) {
-        (Some(id), _) => {
-            let mut c = match &args.client_secret {
-                Some(s) => ClientConfig::confidential(id, s.as_str()),
-                None => ClientConfig::public(id),
-            };
-            c.token_endpoint_auth_method = args
-                .token_auth_method
-                .as_deref()
-                .and_then(oidc_rp::TokenAuthMethod::parse);
-            c
-        }
+    let client = match (args.client.config(), profile) {
+        (Some(c), _) => c,
         (None, Some(p)) => p.client.clone(),
         (None, None) => {
             return Err(CliError::Usage(

@@ -22,13 +22,8 @@ pub struct UserinfoArgs {
 
 /// Run the command.
 pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
-    let name =
-        if args.token.is_some() && args.target.profile.is_none() && args.target.issuer.is_some() {
-            None
-        } else {
-            target::profile_name(&args.target)?
-        };
-    let profile = target::load(&name)?;
+    let target::Opened { name, profile, .. } =
+        target::open(&args.target, args.token.is_some(), false).await?;
     let rp = target::connect(&args.target, profile.as_ref()).await?;
     let (token, sub) = match (&args.token, &profile) {
         (Some(t), _) => (t.clone(), None),
