@@ -81,6 +81,12 @@ pub struct Profile {
     /// Tokens obtained by exchange, newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exchanged: Vec<ExchangedToken>,
+    /// The post-logout redirect URI registered for this client (dynamic registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_logout_redirect_uri: Option<String>,
+    /// The port of the registered back- and front-channel logout URIs (`rp listen-logout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_listener_port: Option<u16>,
 }
 
 /// An exclusive lock on a profile, held while it is read, used with the provider, and
@@ -196,6 +202,17 @@ pub fn save(profile: &Profile) -> Result<PathBuf, String> {
         .ok_or_else(|| "bad cache path".to_string())?;
     private_dir(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     let json = serde_json::to_vec_pretty(profile).map_err(|e| e.to_string())?;
+    write_private(&target, &json)?;
+    Ok(target)
+}
+
+/// Replace `target` atomically (a temporary file in the same directory, synced, renamed) with
+/// mode 0600, so a crash never leaves a half-written file.
+pub fn write_private(target: &Path, bytes: &[u8]) -> Result<(), String> {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".profile-")
         .tempfile_in(parent)
@@ -207,12 +224,12 @@ pub fn save(profile: &Profile) -> Result<PathBuf, String> {
             .set_permissions(std::fs::Permissions::from_mode(0o600))
             .map_err(|e| e.to_string())?;
     }
-    tmp.write_all(&json)
+    tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-    tmp.persist(&target)
+    tmp.persist(target)
         .map_err(|e| format!("cannot replace {}: {}", target.display(), e.error))?;
-    Ok(target)
+    Ok(())
 }
 
 /// Read a profile.

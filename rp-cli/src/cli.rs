@@ -24,6 +24,8 @@ Examples:
   rp introspect                              introspect the cached access token
   rp userinfo                                call userinfo with it
   rp revoke                                  revoke the cached tokens and forget them
+  rp logout                                  log out at the provider (RP-initiated)
+  rp listen-logout                           receive back/front-channel logout requests
   rp provider --port 9000                    serve the bundled provider";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
@@ -55,6 +57,10 @@ pub enum Command {
     Revoke(crate::commands::revoke::RevokeArgs),
     /// Call the userinfo endpoint with the cached access token.
     Userinfo(crate::commands::userinfo::UserinfoArgs),
+    /// Log out at the provider (RP-Initiated Logout) and delete the cached tokens.
+    Logout(crate::commands::logout::LogoutArgs),
+    /// Receive back- and front-channel logout requests for a cached login.
+    ListenLogout(crate::commands::listen_logout::ListenLogoutArgs),
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
     #[command(after_help = PROVIDER_HELP)]
     Provider(ProviderArgs),
@@ -157,6 +163,10 @@ pub struct LoginArgs {
     /// Print the authorization URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// Walk the provider's pages without a browser even without --username (single sign-on
+    /// with --cookie-jar, or prompt=none); a login form is then an error.
+    #[arg(long, conflicts_with = "no_browser")]
+    pub headless: bool,
     /// Log in headless: fill the provider's HTML login form with this username.
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,
@@ -195,6 +205,14 @@ pub struct LoginArgs {
     /// Do not cache the tokens.
     #[arg(long)]
     pub no_cache: bool,
+    /// Keep the provider's cookies in this file (read before, written after), so that several
+    /// headless runs share one provider session (single sign-on, single logout).
+    #[arg(long, value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
+    /// With --register, also register back- and front-channel logout URIs on a loopback
+    /// listener at this port (default: a free port), for `rp listen-logout`.
+    #[arg(long, value_name = "PORT", num_args = 0..=1, default_missing_value = "0")]
+    pub logout_listener: Option<u16>,
     #[command(flatten)]
     pub http: HttpArgs,
 }

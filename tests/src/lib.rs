@@ -206,3 +206,21 @@ pub fn failure(out: &Output) -> (i32, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Walk a login like a browser would, as alice (the real user, in tests where `rp` only
+/// listens), until the redirect reaches `redirect_uri`.
+pub async fn drive_as_alice(url: &url::Url, redirect_uri: &str) -> oidc_rp::headless::Outcome {
+    let browser =
+        oidc_rp::headless::Browser::new(&oidc_rp::HttpClient::default()).expect("browser");
+    oidc_rp::headless::drive(
+        &browser,
+        url,
+        redirect_uri,
+        Some(&oidc_rp::headless::Credentials {
+            username: "alice".into(),
+            password: oidc_rp::Secret::new("wonderland"),
+        }),
+    )
+    .await
+    .expect("the login completes")
+}

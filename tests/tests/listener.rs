@@ -112,17 +112,7 @@ async fn listener_survives_hostile_input() {
     }
 
     // Still alive: the genuine login completes.
-    let outcome = oidc_rp::headless::drive(
-        &oidc_rp::HttpClient::default(),
-        &url,
-        &redirect,
-        &oidc_rp::headless::Credentials {
-            username: "alice".into(),
-            password: oidc_rp::Secret::new("wonderland"),
-        },
-    )
-    .await
-    .unwrap();
+    let outcome = drive_as_alice(&url, &redirect).await;
     assert_eq!(outcome.status, 200);
     let (code, stdout, stderr) = rp.finish().await;
     assert_eq!(code, 0, "{stderr}");

@@ -185,17 +185,7 @@ async fn the_genuine_callback_still_works_after_a_forged_one() {
     assert_eq!(forged.status(), 400);
 
     // Now the user logs in for real (driven here like a browser would).
-    let outcome = oidc_rp::headless::drive(
-        &oidc_rp::HttpClient::default(),
-        &url,
-        &redirect,
-        &oidc_rp::headless::Credentials {
-            username: "alice".into(),
-            password: oidc_rp::Secret::new("wonderland"),
-        },
-    )
-    .await
-    .unwrap();
+    let outcome = drive_as_alice(&url, &redirect).await;
     assert_eq!(outcome.status, 200, "{}", outcome.body);
     assert!(outcome.body.contains("Login complete"));
     let (code, stdout, stderr) = rp.finish().await;

@@ -20,6 +20,101 @@ use url::Url;
 /// Most pages a login may take.
 pub const MAX_STEPS: usize = 30;
 
+/// A cookie jar that can be saved and loaded (JSON), so that several runs share one provider
+/// session (single sign-on, logout of every client of a session).
+#[derive(Debug, Default)]
+pub struct CookieJar(std::sync::RwLock<cookie_store::CookieStore>);
+
+impl CookieJar {
+    /// An empty jar.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A jar from [`CookieJar::to_json`]; expired cookies are dropped.
+    pub fn from_json(json: &str) -> Result<Self> {
+        cookie_store::serde::json::load(json.as_bytes())
+            .map(|store| CookieJar(std::sync::RwLock::new(store)))
+            .map_err(|e| Error::Config(format!("the cookie jar is not readable: {e}")))
+    }
+
+    /// The unexpired persistent cookies, as JSON.
+    pub fn to_json(&self) -> Result<String> {
+        let mut out = Vec::new();
+        let store = self.0.read().unwrap_or_else(|p| p.into_inner());
+        cookie_store::serde::json::save(&store, &mut out)
+            .map_err(|e| Error::Config(format!("cannot serialise the cookie jar: {e}")))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+}
+
+impl reqwest::cookie::CookieStore for CookieJar {
+    fn set_cookies(
+        &self,
+        headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>,
+        url: &Url,
+    ) {
+        let cookies = headers.filter_map(|v| {
+            let s = std::str::from_utf8(v.as_bytes()).ok()?;
+            cookie_store::RawCookie::parse(s)
+                .ok()
+                .map(|c| c.into_owned())
+        });
+        self.0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .store_response_cookies(cookies, url);
+    }
+
+    fn cookies(&self, url: &Url) -> Option<reqwest::header::HeaderValue> {
+        let joined = self
+            .0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_request_values(url)
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (!joined.is_empty())
+            .then(|| reqwest::header::HeaderValue::from_str(&joined).ok())
+            .flatten()
+    }
+}
+
+/// A headless browser: an HTTP client with the library's TLS settings and a cookie jar.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    client: reqwest::Client,
+    jar: std::sync::Arc<CookieJar>,
+    timeout: std::time::Duration,
+}
+
+impl Browser {
+    /// A browser with an empty jar.
+    pub fn new(http: &HttpClient) -> Result<Browser> {
+        Browser::with_jar(http, std::sync::Arc::new(CookieJar::new()))
+    }
+
+    /// A browser using `jar` (loaded from an earlier run, for instance).
+    pub fn with_jar(http: &HttpClient, jar: std::sync::Arc<CookieJar>) -> Result<Browser> {
+        let client = http
+            .builder()
+            .cookie_provider(jar.clone())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Browser {
+            client,
+            jar,
+            timeout: http.config().timeout,
+        })
+    }
+
+    /// The cookie jar.
+    pub fn jar(&self) -> &std::sync::Arc<CookieJar> {
+        &self.jar
+    }
+}
+
 /// Username and password for the provider's form.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -69,14 +164,15 @@ fn same_endpoint(a: &Url, b: &Url) -> bool {
         && a.path() == b.path()
 }
 
-/// Drive the login from `start` until a request goes to `redirect_uri`.
+/// Drive the pages from `start` until a request goes to `redirect_uri`. A login form is filled
+/// with `credentials`; without them, a login form is an error.
 pub async fn drive(
-    http: &HttpClient,
+    browser: &Browser,
     start: &Url,
     redirect_uri: &str,
-    credentials: &Credentials,
+    credentials: Option<&Credentials>,
 ) -> Result<Outcome> {
-    let client = http.browser()?;
+    let client = &browser.client;
     let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
         url: display_url(redirect_uri),
         reason: e.to_string(),
@@ -97,7 +193,7 @@ pub async fn drive(
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(&step.url, e, http))?;
+            .map_err(|e| transport_error(&step.url, e, browser.timeout))?;
         let status = response.status();
         let location = response
             .headers()
@@ -107,7 +203,7 @@ pub async fn drive(
         let body = response
             .text()
             .await
-            .map_err(|e| transport_error(&step.url, e, http))?;
+            .map_err(|e| transport_error(&step.url, e, browser.timeout))?;
         if reaches_rp {
             return Ok(Outcome {
                 callback_url: Secret::new(step.url.to_string()),
@@ -172,11 +268,11 @@ pub async fn drive(
     Err(LoginError::TooManySteps(MAX_STEPS).into())
 }
 
-fn transport_error(url: &Url, e: reqwest::Error, http: &HttpClient) -> Error {
+fn transport_error(url: &Url, e: reqwest::Error, timeout: std::time::Duration) -> Error {
     if e.is_timeout() {
         Error::Timeout {
             url: display_url(url.as_str()),
-            seconds: http.config().timeout.as_secs(),
+            seconds: timeout.as_secs(),
         }
     } else {
         let mut reason = e.to_string();
@@ -266,7 +362,7 @@ fn next_action(
     page: &Url,
     body: &str,
     redirect: &Url,
-    credentials: &Credentials,
+    credentials: Option<&Credentials>,
     credentials_sent: bool,
 ) -> Action {
     let doc = Html::parse_document(body);
@@ -281,6 +377,12 @@ fn next_action(
                 message: message_in(&doc),
             });
         }
+        let Some(credentials) = credentials else {
+            return Action::Fail(LoginError::Unsupported {
+                url: display_url(page.as_str()),
+                reason: "the provider asks for a login and no credentials were given".into(),
+            });
+        };
         return match build_submission(page, form, Some(credentials)) {
             Ok(step) => Action::Submit(step, FormKind::Login),
             Err(e) => Action::Fail(e),
@@ -486,7 +588,7 @@ mod tests {
             <input type="checkbox" name="remember">
             <button type="submit" name="op" value="login">Sign in</button></form>"#;
         let Action::Submit(step, FormKind::Login) =
-            next_action(&page(), html, &redirect(), &creds(), false)
+            next_action(&page(), html, &redirect(), Some(&creds()), false)
         else {
             panic!()
         };
@@ -507,7 +609,7 @@ mod tests {
     fn login_form_again_means_rejected() {
         let html = r#"<p class="error">Invalid username or password.</p>
             <form method="post"><input name="username"><input type="password" name="password"></form>"#;
-        match next_action(&page(), html, &redirect(), &creds(), true) {
+        match next_action(&page(), html, &redirect(), Some(&creds()), true) {
             Action::Fail(LoginError::Rejected { message }) => {
                 assert_eq!(message.as_deref(), Some("Invalid username or password."))
             }
@@ -522,7 +624,7 @@ mod tests {
             <button name="decision" value="deny">Deny</button>
             <button name="decision" value="allow">Allow</button></form>"#;
         let Action::Submit(step, FormKind::Other) =
-            next_action(&page(), html, &redirect(), &creds(), true)
+            next_action(&page(), html, &redirect(), Some(&creds()), true)
         else {
             panic!()
         };
@@ -536,7 +638,7 @@ mod tests {
             <form method="post" action="http://127.0.0.1:5000/callback">
             <input type="hidden" name="code" value="c"><input type="hidden" name="state" value="s">
             <noscript><button>Continue</button></noscript></form></body>"#;
-        let Action::Submit(step, _) = next_action(&page(), html, &redirect(), &creds(), true)
+        let Action::Submit(step, _) = next_action(&page(), html, &redirect(), Some(&creds()), true)
         else {
             panic!()
         };
@@ -550,7 +652,7 @@ mod tests {
             &page(),
             "<h1>Something broke</h1>",
             &redirect(),
-            &creds(),
+            Some(&creds()),
             false,
         ) {
             Action::Fail(LoginError::Unsupported { reason, .. }) => {
@@ -562,7 +664,7 @@ mod tests {
             &page(),
             r#"<meta http-equiv="refresh" content="0; url=/next">"#,
             &redirect(),
-            &creds(),
+            Some(&creds()),
             false,
         ) {
             Action::Follow(u) => assert_eq!(u.as_str(), "https://op.example/next"),

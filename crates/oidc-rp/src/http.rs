@@ -109,7 +109,6 @@ struct Inner {
     config: HttpConfig,
     // Built on first use: loading the root store costs more than the rest of start-up.
     client: OnceLock<std::result::Result<reqwest::Client, String>>,
-    browser: OnceLock<std::result::Result<reqwest::Client, String>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -134,7 +133,6 @@ impl HttpClient {
             inner: Arc::new(Inner {
                 config,
                 client: OnceLock::new(),
-                browser: OnceLock::new(),
             }),
         }
     }
@@ -144,7 +142,9 @@ impl HttpClient {
         &self.inner.config
     }
 
-    fn builder(&self) -> reqwest::ClientBuilder {
+    /// A `reqwest` builder with this client's TLS settings, timeouts and redirect policy (off),
+    /// for clients that need more (the headless browser's cookie jar).
+    pub fn builder(&self) -> reqwest::ClientBuilder {
         let c = &self.inner.config;
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -173,22 +173,6 @@ impl HttpClient {
         self.inner
             .client
             .get_or_init(|| self.builder().build().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))
-    }
-
-    /// A client for driving HTML pages like a browser would: same TLS settings and timeouts,
-    /// redirects still off (the caller follows them, so it can stop at its redirect URI), and a
-    /// cookie jar shared by every request made with it.
-    pub fn browser(&self) -> Result<&reqwest::Client> {
-        self.inner
-            .browser
-            .get_or_init(|| {
-                self.builder()
-                    .cookie_store(true)
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
             .as_ref()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))
     }

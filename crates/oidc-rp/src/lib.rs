@@ -26,6 +26,7 @@
 //! | [`revoke`] | RFC 7009 revocation |
 //! | [`id_token`] | ID token validation |
 //! | [`userinfo`] | userinfo (JSON and signed JWT) |
+//! | [`logout`] | RP-initiated logout, logout token validation, front-channel requests |
 //! | [`headless`] | driving plain HTML login forms for scripts and CI |
 
 pub mod authorize;
@@ -42,6 +43,7 @@ pub mod introspect;
 pub mod jose;
 pub mod jwt;
 pub mod keys;
+pub mod logout;
 pub mod registration;
 pub mod report;
 pub mod revoke;
@@ -61,6 +63,7 @@ pub use http::{HttpClient, HttpConfig};
 pub use id_token::{IdTokenRules, NonceCheck, VerifiedIdToken};
 pub use introspect::IntrospectionResponse;
 pub use jose::Alg;
+pub use logout::{FrontChannelLogout, LogoutRequest, LogoutToken, LogoutTransaction, ReplayCache};
 pub use registration::{ExtraClientMetadata, RegistrationRequest};
 pub use report::{Check, CheckId, Report};
 pub use rp::{Login, Refreshed, RelyingParty, ValidationOptions};

@@ -513,6 +513,46 @@ impl RelyingParty {
         )
     }
 
+    /// The end-session URL (RP-Initiated Logout 1.0 §2) and the transaction whose `state` the
+    /// post-logout redirect must carry.
+    pub fn end_session_url(
+        &self,
+        request: &crate::logout::LogoutRequest,
+    ) -> Result<(Url, crate::logout::LogoutTransaction)> {
+        let endpoint = self.endpoint(
+            self.metadata
+                .additional_metadata()
+                .end_session_endpoint
+                .as_ref(),
+            "end_session_endpoint",
+        )?;
+        self.http.check_url(&endpoint, "end_session_endpoint")?;
+        Ok(crate::logout::end_session_url(
+            &endpoint,
+            &self.client.client_id,
+            request,
+        ))
+    }
+
+    /// Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6) with this client's
+    /// ID token algorithms; `replay` remembers `jti`s.
+    pub async fn validate_logout_token(
+        &self,
+        raw: &str,
+        replay: &crate::logout::ReplayCache,
+    ) -> Result<crate::logout::LogoutToken> {
+        let rules = crate::logout::LogoutTokenRules {
+            client_secret: self.client.client_secret.as_ref(),
+            leeway: self.options.leeway,
+            ..crate::logout::LogoutTokenRules::new(
+                self.issuer(),
+                &self.client.client_id,
+                &self.id_token_algs,
+            )
+        };
+        crate::logout::validate_logout_token(raw, &rules, self.key_source(), replay).await
+    }
+
     /// Fetch userinfo with an access token and check it against the ID token.
     pub async fn userinfo(
         &self,

@@ -360,6 +360,8 @@ fn after_login(
 }
 
 fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[String]) -> Response {
+    // The client takes part in the session: it is logged out with it.
+    op.store.join_session(&user.sid, &request.client_id);
     let code = op.random(32);
     let grant_id = op.random(16);
     let redirect_uri = request.redirect_uri.clone();
@@ -449,6 +451,7 @@ pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         sub: user.sub.clone(),
         auth_time: t,
         expires_at: t + SESSION_TTL,
+        clients: Vec::new(),
     };
     let authenticated = Authenticated {
         sub: session.sub.clone(),

@@ -53,6 +53,11 @@ pub fn metadata(op: &Op) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],
         "introspection_signing_alg_values_supported": ["RS256"],
+        "end_session_endpoint": op.url("/end_session"),
+        "frontchannel_logout_supported": true,
+        "frontchannel_logout_session_supported": true,
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
     })
 }
 

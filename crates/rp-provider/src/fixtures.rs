@@ -56,6 +56,21 @@ pub struct Client {
     /// `opaque` (random strings looked up at introspection) or `jwt` (RFC 9068).
     #[serde(default = "default_at_format")]
     pub access_token_format: String,
+    /// RP-Initiated Logout 1.0 §3.1: where the user may be sent after logout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Front-Channel Logout 1.0 §2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Front-Channel Logout 1.0 §2: add `iss` and `sid` to the URI.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
+    /// Back-Channel Logout 1.0 §2.2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Back-Channel Logout 1.0 §2.2: put `sid` in the logout token.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
     /// What this client may do with RFC 8693 token exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<ExchangePolicy>,

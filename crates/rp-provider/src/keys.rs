@@ -171,6 +171,33 @@ impl KeyRing {
     }
 
     /// Sign with an explicit `typ` (`at+jwt`, `logout+jwt`, `token-introspection+jwt`).
+    /// HMAC algorithms are keyed with `secret` (the client secret).
+    pub fn sign_typed_with(
+        &self,
+        alg: &str,
+        typ: &str,
+        claims: &Value,
+        secret: Option<&str>,
+    ) -> Result<String, String> {
+        if let Some(algorithm) = match alg {
+            "HS256" => Some(ring::hmac::HMAC_SHA256),
+            "HS384" => Some(ring::hmac::HMAC_SHA384),
+            "HS512" => Some(ring::hmac::HMAC_SHA512),
+            _ => None,
+        } {
+            let secret = secret.ok_or("HMAC signing needs a client secret")?;
+            let header = b64(json!({"alg": alg, "typ": typ}).to_string().as_bytes());
+            let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+            let tag = ring::hmac::sign(
+                &ring::hmac::Key::new(algorithm, secret.as_bytes()),
+                input.as_bytes(),
+            );
+            return Ok(format!("{input}.{}", b64(tag.as_ref())));
+        }
+        self.sign_typed(alg, typ, claims)
+    }
+
+    /// Sign with an explicit `typ` (`at+jwt`, `logout+jwt`, `token-introspection+jwt`).
     pub fn sign_typed(&self, alg: &str, typ: &str, claims: &Value) -> Result<String, String> {
         let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
         let header = b64(json!({"alg": alg, "kid": key.kid, "typ": typ})

@@ -28,6 +28,7 @@ pub mod exchange;
 pub mod fixtures;
 pub mod introspection;
 pub mod keys;
+pub mod logout;
 pub mod op;
 pub mod pages;
 pub mod refresh;
@@ -95,6 +96,11 @@ pub fn router(op: Arc<Op>) -> Router {
         .route("/register", post(registration::register))
         .route("/introspect", post(introspection::introspect))
         .route("/revoke", post(introspection::revoke))
+        .route(
+            "/end_session",
+            get(logout::end_session_get).post(logout::end_session_post),
+        )
+        .route("/logged-out", get(logout::logged_out))
         .with_state(op)
 }
 

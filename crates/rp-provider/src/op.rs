@@ -68,6 +68,8 @@ pub struct Op {
     /// Whether the issuer is https (cookies get `Secure`).
     pub secure: bool,
     rng: SystemRandom,
+    outbound: std::sync::OnceLock<reqwest::Client>,
+    deliveries: std::sync::Mutex<Vec<crate::logout::Delivery>>,
 }
 
 impl Op {
@@ -91,6 +93,8 @@ impl Op {
             },
             secure: url.scheme() == "https",
             rng: SystemRandom::new(),
+            outbound: std::sync::OnceLock::new(),
+            deliveries: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -107,6 +111,38 @@ impl Op {
             panic!("the operating system's random number generator failed");
         }
         URL_SAFE_NO_PAD.encode(buf)
+    }
+
+    /// The HTTP client for requests the provider makes (back-channel logout): redirects off,
+    /// short timeouts, TLS verified.
+    pub fn outbound(&self) -> reqwest::Client {
+        self.outbound
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(std::time::Duration::from_secs(3))
+                    .timeout(crate::logout::DELIVERY_TIMEOUT)
+                    .build()
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
+
+    /// Remember a back-channel logout delivery (the last 1,000 are kept).
+    pub fn record_delivery(&self, delivery: crate::logout::Delivery) {
+        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        if d.len() >= 1000 {
+            d.remove(0);
+        }
+        d.push(delivery);
+    }
+
+    /// The back-channel logout deliveries made so far.
+    pub fn deliveries(&self) -> Vec<crate::logout::Delivery> {
+        self.deliveries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A registered client.

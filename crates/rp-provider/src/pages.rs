@@ -119,6 +119,55 @@ pub fn error(title: &str, detail: &str) -> String {
     )
 }
 
+/// A page without an error style.
+pub fn error_free(title: &str, detail: &str) -> String {
+    page(
+        title,
+        &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(detail)),
+    )
+}
+
+/// "Sign out?" when the logout request carries no valid `id_token_hint`.
+pub fn confirm_logout(issuer: &str, params: &crate::op::Params) -> String {
+    page(
+        "Sign out?",
+        &format!(
+            "<h1>Sign out?</h1><p>Do you want to sign out of <b>{}</b>?</p>\
+<form method=\"post\" action=\"{}/end_session\">{}\
+<button type=\"submit\" name=\"confirm\" value=\"yes\">Sign out</button></form>",
+            esc(issuer),
+            esc(issuer),
+            crate::logout::hidden_fields(params)
+        ),
+    )
+}
+
+/// The front-channel logout page: one iframe per client, then on to `next` once they loaded
+/// (or after three seconds without scripts).
+pub fn frontchannel(frames: &[String], next: &str) -> String {
+    let iframes: String = frames
+        .iter()
+        .map(|f| {
+            format!(
+                "<iframe class=\"fc-logout\" src=\"{}\" onload=\"done()\" style=\"display:none\"></iframe>",
+                esc(f)
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Signing out…</title>\
+<meta http-equiv=\"refresh\" content=\"3;url={next}\">\
+<script>var left={n};function done(){{if(--left<=0)location.href={js};}}</script></head>\
+<body><h1>Signing out…</h1><p>Signing you out of {n} application(s).</p>{iframes}\
+<p><a href=\"{next}\">Continue</a></p></body></html>",
+        next = esc(next),
+        n = frames.len(),
+        js = serde_json::to_string(next)
+            .unwrap_or_else(|_| "\"/\"".into())
+            .replace('<', "\\u003c"),
+    )
+}
+
 /// The form_post response (OAuth 2.0 Form Post Response Mode §2).
 pub fn form_post(action: &str, params: &[(&str, &str)]) -> String {
     let inputs: String = params

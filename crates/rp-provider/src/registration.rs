@@ -70,6 +70,47 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             return reject("invalid_redirect_uri", &e);
         }
     }
+    // Logout URIs (RP-Initiated Logout §3.1, Front-Channel §2, Back-Channel §2.2).
+    let mut logout_uris: Vec<String> = Vec::new();
+    match meta.get("post_logout_redirect_uris") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for v in items {
+                match v.as_str() {
+                    Some(u) => logout_uris.push(u.to_string()),
+                    None => {
+                        return reject(
+                            "invalid_client_metadata",
+                            "post_logout_redirect_uris must be strings",
+                        );
+                    }
+                }
+            }
+        }
+        Some(_) => {
+            return reject(
+                "invalid_client_metadata",
+                "post_logout_redirect_uris must be an array",
+            );
+        }
+    }
+    for name in ["frontchannel_logout_uri", "backchannel_logout_uri"] {
+        match meta.get(name) {
+            None => {}
+            Some(Value::String(u)) => logout_uris.push(u.clone()),
+            Some(_) => {
+                return reject(
+                    "invalid_client_metadata",
+                    &format!("{name} must be a string"),
+                );
+            }
+        }
+    }
+    for uri in &logout_uris {
+        if let Err(e) = check_redirect_uri(uri, false) {
+            return reject("invalid_client_metadata", &e);
+        }
+    }
     let auth_method = meta
         .get("token_endpoint_auth_method")
         .and_then(Value::as_str)

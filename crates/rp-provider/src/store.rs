@@ -159,6 +159,8 @@ pub struct Session {
     pub auth_time: i64,
     /// Expiry.
     pub expires_at: i64,
+    /// The clients that received tokens in this session (logged out with it).
+    pub clients: Vec<String>,
 }
 
 /// Storage of the provider's state.
@@ -185,10 +187,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn revoke_grant(&self, grant_id: &str, until: i64);
     /// Keep a session under its cookie value.
     fn put_session(&self, cookie: &str, session: Session);
-    /// Look a session up.
+    /// The session of a browser cookie.
     fn session(&self, cookie: &str, now: i64) -> Option<Session>;
-    /// End a session.
-    fn remove_session(&self, cookie: &str);
+    /// A session by its public id.
+    fn session_by_sid(&self, sid: &str, now: i64) -> Option<Session>;
+    /// Record that a client received tokens in a session.
+    fn join_session(&self, sid: &str, client_id: &str);
+    /// End a session; returns it.
+    fn end_session(&self, sid: &str) -> Option<Session>;
     /// Register a client.
     fn put_client(&self, client: Client);
     /// A registered client.
@@ -215,7 +221,8 @@ pub struct MemoryStore {
     tokens: Mutex<HashMap<Key, TokenRecord>>,
     rotated: Mutex<HashMap<Key, (String, i64)>>,
     revoked_grants: Mutex<HashMap<String, i64>>,
-    sessions: Mutex<HashMap<Key, Session>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    session_cookies: Mutex<HashMap<Key, String>>,
     clients: Mutex<HashMap<String, Arc<Client>>>,
 }
 
@@ -305,18 +312,32 @@ impl Store for MemoryStore {
     }
 
     fn put_session(&self, cookie: &str, session: Session) {
-        lock(&self.sessions).insert(key(cookie), session);
+        lock(&self.session_cookies).insert(key(cookie), session.sid.clone());
+        lock(&self.sessions).insert(session.sid.clone(), session);
     }
 
     fn session(&self, cookie: &str, now: i64) -> Option<Session> {
+        let sid = lock(&self.session_cookies).get(&key(cookie)).cloned()?;
+        self.session_by_sid(&sid, now)
+    }
+
+    fn session_by_sid(&self, sid: &str, now: i64) -> Option<Session> {
         lock(&self.sessions)
-            .get(&key(cookie))
+            .get(sid)
             .filter(|s| s.expires_at > now)
             .cloned()
     }
 
-    fn remove_session(&self, cookie: &str) {
-        lock(&self.sessions).remove(&key(cookie));
+    fn join_session(&self, sid: &str, client_id: &str) {
+        if let Some(s) = lock(&self.sessions).get_mut(sid)
+            && !s.clients.iter().any(|c| c == client_id)
+        {
+            s.clients.push(client_id.to_string());
+        }
+    }
+
+    fn end_session(&self, sid: &str) -> Option<Session> {
+        lock(&self.sessions).remove(sid)
     }
 
     fn put_client(&self, client: Client) {
@@ -335,5 +356,8 @@ impl Store for MemoryStore {
         lock(&self.rotated).retain(|_, (_, until)| *until > now);
         lock(&self.revoked_grants).retain(|_, until| *until > now);
         lock(&self.sessions).retain(|_, s| s.expires_at > now);
+        let live: std::collections::HashSet<String> =
+            lock(&self.sessions).keys().cloned().collect();
+        lock(&self.session_cookies).retain(|_, sid| live.contains(sid));
     }
 }

@@ -1,17 +1,18 @@
 //! `rp login`: discovery, (registration), the loopback listener, the browser or the headless
 //! form driver, then every check, userinfo, and the token cache.
 
+use super::flow::{self, Drive, load_jar, save_jar};
 use crate::cache::{self, Profile, StoredTokens};
 use crate::cli::LoginArgs;
 use crate::exit::CliError;
-use crate::listener::{Listener, WaitError};
+use crate::listener::{BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener};
 use crate::{output, progress};
-use oidc_rp::headless::{self, Credentials};
+use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
-    AuthorizationRequest, ClientConfig, Login, RelyingParty, ResponseMode, Secret, UserInfo,
-    discovery,
+    AuthorizationRequest, ClientConfig, ExtraClientMetadata, Login, RelyingParty, ResponseMode,
+    Secret, UserInfo, discovery,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -79,6 +80,16 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     })?;
     let redirect_uri = listener.redirect_uri();
 
+    let logout_port = match args.logout_listener {
+        Some(0) => Some(
+            Listener::bind(0)
+                .map(|l| l.addr().port())
+                .map_err(|e| CliError::Usage(format!("cannot find a free port: {e}")))?,
+        ),
+        other => other,
+    };
+    let logout_uri = |path: &str| logout_port.map(|p| format!("http://127.0.0.1:{p}{path}"));
+    let post_logout_redirect_uri = listener.uri(LOGOUT_PATH);
     let client = if args.register {
         progress!("registering a client (RFC 7591)");
         let client = registration::register(
@@ -88,6 +99,14 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
                 redirect_uris: vec![redirect_uri.clone()],
                 client_name: Some("rp command-line".into()),
                 native: true,
+                extra: ExtraClientMetadata {
+                    post_logout_redirect_uris: Some(vec![post_logout_redirect_uri.clone()]),
+                    backchannel_logout_uri: logout_uri(BACKCHANNEL_PATH),
+                    backchannel_logout_session_required: logout_port.map(|_| true),
+                    frontchannel_logout_uri: logout_uri(FRONTCHANNEL_PATH),
+                    frontchannel_logout_session_required: logout_port.map(|_| true),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         )
@@ -127,57 +146,58 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     let (url, txn) = rp.authorization_url(&request, &redirect_uri)?;
 
     // Wait for the callback on a blocking thread while the browser or the driver logs in.
-    let listener = Arc::new(listener);
-    let cancel = listener.cancel_handle();
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let waiting = {
-        let (listener, txn) = (listener.clone(), txn.clone());
-        tokio::task::spawn_blocking(move || listener.wait(&txn, timeout))
-    };
-    let mut driver = match credentials {
+    let jar = load_jar(args.cookie_jar.as_deref())?;
+    let drive = match credentials {
         Some(creds) => {
             progress!("logging in headless as {}", creds.username);
-            let (http, url, redirect) = (http.clone(), url.clone(), redirect_uri.clone());
-            Some(tokio::spawn(async move {
-                headless::drive(&http, &url, &redirect, &creds).await
-            }))
-        }
-        None => {
-            open_browser(&url, args.no_browser);
-            progress!(
-                "waiting for the callback on {redirect_uri} (timeout {} s)",
-                timeout.as_secs()
-            );
-            None
-        }
-    };
-    let accepted = match wait_for_callback(waiting, &mut driver, &cancel, timeout).await {
-        Ok(a) => a,
-        Err(e) => {
-            if let Some(d) = driver {
-                d.abort();
+            Drive::Headless {
+                browser: Browser::with_jar(&http, jar.clone())?,
+                credentials: Some(creds),
             }
-            return Err(e);
         }
+        None if args.headless => Drive::Headless {
+            browser: Browser::with_jar(&http, jar.clone())?,
+            credentials: None,
+        },
+        None => Drive::User {
+            print_only: args.no_browser,
+        },
     };
+    let arrived = flow::walk(
+        Arc::new(listener),
+        CALLBACK_PATH,
+        Some(txn.state.clone()),
+        timeout,
+        &url,
+        drive,
+    )
+    .await?;
 
     // Validate, answer the browser with the outcome, then report.
-    let outcome = finish(&rp, &txn, &accepted.params, &args).await;
+    let outcome = match arrived.incoming.params() {
+        Ok(params) => finish(&rp, &txn, &params, &args).await,
+        Err(e) => Err(e.into()),
+    };
     match &outcome {
-        Ok((login, _)) => accepted.respond(
-            true,
-            "Login complete",
-            &format!(
+        Ok((login, _)) => {
+            let detail = format!(
                 "rp validated the login of {} at {}.",
                 login.id_token.subject,
                 rp.issuer()
-            ),
-        ),
-        Err(e) => accepted.respond(false, "Login failed", &e.to_string()),
+            );
+            arrived
+                .respond_then_finish(200, "Login complete", &detail)
+                .await
+        }
+        Err(e) => {
+            let detail = e.to_string();
+            arrived
+                .respond_then_finish(400, "Login failed", &detail)
+                .await
+        }
     }
-    if let Some(d) = driver {
-        let _ = d.await;
-    }
+    save_jar(args.cookie_jar.as_deref(), &jar)?;
     let (login, userinfo) = outcome?;
     let cache_file = if embedded.is_some() || args.no_cache {
         if embedded.is_some() {
@@ -185,7 +205,11 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         }
         None
     } else {
-        Some(save_profile(&args, &rp, &login)?)
+        let logout = LogoutSetup {
+            post_logout_redirect_uri: args.register.then_some(post_logout_redirect_uri),
+            listener_port: logout_port,
+        };
+        Some(save_profile(&args, &rp, &login, logout)?)
     };
     if request.scopes.iter().any(|s| s == "offline_access")
         && login.tokens.refresh_token().is_none()
@@ -196,73 +220,6 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     }
     print(&args, &rp, &login, userinfo.as_ref(), cache_file.as_ref());
     Ok(())
-}
-
-#[allow(clippy::large_enum_variant)] // one value per login
-enum First {
-    Listener(Result<Result<crate::listener::Accepted, WaitError>, tokio::task::JoinError>),
-    Driver(Result<oidc_rp::Result<headless::Outcome>, tokio::task::JoinError>),
-}
-
-/// Wait for the listener; if the headless driver fails first (wrong password, a page it cannot
-/// handle), stop the listener and report the driver's error.
-async fn wait_for_callback(
-    mut waiting: tokio::task::JoinHandle<Result<crate::listener::Accepted, WaitError>>,
-    driver: &mut Option<tokio::task::JoinHandle<oidc_rp::Result<headless::Outcome>>>,
-    cancel: &crate::listener::Cancel,
-    timeout: Duration,
-) -> Result<crate::listener::Accepted, CliError> {
-    let first = match driver.as_mut() {
-        Some(handle) => tokio::select! {
-            r = &mut waiting => First::Listener(r),
-            d = handle => First::Driver(d),
-        },
-        None => First::Listener((&mut waiting).await),
-    };
-    let result = match first {
-        First::Listener(r) => r,
-        First::Driver(d) => {
-            *driver = None;
-            match d {
-                Ok(Ok(_)) => waiting.await,
-                Ok(Err(e)) => {
-                    cancel.cancel();
-                    let _ = waiting.await;
-                    return Err(e.into());
-                }
-                Err(e) => {
-                    cancel.cancel();
-                    let _ = waiting.await;
-                    return Err(CliError::Internal(format!(
-                        "the headless login failed: {e}"
-                    )));
-                }
-            }
-        }
-    };
-    match result {
-        Ok(Ok(accepted)) => Ok(accepted),
-        Ok(Err(WaitError::Timeout { rejected })) => Err(CliError::ListenerTimeout {
-            seconds: timeout.as_secs(),
-            rejected,
-        }),
-        Ok(Err(WaitError::Cancelled)) => Err(CliError::Internal("the login was cancelled".into())),
-        Err(e) => Err(CliError::Internal(format!(
-            "the listener thread failed: {e}"
-        ))),
-    }
-}
-
-fn open_browser(url: &url::Url, no_browser: bool) {
-    if no_browser {
-        crate::errln!("rp: open this URL in a browser to log in:\n{url}");
-        return;
-    }
-    if let Err(e) = webbrowser::open(url.as_str()) {
-        crate::errln!("rp: could not open a browser ({e}); open this URL to log in:\n{url}");
-    } else {
-        progress!("opened the browser; if nothing appeared, open:\n{url}");
-    }
 }
 
 async fn finish(
@@ -294,10 +251,17 @@ async fn finish(
     Ok((login, userinfo))
 }
 
+/// What `rp logout` and `rp listen-logout` need to know about the client's registration.
+struct LogoutSetup {
+    post_logout_redirect_uri: Option<String>,
+    listener_port: Option<u16>,
+}
+
 fn save_profile(
     args: &LoginArgs,
     rp: &RelyingParty,
     login: &Login,
+    logout: LogoutSetup,
 ) -> Result<std::path::PathBuf, CliError> {
     let now = oidc_rp::jwt::unix_now();
     let tokens = &login.tokens;
@@ -328,6 +292,8 @@ fn save_profile(
         },
         updated_at: now,
         exchanged: Vec::new(),
+        post_logout_redirect_uri: logout.post_logout_redirect_uri,
+        logout_listener_port: logout.listener_port,
     };
     cache::save(&profile).map_err(CliError::Cache)
 }

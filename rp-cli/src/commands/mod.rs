@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
 pub mod exchange;
+pub mod flow;
 pub mod introspect;
+pub mod listen_logout;
 pub mod login;
+pub mod logout;
 pub mod provider;
 pub mod refresh;
 pub mod revoke;

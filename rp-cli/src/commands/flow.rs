@@ -1,0 +1,185 @@
+//! The browser step shared by `rp login` and `rp logout`: open the URL in a browser (or print
+//! it, or drive it headless) while the loopback listener waits for the provider's redirect.
+
+use crate::exit::CliError;
+use crate::listener::{Cancel, Incoming, Listener, WaitError};
+use crate::progress;
+use oidc_rp::Secret;
+use oidc_rp::headless::{self, Browser, CookieJar, Credentials};
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// How the provider's pages are walked.
+#[derive(Debug)]
+pub enum Drive {
+    /// rp fills the forms itself.
+    Headless {
+        /// The browser (cookie jar included).
+        browser: Browser,
+        /// For a login form, if one shows up.
+        credentials: Option<Credentials>,
+    },
+    /// The user's browser (or, with `print_only`, the URL is printed).
+    User {
+        /// Print the URL instead of opening a browser.
+        print_only: bool,
+    },
+}
+
+type DriverTask = tokio::task::JoinHandle<oidc_rp::Result<headless::Outcome>>;
+
+/// The request the listener accepted, and the headless driver still waiting for its answer.
+#[derive(Debug)]
+pub struct Arrived {
+    /// The provider's redirect, not yet answered.
+    pub incoming: Incoming,
+    driver: Option<DriverTask>,
+}
+
+impl Arrived {
+    /// Answer the redirect with a page, then let the driver (if any) read it and end.
+    pub async fn respond_then_finish(self, status: u16, title: &str, detail: &str) {
+        self.incoming.page(status, title, detail);
+        if let Some(d) = self.driver {
+            let _ = d.await;
+        }
+    }
+}
+
+/// The provider cookies saved by an earlier run (`--cookie-jar FILE`), or an empty jar.
+pub fn load_jar(path: Option<&std::path::Path>) -> Result<Arc<CookieJar>, CliError> {
+    let Some(path) = path else {
+        return Ok(Arc::new(CookieJar::new()));
+    };
+    match std::fs::read_to_string(path) {
+        Ok(json) if !json.trim().is_empty() => Ok(Arc::new(CookieJar::from_json(&json)?)),
+        Ok(_) => Ok(Arc::new(CookieJar::new())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Arc::new(CookieJar::new())),
+        Err(e) => Err(CliError::Usage(format!(
+            "cannot read the cookie jar {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Save the provider cookies (they hold the provider session: mode 0600, atomic).
+pub fn save_jar(path: Option<&std::path::Path>, jar: &CookieJar) -> Result<(), CliError> {
+    let Some(path) = path else { return Ok(()) };
+    let json = jar.to_json()?;
+    crate::cache::write_private(path, json.as_bytes()).map_err(CliError::Cache)
+}
+
+/// Send the user (or the driver) to `url` and wait for the redirect to `path`.
+pub async fn walk(
+    listener: Arc<Listener>,
+    path: &'static str,
+    expected_state: Option<Secret>,
+    timeout: Duration,
+    url: &Url,
+    drive: Drive,
+) -> Result<Arrived, CliError> {
+    let cancel = listener.cancel_handle();
+    let waiting = {
+        let listener = listener.clone();
+        tokio::task::spawn_blocking(move || {
+            listener.wait_callback(path, expected_state.as_ref(), timeout)
+        })
+    };
+    let target = listener.uri(path);
+    let mut driver = match drive {
+        Drive::Headless {
+            browser,
+            credentials,
+        } => {
+            let url = url.clone();
+            Some(tokio::spawn(async move {
+                headless::drive(&browser, &url, &target, credentials.as_ref()).await
+            }))
+        }
+        Drive::User { print_only } => {
+            open_browser(url, print_only);
+            progress!(
+                "waiting for the provider on {target} (timeout {} s)",
+                timeout.as_secs()
+            );
+            None
+        }
+    };
+    match wait_for_callback(waiting, &mut driver, &cancel, timeout).await {
+        Ok(incoming) => Ok(Arrived { incoming, driver }),
+        Err(e) => {
+            if let Some(d) = driver {
+                d.abort();
+            }
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::large_enum_variant)] // one value per login
+enum First {
+    Listener(Result<Result<Incoming, WaitError>, tokio::task::JoinError>),
+    Driver(Result<oidc_rp::Result<headless::Outcome>, tokio::task::JoinError>),
+}
+
+/// Wait for the listener; if the headless driver fails first (wrong password, a page it cannot
+/// handle), stop the listener and report the driver's error.
+async fn wait_for_callback(
+    mut waiting: tokio::task::JoinHandle<Result<Incoming, WaitError>>,
+    driver: &mut Option<tokio::task::JoinHandle<oidc_rp::Result<headless::Outcome>>>,
+    cancel: &Cancel,
+    timeout: Duration,
+) -> Result<Incoming, CliError> {
+    let first = match driver.as_mut() {
+        Some(handle) => tokio::select! {
+            r = &mut waiting => First::Listener(r),
+            d = handle => First::Driver(d),
+        },
+        None => First::Listener((&mut waiting).await),
+    };
+    let result = match first {
+        First::Listener(r) => r,
+        First::Driver(d) => {
+            *driver = None;
+            match d {
+                Ok(Ok(_)) => waiting.await,
+                Ok(Err(e)) => {
+                    cancel.cancel();
+                    let _ = waiting.await;
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    cancel.cancel();
+                    let _ = waiting.await;
+                    return Err(CliError::Internal(format!(
+                        "the headless login failed: {e}"
+                    )));
+                }
+            }
+        }
+    };
+    match result {
+        Ok(Ok(accepted)) => Ok(accepted),
+        Ok(Err(WaitError::Timeout { rejected })) => Err(CliError::ListenerTimeout {
+            seconds: timeout.as_secs(),
+            rejected,
+        }),
+        Ok(Err(WaitError::Cancelled)) => Err(CliError::Internal("the login was cancelled".into())),
+        Err(e) => Err(CliError::Internal(format!(
+            "the listener thread failed: {e}"
+        ))),
+    }
+}
+
+fn open_browser(url: &url::Url, no_browser: bool) {
+    if no_browser {
+        crate::errln!("rp: open this URL in a browser:\n{url}");
+        return;
+    }
+    if let Err(e) = webbrowser::open(url.as_str()) {
+        crate::errln!("rp: could not open a browser ({e}); open this URL:\n{url}");
+    } else {
+        progress!("opened the browser; if nothing appeared, open:\n{url}");
+    }
+}
