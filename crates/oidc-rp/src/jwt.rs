@@ -78,6 +78,37 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// `iss` must be exactly the issuer (OIDC Core §3.1.3.7 rule 2 and every JWT it signs).
+    pub fn issuer(&mut self, iss: Option<&str>, expected: &str) -> Result<()> {
+        match iss {
+            Some(iss) if iss == expected => {
+                self.report.pass(CheckId::Issuer, "equals the issuer");
+                Ok(())
+            }
+            Some(iss) => Err(self.fail(
+                CheckId::Issuer,
+                format!(
+                    "iss is `{}` but the issuer is `{expected}`",
+                    truncate(iss, 200)
+                ),
+            )),
+            None => Err(self.fail(CheckId::Issuer, "iss is missing")),
+        }
+    }
+}
+
+/// Whether an `aud` claim (a string or an array of strings) names `client_id`.
+pub fn aud_contains(aud: Option<&serde_json::Value>, client_id: &str) -> bool {
+    match aud {
+        Some(serde_json::Value::String(a)) => a == client_id,
+        Some(serde_json::Value::Array(items)) => {
+            items.iter().any(|a| a.as_str() == Some(client_id))
+        }
+        _ => false,
+    }
+}
+
 /// The current time in seconds since the epoch.
 pub fn unix_now() -> i64 {
     SystemTime::now()

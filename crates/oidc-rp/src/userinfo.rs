@@ -102,18 +102,13 @@ pub(crate) async fn fetch(
                 format!("iss is {iss}, not {}", rules.issuer),
             ));
         }
-        if let Some(aud) = claims.get("aud") {
-            let ok = match aud {
-                Value::String(a) => a == rules.client_id,
-                Value::Array(items) => items.iter().any(|a| a.as_str() == Some(rules.client_id)),
-                _ => false,
-            };
-            if !ok {
-                return Err(c.fail(
-                    CheckId::UserinfoClaims,
-                    format!("aud is {aud}, without this client"),
-                ));
-            }
+        if let Some(aud) = claims.get("aud")
+            && !crate::jwt::aud_contains(Some(aud), rules.client_id)
+        {
+            return Err(c.fail(
+                CheckId::UserinfoClaims,
+                format!("aud is {aud}, without this client"),
+            ));
         }
         c.report.pass(
             CheckId::UserinfoClaims,
