@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// The discovery document.
 pub fn metadata(op: &Op) -> Value {
-    let mut algs = op.keys.algorithms();
+    let mut algs = op.keys().algorithms();
     algs.push("HS256");
     let mut claims: Vec<&str> = vec![
         "sub",
@@ -78,7 +78,7 @@ pub async fn openid_configuration(State(op): State<Arc<Op>>) -> Response {
 /// GET /jwks
 pub async fn jwks(State(op): State<Arc<Op>>) -> Response {
     json_response(
-        &op.keys.jwks(),
+        &op.keys().jwks(),
         "public, max-age=300",
         "application/jwk-set+json",
     )

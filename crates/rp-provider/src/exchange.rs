@@ -48,7 +48,7 @@ fn resolve(op: &Op, token: &str, token_type: &str) -> Option<TokenRecord> {
             if let Some(r) = op.store.token(token, t) {
                 return Some(r);
             }
-            let claims = op.keys.verify_own(token)?;
+            let claims = op.keys().verify_own(token)?;
             let exp = claims.get("exp")?.as_i64()?;
             if exp <= t || claims.get("iss")?.as_str()? != op.issuer {
                 return None;

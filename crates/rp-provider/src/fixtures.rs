@@ -132,6 +132,8 @@ pub struct KeyPems {
     pub p256: String,
     /// Ed25519 (EdDSA).
     pub ed25519: String,
+    /// Extra RSA keys for rotation and multi-key JWKS in conformance tests.
+    pub rsa_pool: Vec<String>,
 }
 
 /// Everything the provider loads at start.
@@ -155,6 +157,12 @@ impl Fixtures {
                 rsa: include_str!("../../../fixtures/keys/rs256.pem").into(),
                 p256: include_str!("../../../fixtures/keys/es256.pem").into(),
                 ed25519: include_str!("../../../fixtures/keys/ed25519.pem").into(),
+                rsa_pool: vec![
+                    include_str!("../../../fixtures/keys/pool/rsa-1.pem").into(),
+                    include_str!("../../../fixtures/keys/pool/rsa-2.pem").into(),
+                    include_str!("../../../fixtures/keys/pool/rsa-3.pem").into(),
+                    include_str!("../../../fixtures/keys/pool/rsa-4.pem").into(),
+                ],
             },
         )
         .unwrap_or_else(|e| panic!("the embedded fixtures are broken: {e}"))
@@ -173,6 +181,9 @@ impl Fixtures {
                 rsa: read("keys/rs256.pem")?,
                 p256: read("keys/es256.pem")?,
                 ed25519: read("keys/ed25519.pem")?,
+                rsa_pool: (1..=4)
+                    .filter_map(|i| read(&format!("keys/pool/rsa-{i}.pem")).ok())
+                    .collect(),
             },
         )
     }

@@ -117,7 +117,7 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
         "token_introspection": body,
     });
     match op
-        .keys
+        .keys()
         .sign_typed("RS256", "token-introspection+jwt", &claims)
     {
         Ok(jwt) => {

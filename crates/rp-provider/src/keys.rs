@@ -87,9 +87,13 @@ impl SigningKey {
 
     /// An ES256 key from a PKCS#8 PEM.
     pub fn p256(pem: &str) -> Result<SigningKey, String> {
+        Self::p256_der(&der(pem)?)
+    }
+
+    fn p256_der(der: &[u8]) -> Result<SigningKey, String> {
         let pair = EcdsaKeyPair::from_pkcs8(
             &ECDSA_P256_SHA256_FIXED_SIGNING,
-            &der(pem)?,
+            der,
             &SystemRandom::new(),
         )
         .map_err(|e| format!("P-256 key: {e}"))?;
@@ -104,9 +108,28 @@ impl SigningKey {
         ))
     }
 
+    /// A new P-256 key.
+    pub fn generate_p256() -> Result<SigningKey, String> {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|e| format!("P-256 generation: {e}"))?;
+        Self::p256_der(pkcs8.as_ref())
+    }
+
+    /// A new Ed25519 key.
+    pub fn generate_ed25519() -> Result<SigningKey, String> {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+            .map_err(|e| format!("Ed25519 generation: {e}"))?;
+        Self::ed25519_der(pkcs8.as_ref())
+    }
+
     /// An EdDSA (Ed25519) key from a PKCS#8 PEM.
     pub fn ed25519(pem: &str) -> Result<SigningKey, String> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der(pem)?)
+        Self::ed25519_der(&der(pem)?)
+    }
+
+    fn ed25519_der(der: &[u8]) -> Result<SigningKey, String> {
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
             .map_err(|e| format!("Ed25519 key: {e}"))?;
         let x = b64(pair.public_key().as_ref());
         let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
@@ -140,24 +163,54 @@ impl SigningKey {
 pub struct KeyRing {
     keys: Vec<SigningKey>,
     rng: SystemRandom,
+    /// Whether keys and JWS headers carry `kid` (conformance tests strip them).
+    kids: bool,
 }
 
 impl KeyRing {
     /// Keys from the fixtures' PEMs.
     pub fn from_pems(pems: &crate::fixtures::KeyPems) -> Result<KeyRing, String> {
-        Ok(KeyRing {
-            keys: vec![
+        Ok(KeyRing::new(
+            vec![
                 SigningKey::rsa(&pems.rsa)?,
                 SigningKey::p256(&pems.p256)?,
                 SigningKey::ed25519(&pems.ed25519)?,
             ],
+            true,
+        ))
+    }
+
+    /// A ring of these keys. The first key of each algorithm signs; without `kids`, neither the
+    /// JWKS nor the JWS headers name keys.
+    pub fn new(keys: Vec<SigningKey>, kids: bool) -> KeyRing {
+        KeyRing {
+            keys,
             rng: SystemRandom::new(),
-        })
+            kids,
+        }
     }
 
     /// The public JWKS.
     pub fn jwks(&self) -> Value {
-        json!({ "keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+        let keys: Vec<Value> = self
+            .keys
+            .iter()
+            .map(|k| {
+                let mut jwk = k.jwk.clone();
+                if !self.kids
+                    && let Some(o) = jwk.as_object_mut()
+                {
+                    o.remove("kid");
+                }
+                jwk
+            })
+            .collect();
+        json!({ "keys": keys })
+    }
+
+    /// The kids of the keys.
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.kid.as_str()).collect()
     }
 
     /// The algorithms the keys sign with.
@@ -261,6 +314,7 @@ impl KeyRing {
                 let header = b64(json!({"alg": "none"}).to_string().as_bytes());
                 Ok(format!("{header}.{payload}."))
             }
+            _ if !self.kids => self.sign_typed(alg, "JWT", claims),
             _ => {
                 let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
                 let input = format!("{}.{payload}", key.header_b64);

@@ -83,7 +83,7 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
     // RP-Initiated Logout §2: the hint must be an ID token this OP issued; expired is fine.
     let hint = match get("id_token_hint") {
         None => None,
-        Some(h) => match op.keys.verify_own(h) {
+        Some(h) => match op.keys().verify_own(h) {
             Some(c) if c["iss"] == op.issuer => Some(c),
             _ => {
                 return user_error(
@@ -237,7 +237,7 @@ pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<Strin
         "none" => "RS256",
         other => other,
     };
-    op.keys
+    op.keys()
         .sign_typed_with(alg, "logout+jwt", &claims, client.client_secret.as_deref())
 }
 

@@ -57,8 +57,7 @@ pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
 pub struct Op {
     /// The issuer identifier, without a trailing slash.
     pub issuer: String,
-    /// Signing keys.
-    pub keys: KeyRing,
+    keys: std::sync::RwLock<Arc<KeyRing>>,
     /// Users.
     pub users: Vec<User>,
     /// State.
@@ -83,7 +82,7 @@ impl Op {
         let path = url.path().trim_end_matches('/');
         Ok(Op {
             issuer: issuer.trim_end_matches('/').to_string(),
-            keys: KeyRing::from_pems(&fixtures.keys)?,
+            keys: std::sync::RwLock::new(Arc::new(KeyRing::from_pems(&fixtures.keys)?)),
             users: fixtures.users.clone(),
             store,
             cookie_path: if path.is_empty() {
@@ -96,6 +95,16 @@ impl Op {
             outbound: std::sync::OnceLock::new(),
             deliveries: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replace the signing keys (key rotation).
+    pub fn set_keys(&self, ring: KeyRing) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
     }
 
     /// An absolute URL of this instance.

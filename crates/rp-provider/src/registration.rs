@@ -169,7 +169,7 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             "response type code needs the authorization_code grant (RFC 7591 §2.1)",
         );
     }
-    let mut supported = op.keys.algorithms();
+    let mut supported = op.keys().algorithms();
     if auth_method != "none" {
         supported.push("HS256");
     }

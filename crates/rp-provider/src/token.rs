@@ -297,7 +297,7 @@ pub fn issue_access_token(op: &Op, client: &Client, base: &TokenRecord) -> Resul
         if let Some(act) = &record.actor {
             claims["act"] = act.clone();
         }
-        op.keys.sign_typed("RS256", "at+jwt", &claims)?
+        op.keys().sign_typed("RS256", "at+jwt", &claims)?
     } else {
         op.random(32)
     };
@@ -352,7 +352,7 @@ pub fn id_token(
             claims.entry(k).or_insert(v);
         }
     }
-    op.keys
+    op.keys()
         .sign(alg, &Value::Object(claims), client.client_secret.as_deref())
 }
 

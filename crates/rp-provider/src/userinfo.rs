@@ -129,7 +129,7 @@ pub async fn userinfo(
             claims.insert("aud".into(), json!(record.client_id));
             let secret = client.as_ref().and_then(|c| c.client_secret.clone());
             match op
-                .keys
+                .keys()
                 .sign(&alg, &Value::Object(claims), secret.as_deref())
             {
                 Ok(jwt) => {
