@@ -25,7 +25,7 @@ pub async fn authorize_get(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    authorize(&op, &headers, q.unwrap_or_default().as_bytes())
+    authorize(&op, &headers, q.unwrap_or_default().as_bytes()).await
 }
 
 /// POST /authorize (OIDC Core §3.1.2.1: both methods must be supported)
@@ -34,7 +34,7 @@ pub async fn authorize_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    authorize(&op, &headers, &body)
+    authorize(&op, &headers, &body).await
 }
 
 fn user_error(title: &str, detail: &str) -> Response {
@@ -106,10 +106,14 @@ impl Answer<'_> {
     }
 }
 
-fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
+async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     let params = match parse_params(raw) {
         Ok(p) => p,
         Err(e) => return user_error("Invalid request", &e),
+    };
+    let params = match request_object(op, &params).await {
+        Ok(p) => p,
+        Err(resp) => return *resp,
     };
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
 
@@ -160,7 +164,7 @@ fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         return answer.error(
             op,
             "request_not_supported",
-            "request objects are not supported",
+            "request objects by value are not supported",
         );
     }
     if get("request_uri").is_some() {
@@ -168,6 +172,15 @@ fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             op,
             "request_uri_not_supported",
             "request_uri is not supported",
+        );
+    }
+    if op.behaviour().is_some_and(|b| b.require_scope_claims)
+        && !get("scope").unwrap_or("").split(' ').any(|s| ["profile", "email", "phone", "address"].contains(&s))
+    {
+        return answer.error(
+            op,
+            "invalid_scope",
+            "this test needs a scope of profile, email, phone or address",
         );
     }
     match get("response_type") {
@@ -261,6 +274,19 @@ fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         claims,
     };
 
+    // Conformance instances sign the fixture user in without a form, as the OIDF test OP does.
+    if let Some(instance) = &op.conformance {
+        let n = instance.authorizations.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n == 2 && instance.behaviour.rotation == crate::conformance::Rotation::SecondAuthorization {
+            instance.rotate(op);
+        }
+        let Some(user) = op.users.first() else {
+            return user_error("No users", "The provider has no users.");
+        };
+        let (cookie, authenticated) = new_session(op, &user.sub.clone());
+        return after_login(op, request, authenticated, vec![cookie]);
+    }
+
     // 3. An existing session answers without a login unless the request forbids it.
     let t = now();
     let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
@@ -303,6 +329,71 @@ fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     }
 }
 
+/// On conformance instances that test request objects: fetch the one named by `request_uri`,
+/// verify it, and let its parameters replace the query's (OIDC Core §6.3.3). Errors about the
+/// client or redirect URI are shown; others go back to the client.
+async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Response>> {
+    let Some(alg) = op.behaviour().and_then(|b| b.request_uri) else {
+        return Ok(params.clone());
+    };
+    let fail = |error: &str, description: &str| {
+        let redirect = params.get("redirect_uri").cloned().unwrap_or_default();
+        let state = params.get("state").cloned();
+        Box::new(
+            Answer {
+                redirect_uri: &redirect,
+                state: state.as_deref(),
+                mode: ResponseMode::Query,
+            }
+            .error(op, error, description),
+        )
+    };
+    let client = params
+        .get("client_id")
+        .and_then(|c| op.client(c))
+        .ok_or_else(|| Box::new(user_error("Unknown client", "No such client.")))?;
+    if !params
+        .get("redirect_uri")
+        .is_some_and(|r| Op::match_redirect_uri(&client, r))
+    {
+        return Err(Box::new(user_error("Invalid redirect URI", "Not registered.")));
+    }
+    let Some(uri) = params.get("request_uri") else {
+        return Err(fail("invalid_request", "this test needs a request_uri"));
+    };
+    match crate::request_object::fetch(op, &client, uri, alg).await {
+        Ok(values) => {
+            let mut merged = params.clone();
+            merged.remove("request_uri");
+            for (k, v) in values {
+                merged.set(&k, v);
+            }
+            Ok(merged)
+        }
+        Err(e) => Err(fail("invalid_request_uri", &e)),
+    }
+}
+
+/// Start a browser session for `sub`: its `Set-Cookie` and the signed-in user.
+fn new_session(op: &Op, sub: &str) -> (String, Authenticated) {
+    let t = now();
+    let cookie = op.random(32);
+    let session = Session {
+        sid: op.random(16),
+        sub: sub.to_string(),
+        auth_time: t,
+        expires_at: t + SESSION_TTL,
+        clients: Vec::new(),
+    };
+    let authenticated = Authenticated {
+        sub: session.sub.clone(),
+        auth_time: t,
+        sid: session.sid.clone(),
+    };
+    op.store.put_session(&cookie, session);
+    (op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL), authenticated)
+}
+
 /// RFC 7636 §4.1/4.2: 43-128 characters of [A-Z a-z 0-9 - . _ ~].
 pub fn valid_pkce_value(v: &str) -> bool {
     (43..=128).contains(&v.len())
@@ -320,9 +411,10 @@ fn after_login(
     let Some(client) = op.client(&request.client_id) else {
         return user_error("Unknown client", "The client was removed.");
     };
-    let needs_consent = client.require_consent
-        || request.prompt.iter().any(|p| p == "consent")
-        || request.scope.iter().any(|s| s == "offline_access");
+    let needs_consent = op.conformance.is_none()
+        && (client.require_consent
+            || request.prompt.iter().any(|p| p == "consent")
+            || request.scope.iter().any(|s| s == "offline_access"));
     if needs_consent {
         if request.prompt.iter().any(|p| p == "none") {
             let answer = Answer {
@@ -444,25 +536,8 @@ pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         );
     };
     op.store.remove_interaction(&id);
-    let t = now();
-    let cookie = op.random(32);
-    let session = Session {
-        sid: op.random(16),
-        sub: user.sub.clone(),
-        auth_time: t,
-        expires_at: t + SESSION_TTL,
-        clients: Vec::new(),
-    };
-    let authenticated = Authenticated {
-        sub: session.sub.clone(),
-        auth_time: t,
-        sid: session.sid.clone(),
-    };
-    op.store.put_session(&cookie, session);
-    let cookies = vec![
-        op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL),
-        op.cookie(INTERACTION_COOKIE, "", 0),
-    ];
+    let (session_cookie, authenticated) = new_session(&op, &user.sub.clone());
+    let cookies = vec![session_cookie, op.cookie(INTERACTION_COOKIE, "", 0)];
     after_login(&op, ix.request, authenticated, cookies)
 }
 

@@ -25,13 +25,28 @@ pub fn metadata(op: &Op) -> Value {
     for (_, names) in SCOPE_CLAIMS {
         claims.extend_from_slice(names);
     }
-    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    let auth_methods = [
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    ];
+    let b = op.behaviour();
+    if b.is_some_and(|b| b.only_rs256) {
+        algs = vec!["RS256"];
+    }
+    let issuer = match b {
+        Some(b) if b.issuer_mismatch => format!("{}INVALID", op.issuer),
+        _ => op.issuer.clone(),
+    };
+    let request_objects = b.is_some_and(|b| b.request_uri.is_some());
     json!({
-        "issuer": op.issuer,
+        "issuer": issuer,
         "authorization_endpoint": op.url("/authorize"),
         "token_endpoint": op.url("/token"),
         "userinfo_endpoint": op.url("/userinfo"),
-        "jwks_uri": op.url("/jwks"),
+        "jwks_uri": op.url(op.jwks_path()),
         "registration_endpoint": op.url("/register"),
         "introspection_endpoint": op.url("/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -48,7 +63,10 @@ pub fn metadata(op: &Op) -> Value {
         "claims_supported": claims,
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
+        "request_uri_parameter_supported": request_objects,
+        "require_request_uri_registration": false,
+        "request_object_signing_alg_values_supported": ["RS256", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "HS256"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent"],

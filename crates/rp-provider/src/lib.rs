@@ -23,6 +23,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod authorize;
+pub mod client_jwt;
+pub mod conformance;
 pub mod discovery;
 pub mod exchange;
 pub mod fixtures;
@@ -33,6 +35,7 @@ pub mod op;
 pub mod pages;
 pub mod refresh;
 pub mod registration;
+pub mod request_object;
 pub mod server;
 pub mod store;
 pub mod tls;
@@ -61,6 +64,8 @@ pub struct ProviderConfig {
     pub ca_file: Option<PathBuf>,
     /// Users, clients and keys.
     pub fixtures: Fixtures,
+    /// Serve the conformance instances (`/<test-id>`, `/<alias>/<test-id>`) and WebFinger.
+    pub conformance: bool,
 }
 
 impl Default for ProviderConfig {
@@ -70,18 +75,24 @@ impl Default for ProviderConfig {
             tls: false,
             ca_file: None,
             fixtures: Fixtures::embedded(),
+            conformance: false,
         }
     }
 }
 
 /// The routes of one provider instance.
-pub fn router(op: Arc<Op>) -> Router {
-    Router::new()
+pub fn instance_router(op: Arc<Op>) -> Router {
+    let jwks_path = op.jwks_path().to_string();
+    let mut router = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
         )
-        .route("/jwks", get(discovery::jwks))
+        .route(&jwks_path, get(discovery::jwks));
+    if op.conformance.is_some() {
+        router = router.route("/_conformance/requests", get(conformance::requests));
+    }
+    router
         .route(
             "/authorize",
             get(authorize::authorize_get).post(authorize::authorize_post),
@@ -190,7 +201,17 @@ pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
             }
         }
     });
-    let task = tokio::spawn(server::serve(listener, router(op.clone()), tls, rx));
+    let mut router = instance_router(op.clone());
+    if config.conformance {
+        let registry = Arc::new(conformance::Registry::new(&issuer, config.fixtures.clone()));
+        router = router.merge(
+            Router::new()
+                .route("/.well-known/webfinger", get(conformance::webfinger))
+                .fallback(conformance::dispatch)
+                .with_state(registry),
+        );
+    }
+    let task = tokio::spawn(server::serve(listener, router, tls, rx));
     tracing::info!(target: "rp_provider", %issuer, "provider listening");
     Ok(RunningProvider {
         issuer,

@@ -159,8 +159,16 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
                     return user_error("Invalid logout request", "Bad post_logout_redirect_uri.");
                 }
             };
-            if let Some(state) = get("state") {
-                url.query_pairs_mut().append_pair("state", state);
+            use crate::conformance::LogoutMutation as L;
+            match (get("state"), op.behaviour().map(|b| b.logout)) {
+                (Some(_), Some(L::NoState)) | (None, _) => {}
+                (Some(state), Some(L::OtherState)) => {
+                    url.query_pairs_mut()
+                        .append_pair("state", &format!("{state}_INVALID"));
+                }
+                (Some(state), _) => {
+                    url.query_pairs_mut().append_pair("state", state);
+                }
             }
             url.to_string()
         }
@@ -223,7 +231,7 @@ fn frontchannel_urls(op: &Op, session: &Session) -> Vec<String> {
 /// token algorithm (never `none`).
 pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<String, String> {
     let t = now();
-    let claims = json!({
+    let mut claims = json!({
         "iss": op.issuer,
         "aud": client.client_id,
         "iat": t,
@@ -233,10 +241,27 @@ pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<Strin
         "sub": session.sub,
         "sid": session.sid,
     });
-    let alg = match client.id_token_signed_response_alg.as_str() {
+    let mut alg = match client.id_token_signed_response_alg.as_str() {
         "none" => "RS256",
         other => other,
     };
+    if let Some(b) = op.behaviour() {
+        use crate::conformance::LogoutMutation as L;
+        match b.logout {
+            L::AlgNone => return op.keys().sign("none", &claims, None),
+            L::NoEvent => {
+                if let Some(o) = claims.as_object_mut() {
+                    o.remove("events");
+                }
+            }
+            L::Nonce => claims["nonce"] = json!("logout_tokens_must_not_contain_a_nonce"),
+            L::WrongAlg => alg = if alg == "RS256" { "ES256" } else { "RS256" },
+            L::WrongAud => claims["aud"] = json!(format!("{}INVALID", client.client_id)),
+            L::WrongEvent => claims["events"] = json!({"http://schemas.openid.net/event/foobar": {}}),
+            L::WrongIss => claims["iss"] = json!(format!("{}INVALID", op.issuer)),
+            L::None | L::OtherState | L::NoState => {}
+        }
+    }
     op.keys()
         .sign_typed_with(alg, "logout+jwt", &claims, client.client_secret.as_deref())
 }

@@ -69,6 +69,9 @@ pub struct Op {
     rng: SystemRandom,
     outbound: std::sync::OnceLock<reqwest::Client>,
     deliveries: std::sync::Mutex<Vec<crate::logout::Delivery>>,
+    /// Set on conformance instances: how this one misbehaves, and what it saw.
+    pub conformance: Option<crate::conformance::Instance>,
+    assertions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 impl Op {
@@ -94,7 +97,22 @@ impl Op {
             rng: SystemRandom::new(),
             outbound: std::sync::OnceLock::new(),
             deliveries: std::sync::Mutex::new(Vec::new()),
+            conformance: None,
+            assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    /// The conformance behaviour, on conformance instances.
+    pub fn behaviour(&self) -> Option<&crate::conformance::Behaviour> {
+        self.conformance.as_ref().map(|i| &i.behaviour)
+    }
+
+    /// The path of the JWKS below the issuer.
+    pub fn jwks_path(&self) -> &str {
+        self.conformance
+            .as_ref()
+            .map(|i| i.jwks_path.as_str())
+            .unwrap_or("/jwks")
     }
 
     /// The signing keys.
@@ -144,6 +162,20 @@ impl Op {
             d.remove(0);
         }
         d.push(delivery);
+    }
+
+    /// Record a client assertion's jti until `until`; false if it was seen (replay).
+    pub fn first_assertion_use(&self, key: &str, until: i64) -> bool {
+        let mut seen = self.assertions.lock().unwrap_or_else(|p| p.into_inner());
+        let t = now();
+        if seen.len() > 10_000 {
+            seen.retain(|_, exp| *exp > t);
+        }
+        if seen.get(key).is_some_and(|exp| *exp > t) {
+            return false;
+        }
+        seen.insert(key.to_string(), until);
+        true
     }
 
     /// The back-channel logout deliveries made so far.
@@ -301,6 +333,16 @@ impl Params {
     /// Whether a parameter is present.
     pub fn contains_key(&self, name: &str) -> bool {
         self.values.contains_key(name)
+    }
+
+    /// Set a parameter (replacing its values).
+    pub fn set(&mut self, name: &str, value: String) {
+        self.values.insert(name.to_string(), vec![value]);
+    }
+
+    /// Remove a parameter.
+    pub fn remove(&mut self, name: &str) {
+        self.values.remove(name);
     }
 }
 

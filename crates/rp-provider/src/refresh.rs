@@ -79,7 +79,7 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
     });
     // OIDC Core §12.2: a new ID token with the same iss, sub, aud, auth_time; no nonce.
     if scope.iter().any(|s| s == "openid") {
-        match id_token(op, client, &access, None, &access_token) {
+        match id_token(op, client, &access, None, &access_token, true) {
             Ok(t) => body["id_token"] = json!(t),
             Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
         }

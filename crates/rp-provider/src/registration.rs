@@ -116,7 +116,21 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
         .and_then(Value::as_str)
         .unwrap_or("client_secret_basic")
         .to_string();
-    if !["client_secret_basic", "client_secret_post", "none"].contains(&auth_method.as_str()) {
+    if auth_method == "private_key_jwt" && !meta.get("jwks").is_some_and(|j| j["keys"].is_array()) {
+        return reject(
+            "invalid_client_metadata",
+            "private_key_jwt needs the client's public keys in jwks",
+        );
+    }
+    if ![
+        "client_secret_basic",
+        "client_secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "none",
+    ]
+    .contains(&auth_method.as_str())
+    {
         return reject(
             "invalid_client_metadata",
             &format!("token_endpoint_auth_method {auth_method} is not supported"),

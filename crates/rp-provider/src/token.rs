@@ -101,19 +101,40 @@ pub fn authenticate_client(
             form.get("client_id").cloned().unwrap_or_default(),
             Some(secret.clone()),
         ),
-        (None, None) => {
-            if form.contains_key("client_assertion") {
-                return Err(invalid_client(
-                    "client assertions are not supported here",
-                    false,
-                ));
+        (None, None) => match form.get("client_assertion") {
+            Some(assertion) => {
+                if form.get("client_assertion_type").map(String::as_str)
+                    != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                {
+                    return Err(invalid_client("unsupported client_assertion_type", false));
+                }
+                let (id, jws) = crate::client_jwt::check_assertion(op, assertion)
+                    .map_err(|e| invalid_client(&e, false))?;
+                if form.get("client_id").is_some_and(|f| *f != id) {
+                    return Err(invalid_client("client_id differs from the assertion", false));
+                }
+                let client = op
+                    .client(&id)
+                    .ok_or_else(|| invalid_client("unknown client", false))?;
+                let method = crate::client_jwt::verify(&client, &jws)
+                    .map_err(|e| invalid_client(&e, false))?;
+                if client.token_endpoint_auth_method != method {
+                    return Err(invalid_client(
+                        &format!(
+                            "this client authenticates with {}, not {method}",
+                            client.token_endpoint_auth_method
+                        ),
+                        false,
+                    ));
+                }
+                return Ok(client);
             }
-            (
+            None => (
                 "none",
                 form.get("client_id").cloned().unwrap_or_default(),
                 None,
-            )
-        }
+            ),
+        },
     };
     let is_basic = method == "client_secret_basic";
     let Some(client) = op.client(&client_id) else {
@@ -330,7 +351,13 @@ pub fn id_token(
     base: &TokenRecord,
     nonce: Option<&str>,
     access_token: &str,
+    refresh: bool,
 ) -> Result<String, String> {
+    if let Some(instance) = &op.conformance
+        && instance.behaviour.rotation == crate::conformance::Rotation::BeforeSigning
+    {
+        instance.rotate(op);
+    }
     let t = now();
     let alg = client.id_token_signed_response_alg.as_str();
     let mut claims = Map::new();
@@ -352,8 +379,16 @@ pub fn id_token(
             claims.entry(k).or_insert(v);
         }
     }
-    op.keys()
-        .sign(alg, &Value::Object(claims), client.client_secret.as_deref())
+    if let Some(b) = op.behaviour() {
+        crate::conformance::mutate_id_token(b, &mut claims, refresh);
+    }
+    let jwt = op
+        .keys()
+        .sign(alg, &Value::Object(claims), client.client_secret.as_deref())?;
+    Ok(match op.behaviour() {
+        Some(b) if b.corrupt_signature => crate::conformance::corrupt_signature(&jwt),
+        _ => jwt,
+    })
 }
 
 /// The token response for a grant: access token, ID token (for `openid` grants) and, when
@@ -377,7 +412,7 @@ pub fn token_response(
         "scope": base.scope.join(" "),
     });
     if with_id_token && base.scope.iter().any(|s| s == "openid") {
-        match id_token(op, client, base, nonce, &access_token) {
+        match id_token(op, client, base, nonce, &access_token, false) {
             Ok(t) => body["id_token"] = json!(t),
             Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
         }

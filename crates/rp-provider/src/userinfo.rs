@@ -68,6 +68,13 @@ pub async fn userinfo(
     } else {
         None
     };
+    // Conformance instances that take the token from one place only.
+    let bearer = op.behaviour().map(|b| b.bearer).unwrap_or_default();
+    let (from_header, from_body) = match bearer {
+        crate::conformance::Bearer::Any => (from_header, from_body),
+        crate::conformance::Bearer::HeaderOnly => (from_header, None),
+        crate::conformance::Bearer::BodyOnly => (None, from_body),
+    };
     let token = match (from_header, from_body) {
         (Some(_), Some(_)) => {
             return bearer_error(
@@ -117,7 +124,10 @@ pub async fn userinfo(
             "the token was not issued for openid",
         );
     }
-    let claims = op.claims_for(&record.sub, &record.scope, record.claims.as_ref());
+    let mut claims = op.claims_for(&record.sub, &record.scope, record.claims.as_ref());
+    if op.behaviour().is_some_and(|b| b.userinfo_sub_mismatch) {
+        claims.insert("sub".into(), json!(format!("{}invalid", record.sub)));
+    }
     let client = op.client(&record.client_id);
     let signed_alg = client
         .as_ref()
