@@ -229,6 +229,10 @@ pub struct ProviderArgs {
     /// Where to write the CA certificate with --tls.
     #[arg(long, value_name = "PEM")]
     pub ca_out: Option<PathBuf>,
+    /// Also serve the misbehaving conformance instances under /<test-id> (for
+    /// `rp conformance --base`).
+    #[arg(long)]
+    pub conformance: bool,
     /// Read users.json, clients.json and keys/ from this directory instead of the built-in set.
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,

@@ -47,6 +47,18 @@ pub struct AuthorizationRequest {
     pub claims: Option<serde_json::Value>,
     /// Any other parameters. Protocol parameters this crate sets itself are refused.
     pub extra: Vec<(String, String)>,
+    /// Send the parameters in a request object fetched by reference (RFC 9101).
+    pub request_object: Option<RequestObject>,
+}
+
+/// A request object by reference: the caller serves [`AuthTransaction::request_object`] at
+/// `request_uri`, where the provider fetches it.
+#[derive(Debug, Clone)]
+pub struct RequestObject {
+    /// The signing key; `None` for an unsigned object (`alg: none`, only over https).
+    pub key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+    /// Where the object will be served.
+    pub request_uri: String,
 }
 
 impl AuthorizationRequest {
@@ -80,6 +92,8 @@ const RESERVED: &[&str] = &[
     "ui_locales",
     "response_mode",
     "claims",
+    "request",
+    "request_uri",
 ];
 
 /// What must be kept between the authorization request and its callback.
@@ -108,6 +122,10 @@ pub struct AuthTransaction {
     /// The response mode asked for.
     #[serde(default)]
     pub response_mode: ResponseMode,
+    /// The request object to serve at the `request_uri` sent (RFC 9101 §5.2), when one was
+    /// asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object: Option<Secret>,
 }
 
 /// Build the authorization URL.
@@ -143,42 +161,82 @@ pub(crate) fn build(
     let nonce = CsrfToken::new_random_len(32);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
 
-    let mut url = authorization_endpoint.clone();
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", &scopes.join(" "))
-            .append_pair("state", state.secret())
-            .append_pair("nonce", nonce.secret())
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256");
-        if let Some(prompt) = &request.prompt {
-            q.append_pair("prompt", prompt);
-        }
-        if let Some(max_age) = request.max_age {
-            q.append_pair("max_age", &max_age.to_string());
-        }
-        if let Some(hint) = &request.login_hint {
-            q.append_pair("login_hint", hint);
-        }
-        if !request.acr_values.is_empty() {
-            q.append_pair("acr_values", &request.acr_values.join(" "));
-        }
-        if let Some(locales) = &request.ui_locales {
-            q.append_pair("ui_locales", locales);
-        }
-        if request.response_mode == Some(ResponseMode::FormPost) {
-            q.append_pair("response_mode", "form_post");
-        }
-        if let Some(claims) = &request.claims {
-            q.append_pair("claims", &claims.to_string());
-        }
-        for (k, v) in &request.extra {
-            q.append_pair(k, v);
-        }
+    let scope = scopes.join(" ");
+    let max_age = request.max_age.map(|m| m.to_string());
+    let acr = request.acr_values.join(" ");
+    let claims = request.claims.as_ref().map(|c| c.to_string());
+    let mut params: Vec<(&str, &str)> = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", &scope),
+        ("state", state.secret()),
+        ("nonce", nonce.secret()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(prompt) = &request.prompt {
+        params.push(("prompt", prompt));
     }
+    if let Some(max_age) = &max_age {
+        params.push(("max_age", max_age));
+    }
+    if let Some(hint) = &request.login_hint {
+        params.push(("login_hint", hint));
+    }
+    if !request.acr_values.is_empty() {
+        params.push(("acr_values", &acr));
+    }
+    if let Some(locales) = &request.ui_locales {
+        params.push(("ui_locales", locales));
+    }
+    if request.response_mode == Some(ResponseMode::FormPost) {
+        params.push(("response_mode", "form_post"));
+    }
+    if let Some(claims) = &claims {
+        params.push(("claims", claims));
+    }
+    for (k, v) in &request.extra {
+        params.push((k, v));
+    }
+
+    let mut url = authorization_endpoint.clone();
+    let request_object = match &request.request_object {
+        None => {
+            url.query_pairs_mut().extend_pairs(params.iter());
+            None
+        }
+        Some(ro) => {
+            // RFC 9101 §4, OIDC Core §6.1: every parameter in the signed object; the OAuth
+            // ones repeated in the query, plus where to fetch the object.
+            let mut object = serde_json::Map::new();
+            object.insert("iss".into(), client_id.into());
+            object.insert("aud".into(), issuer.into());
+            for (k, v) in &params {
+                let value = match *k {
+                    "claims" => serde_json::from_str(v).unwrap_or_else(|_| (*v).into()),
+                    "max_age" => v
+                        .parse::<u64>()
+                        .map(Into::into)
+                        .unwrap_or_else(|_| (*v).into()),
+                    _ => (*v).into(),
+                };
+                object.insert((*k).to_string(), value);
+            }
+            let object = serde_json::Value::Object(object);
+            let jwt = match &ro.key {
+                Some(key) => key.sign("oauth-authz-req+jwt", &object)?,
+                None => crate::client_key::unsigned(&object),
+            };
+            url.query_pairs_mut()
+                .append_pair("response_type", "code")
+                .append_pair("client_id", client_id)
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("scope", &scope)
+                .append_pair("request_uri", &ro.request_uri);
+            Some(Secret::new(jwt))
+        }
+    };
     let txn = AuthTransaction {
         issuer: issuer.to_string(),
         client_id: client_id.to_string(),
@@ -190,6 +248,7 @@ pub(crate) fn build(
         acr_values: request.acr_values.clone(),
         scopes,
         response_mode: request.response_mode.unwrap_or_default(),
+        request_object,
     };
     Ok((url, txn))
 }

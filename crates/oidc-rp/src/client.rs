@@ -17,6 +17,10 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// A public client: `client_id` in the body, no secret; PKCE protects the code.
     None,
+    /// A JWT assertion MAC'd with the client secret (OIDC Core §9, RFC 7523).
+    ClientSecretJwt,
+    /// A JWT assertion signed with the client's private key (OIDC Core §9, RFC 7523).
+    PrivateKeyJwt,
 }
 
 impl TokenAuthMethod {
@@ -26,6 +30,8 @@ impl TokenAuthMethod {
             TokenAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenAuthMethod::ClientSecretPost => "client_secret_post",
             TokenAuthMethod::None => "none",
+            TokenAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -35,13 +41,15 @@ impl TokenAuthMethod {
             "client_secret_basic" => TokenAuthMethod::ClientSecretBasic,
             "client_secret_post" => TokenAuthMethod::ClientSecretPost,
             "none" => TokenAuthMethod::None,
+            "client_secret_jwt" => TokenAuthMethod::ClientSecretJwt,
+            "private_key_jwt" => TokenAuthMethod::PrivateKeyJwt,
             _ => return None,
         })
     }
 }
 
 /// A client registration as the RP knows it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientConfig {
     /// `client_id`.
     pub client_id: String,
@@ -68,6 +76,10 @@ pub struct ClientConfig {
     /// RFC 7592 management URL, from dynamic registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_client_uri: Option<String>,
+    /// The client's private key, for `private_key_jwt` and signed request objects (not
+    /// serialised: keep the key file, not a copy of it).
+    #[serde(skip)]
+    pub signing_key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
 }
 
 impl ClientConfig {
@@ -90,6 +102,7 @@ impl ClientConfig {
             redirect_uris: Vec::new(),
             registration_access_token: None,
             registration_client_uri: None,
+            signing_key: None,
         }
     }
 
@@ -101,6 +114,14 @@ impl ClientConfig {
         supported: Option<&[CoreClientAuthMethod]>,
     ) -> Result<TokenAuthMethod> {
         if let Some(method) = self.token_endpoint_auth_method {
+            if method == TokenAuthMethod::PrivateKeyJwt {
+                if self.signing_key.is_none() {
+                    return Err(Error::Config(
+                        "the client is registered with private_key_jwt but no private key was given".into(),
+                    ));
+                }
+                return Ok(method);
+            }
             if method != TokenAuthMethod::None && self.client_secret.is_none() {
                 return Err(Error::Config(format!(
                     "the client is registered with {} but no client secret was given",

@@ -5,7 +5,7 @@
 //! exactly the issuer asked for (Discovery §4.3, RFC 8414 §3.3): a mismatch is reported with
 //! both values. Documents are cached per process.
 
-use crate::error::{Error, Result, display_url};
+use crate::error::{Error, Result, display_url, truncate};
 use crate::http::{HttpClient, parse_json, provider_error};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
@@ -218,6 +218,96 @@ pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> 
     })
 }
 
+/// The WebFinger relation of OpenID Connect issuers (Discovery §2).
+pub const ISSUER_REL: &str = "http://openid.net/specs/connect/1.0/issuer";
+
+/// Normalise a user input for WebFinger (Discovery §2.1): `user@host` becomes
+/// `acct:user@host`; a URL without scheme gets `https://`. Returns the resource and the host
+/// (with port) to ask.
+pub fn webfinger_resource(input: &str) -> Result<(String, String)> {
+    let input = input.trim();
+    let bad = |reason: &str| Error::InvalidUrl {
+        url: truncate(input, 100),
+        reason: reason.into(),
+    };
+    if let Some(acct) = input
+        .strip_prefix("acct:")
+        .or_else(|| (!input.contains("://") && input.contains('@')).then_some(input))
+    {
+        let host = acct
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .filter(|h| !h.is_empty());
+        let host = host.ok_or_else(|| bad("an acct: identifier needs user@host"))?;
+        return Ok((format!("acct:{acct}"), host.to_string()));
+    }
+    let with_scheme = if input.contains("://") {
+        input.to_string()
+    } else {
+        format!("https://{input}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    url.set_fragment(None);
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        (None, _) => return Err(bad("no host")),
+    };
+    Ok((url.to_string(), host))
+}
+
+/// Find the issuer of a user identifier or URL with WebFinger (RFC 7033, OpenID Connect
+/// Discovery 1.0 §2). The answer's `href` must pass the same https rule as any issuer.
+pub async fn webfinger(http: &HttpClient, input: &str) -> Result<String> {
+    let (resource, host) = webfinger_resource(input)?;
+    let mut url = Url::parse(&format!("https://{host}/.well-known/webfinger")).map_err(|e| {
+        Error::InvalidUrl {
+            url: truncate(&host, 100),
+            reason: e.to_string(),
+        }
+    })?;
+    if crate::http::is_loopback(&url) {
+        // No TLS on the local machine (RFC 8252 §8.3); everywhere else WebFinger is https.
+        let _ = url.set_scheme("http");
+    }
+    url.query_pairs_mut()
+        .append_pair("resource", &resource)
+        .append_pair("rel", ISSUER_REL);
+    #[derive(Deserialize)]
+    struct Link {
+        rel: Option<String>,
+        href: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Jrd {
+        #[serde(default)]
+        links: Vec<Link>,
+    }
+    let response = http
+        .get(&url, "application/jrd+json, application/json")
+        .await?;
+    if !response.status().is_success() {
+        return Err(provider_error("webfinger", &response));
+    }
+    let jrd: Jrd = parse_json(url.as_str(), "WebFinger answer", &response)?;
+    let href = jrd
+        .links
+        .into_iter()
+        .find(|l| l.rel.as_deref() == Some(ISSUER_REL))
+        .and_then(|l| l.href)
+        .ok_or_else(|| Error::BadResponse {
+            what: "WebFinger answer",
+            url: display_url(url.as_str()),
+            reason: format!("no link with rel {ISSUER_REL}"),
+        })?;
+    let issuer = Url::parse(&href).map_err(|e| Error::InvalidUrl {
+        url: truncate(&href, 200),
+        reason: e.to_string(),
+    })?;
+    http.check_url(&issuer, "issuer found by WebFinger")?;
+    Ok(href)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +332,27 @@ mod tests {
             a.as_str(),
             "https://op.example/.well-known/oauth-authorization-server"
         );
+    }
+
+    #[test]
+    fn webfinger_normalisation() {
+        let r = |s| webfinger_resource(s).unwrap();
+        assert_eq!(
+            r("alice@op.example"),
+            ("acct:alice@op.example".into(), "op.example".into())
+        );
+        assert_eq!(
+            r("acct:a.b@127.0.0.1:8080"),
+            ("acct:a.b@127.0.0.1:8080".into(), "127.0.0.1:8080".into())
+        );
+        assert_eq!(
+            r("op.example/joe"),
+            ("https://op.example/joe".into(), "op.example".into())
+        );
+        assert_eq!(
+            r("http://127.0.0.1:9/x/y"),
+            ("http://127.0.0.1:9/x/y".into(), "127.0.0.1:9".into())
+        );
+        assert!(webfinger_resource("acct:nohost@").is_err());
     }
 }

@@ -70,6 +70,33 @@ impl Call<'_> {
             TokenAuthMethod::None => {
                 body.append_pair("client_id", &self.client.client_id);
             }
+            TokenAuthMethod::ClientSecretJwt | TokenAuthMethod::PrivateKeyJwt => {
+                // RFC 7523 §3: iss = sub = client_id, aud = this endpoint, a fresh jti, a short
+                // lifetime.
+                let now = crate::jwt::unix_now();
+                let claims = serde_json::json!({
+                    "iss": self.client.client_id,
+                    "sub": self.client.client_id,
+                    "aud": self.url.as_str(),
+                    "jti": oauth2::CsrfToken::new_random_len(16).secret(),
+                    "iat": now,
+                    "exp": now + 60,
+                });
+                let assertion = if self.method == TokenAuthMethod::ClientSecretJwt {
+                    crate::client_key::sign_hs256(secret()?.expose(), "JWT", &claims)
+                } else {
+                    let key = self.client.signing_key.as_ref().ok_or_else(|| {
+                        Error::Config("private_key_jwt needs the client's private key".into())
+                    })?;
+                    key.sign("JWT", &claims)?
+                };
+                body.append_pair("client_id", &self.client.client_id);
+                body.append_pair(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                );
+                body.append_pair("client_assertion", &assertion);
+            }
         }
         let request = request
             .body(body.finish().into_bytes())

@@ -31,6 +31,7 @@
 
 pub mod authorize;
 pub mod client;
+pub mod client_key;
 pub mod discovery;
 mod endpoint;
 pub mod error;
@@ -52,8 +53,11 @@ pub mod secret;
 pub mod token;
 pub mod userinfo;
 
-pub use authorize::{AuthTransaction, AuthorizationRequest, CallbackParams, ResponseMode};
+pub use authorize::{
+    AuthTransaction, AuthorizationRequest, CallbackParams, RequestObject, ResponseMode,
+};
 pub use client::{ClientConfig, TokenAuthMethod};
+pub use client_key::ClientKey;
 pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
 pub use error::{
     AuthorizationError, Error, ErrorKind, LoginError, ProviderError, Result, ValidationError,

@@ -77,6 +77,11 @@ pub struct RegistrationRequest {
     pub id_token_signed_response_alg: Option<String>,
     /// `userinfo_signed_response_alg`.
     pub userinfo_signed_response_alg: Option<String>,
+    /// The client's key: its public half is registered as `jwks` (for `private_key_jwt` and
+    /// signed request objects).
+    pub signing_key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+    /// `request_object_signing_alg` (RS256, ES256 or none).
+    pub request_object_signing_alg: Option<String>,
     /// Members defined by later specifications.
     pub extra: ExtraClientMetadata,
     /// RFC 7591 §3 initial access token, when the provider requires one.
@@ -145,6 +150,15 @@ pub async fn register(
         ))
         .set_id_token_signed_response_alg(alg(&request.id_token_signed_response_alg)?)
         .set_userinfo_signed_response_alg(alg(&request.userinfo_signed_response_alg)?);
+    if let Some(key) = &request.signing_key {
+        let jwks: openidconnect::JsonWebKeySet<CoreJsonWebKey> =
+            serde_json::from_value(serde_json::json!({ "keys": [key.public_jwk()] }))
+                .map_err(|e| Error::Config(format!("the client key cannot be registered: {e}")))?;
+        req = req.set_jwks(Some(jwks));
+    }
+    if request.request_object_signing_alg.is_some() {
+        req = req.set_request_object_signing_alg(alg(&request.request_object_signing_alg)?);
+    }
     if let Some(name) = &request.client_name {
         req = req.set_client_name(Some(LocalizedClaim::from(ClientName::new(name.clone()))));
     }
@@ -230,5 +244,6 @@ pub async fn register(
         registration_client_uri: response
             .registration_client_uri()
             .map(|u| u.as_str().to_string()),
+        signing_key: request.signing_key.clone(),
     })
 }

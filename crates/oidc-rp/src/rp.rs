@@ -29,6 +29,9 @@ pub struct ValidationOptions {
     pub leeway: Duration,
     /// Audiences besides the client that ID tokens may name (OIDC Core §3.1.3.7 rule 3).
     pub trusted_audiences: Vec<String>,
+    /// Send the access token to userinfo in a form body (RFC 6750 §2.2) instead of the
+    /// `Authorization` header, for providers that only take it there.
+    pub userinfo_token_in_body: bool,
 }
 
 impl Default for ValidationOptions {
@@ -36,6 +39,7 @@ impl Default for ValidationOptions {
         ValidationOptions {
             leeway: Duration::from_secs(60),
             trusted_audiences: Vec::new(),
+            userinfo_token_in_body: false,
         }
     }
 }
@@ -595,6 +599,7 @@ impl RelyingParty {
                 client_id: &self.client.client_id,
                 signed_alg,
                 client_secret: self.client.client_secret.as_ref(),
+                token_in_body: self.options.userinfo_token_in_body,
             },
             self.key_source(),
         )

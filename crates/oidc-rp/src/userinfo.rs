@@ -36,6 +36,8 @@ pub struct UserinfoRules<'a> {
     pub signed_alg: Option<Alg>,
     /// The client secret, for HMAC-signed responses.
     pub client_secret: Option<&'a Secret>,
+    /// Send the token in a form body (RFC 6750 §2.2) instead of the header (§2.1).
+    pub token_in_body: bool,
 }
 
 /// Call userinfo with a Bearer access token (RFC 6750 §2.1: the header, never the query).
@@ -47,14 +49,27 @@ pub(crate) async fn fetch(
     keys: KeySource<'_>,
 ) -> Result<UserInfo> {
     http.check_url(endpoint, "userinfo endpoint")?;
-    let request = http::Request::get(endpoint.as_str())
-        .header(AUTHORIZATION, format!("Bearer {access_token}"))
-        .header(ACCEPT, "application/json, application/jwt")
-        .body(Vec::new())
-        .map_err(|e| Error::InvalidUrl {
-            url: display_url(endpoint.as_str()),
-            reason: e.to_string(),
-        })?;
+    let request = if rules.token_in_body {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("access_token", access_token)
+            .finish();
+        http::Request::post(endpoint.as_str())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(ACCEPT, "application/json, application/jwt")
+            .body(body.into_bytes())
+    } else {
+        http::Request::get(endpoint.as_str())
+            .header(AUTHORIZATION, format!("Bearer {access_token}"))
+            .header(ACCEPT, "application/json, application/jwt")
+            .body(Vec::new())
+    };
+    let request = request.map_err(|e| Error::InvalidUrl {
+        url: display_url(endpoint.as_str()),
+        reason: e.to_string(),
+    })?;
     let response = http.execute(request).await?;
     if !response.status().is_success() {
         return Err(provider_error("userinfo", &response));

@@ -175,7 +175,10 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         );
     }
     if op.behaviour().is_some_and(|b| b.require_scope_claims)
-        && !get("scope").unwrap_or("").split(' ').any(|s| ["profile", "email", "phone", "address"].contains(&s))
+        && !get("scope")
+            .unwrap_or("")
+            .split(' ')
+            .any(|s| ["profile", "email", "phone", "address"].contains(&s))
     {
         return answer.error(
             op,
@@ -276,8 +279,13 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
 
     // Conformance instances sign the fixture user in without a form, as the OIDF test OP does.
     if let Some(instance) = &op.conformance {
-        let n = instance.authorizations.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        if n == 2 && instance.behaviour.rotation == crate::conformance::Rotation::SecondAuthorization {
+        let n = instance
+            .authorizations
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if n == 2
+            && instance.behaviour.rotation == crate::conformance::Rotation::SecondAuthorization
+        {
             instance.rotate(op);
         }
         let Some(user) = op.users.first() else {
@@ -356,7 +364,10 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
         .get("redirect_uri")
         .is_some_and(|r| Op::match_redirect_uri(&client, r))
     {
-        return Err(Box::new(user_error("Invalid redirect URI", "Not registered.")));
+        return Err(Box::new(user_error(
+            "Invalid redirect URI",
+            "Not registered.",
+        )));
     }
     let Some(uri) = params.get("request_uri") else {
         return Err(fail("invalid_request", "this test needs a request_uri"));
@@ -391,7 +402,10 @@ fn new_session(op: &Op, sub: &str) -> (String, Authenticated) {
         sid: session.sid.clone(),
     };
     op.store.put_session(&cookie, session);
-    (op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL), authenticated)
+    (
+        op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL),
+        authenticated,
+    )
 }
 
 /// RFC 7636 §4.1/4.2: 43-128 characters of [A-Z a-z 0-9 - . _ ~].

@@ -32,12 +32,15 @@ pub struct Parsed {
 /// Split and decode a compact JWS.
 pub fn parse(jwt: &str) -> Result<Parsed, String> {
     let mut parts = jwt.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("not a compact JWS".into());
     };
     Ok(Parsed {
         header: serde_json::from_slice(&b64(h)?).map_err(|_| "bad JOSE header".to_string())?,
-        claims: serde_json::from_slice(&b64(p)?).map_err(|_| "claims are not a JSON object".to_string())?,
+        claims: serde_json::from_slice(&b64(p)?)
+            .map_err(|_| "claims are not a JSON object".to_string())?,
         input: format!("{h}.{p}"),
         signature: b64(s)?,
     })
@@ -49,13 +52,19 @@ pub fn verify(client: &Client, jws: &Parsed) -> Result<&'static str, String> {
     let kid = jws.header.get("kid").and_then(Value::as_str);
     match alg {
         "HS256" | "HS384" | "HS512" => {
-            let secret = client.client_secret.as_deref().ok_or("the client has no secret")?;
+            let secret = client
+                .client_secret
+                .as_deref()
+                .ok_or("the client has no secret")?;
             let algorithm = match alg {
                 "HS256" => ring::hmac::HMAC_SHA256,
                 "HS384" => ring::hmac::HMAC_SHA384,
                 _ => ring::hmac::HMAC_SHA512,
             };
-            let tag = ring::hmac::sign(&ring::hmac::Key::new(algorithm, secret.as_bytes()), jws.input.as_bytes());
+            let tag = ring::hmac::sign(
+                &ring::hmac::Key::new(algorithm, secret.as_bytes()),
+                jws.input.as_bytes(),
+            );
             if bool::from(tag.as_ref().ct_eq(&jws.signature)) {
                 Ok("client_secret_jwt")
             } else {
@@ -75,21 +84,32 @@ pub fn verify(client: &Client, jws: &Parsed) -> Result<&'static str, String> {
                 }
                 let ok = match (alg, key["kty"].as_str()) {
                     ("RS256", Some("RSA")) => {
-                        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else { continue };
+                        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
+                            continue;
+                        };
                         let (n, e) = (b64(n)?, b64(e)?);
                         let components = ring::signature::RsaPublicKeyComponents { n: &n, e: &e };
                         components
-                            .verify(&ring::signature::RSA_PKCS1_2048_8192_SHA256, jws.input.as_bytes(), &jws.signature)
+                            .verify(
+                                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                                jws.input.as_bytes(),
+                                &jws.signature,
+                            )
                             .is_ok()
                     }
                     ("ES256", Some("EC")) => {
-                        let (Some(x), Some(y)) = (key["x"].as_str(), key["y"].as_str()) else { continue };
+                        let (Some(x), Some(y)) = (key["x"].as_str(), key["y"].as_str()) else {
+                            continue;
+                        };
                         let mut point = vec![4u8];
                         point.extend(b64(x)?);
                         point.extend(b64(y)?);
-                        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
-                            .verify(jws.input.as_bytes(), &jws.signature)
-                            .is_ok()
+                        ring::signature::UnparsedPublicKey::new(
+                            &ring::signature::ECDSA_P256_SHA256_FIXED,
+                            point,
+                        )
+                        .verify(jws.input.as_bytes(), &jws.signature)
+                        .is_ok()
                     }
                     _ => false,
                 };
@@ -108,7 +128,12 @@ pub fn verify(client: &Client, jws: &Parsed) -> Result<&'static str, String> {
 /// the method it proves.
 pub fn check_assertion(op: &Op, assertion: &str) -> Result<(String, Parsed), String> {
     let jws = parse(assertion)?;
-    let claim = |n: &str| jws.claims.get(n).and_then(Value::as_str).map(str::to_string);
+    let claim = |n: &str| {
+        jws.claims
+            .get(n)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let iss = claim("iss").ok_or("the assertion has no iss")?;
     if claim("sub").as_deref() != Some(iss.as_str()) {
         return Err("the assertion's sub must equal its iss (the client id)".into());
@@ -116,7 +141,9 @@ pub fn check_assertion(op: &Op, assertion: &str) -> Result<(String, Parsed), Str
     let token_endpoint = op.url("/token");
     let aud_ok = match jws.claims.get("aud") {
         Some(Value::String(a)) => *a == token_endpoint || *a == op.issuer,
-        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&token_endpoint) || x.as_str() == Some(&op.issuer)),
+        Some(Value::Array(a)) => a
+            .iter()
+            .any(|x| x.as_str() == Some(&token_endpoint) || x.as_str() == Some(&op.issuer)),
         _ => false,
     };
     if !aud_ok {

@@ -263,13 +263,25 @@ pub fn keys_for(mode: JwksMode, fixtures: &Fixtures, generation: usize) -> Resul
         JwksMode::Normal => KeyRing::new(
             vec![
                 rsa(generation)?,
-                if generation == 0 { SigningKey::p256(&fixtures.keys.p256)? } else { SigningKey::generate_p256()? },
-                if generation == 0 { SigningKey::ed25519(&fixtures.keys.ed25519)? } else { SigningKey::generate_ed25519()? },
+                if generation == 0 {
+                    SigningKey::p256(&fixtures.keys.p256)?
+                } else {
+                    SigningKey::generate_p256()?
+                },
+                if generation == 0 {
+                    SigningKey::ed25519(&fixtures.keys.ed25519)?
+                } else {
+                    SigningKey::generate_ed25519()?
+                },
             ],
             true,
         ),
         JwksMode::NoKidSingle => KeyRing::new(
-            vec![SigningKey::rsa(&fixtures.keys.rsa)?, SigningKey::generate_p256()?, SigningKey::generate_ed25519()?],
+            vec![
+                SigningKey::rsa(&fixtures.keys.rsa)?,
+                SigningKey::generate_p256()?,
+                SigningKey::generate_ed25519()?,
+            ],
             false,
         ),
         JwksMode::NoKidMultiple => {
@@ -316,7 +328,11 @@ pub fn mutate_id_token(b: &Behaviour, claims: &mut serde_json::Map<String, Value
             claims.remove("iat");
         }
         ClaimMutation::InvalidNonce => {
-            let nonce = claims.get("nonce").and_then(Value::as_str).unwrap_or("null").to_string();
+            let nonce = claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .unwrap_or("null")
+                .to_string();
             claims.insert("nonce".into(), Value::String(format!("{nonce}1")));
         }
     }
@@ -326,7 +342,9 @@ pub fn mutate_id_token(b: &Behaviour, claims: &mut serde_json::Map<String, Value
 pub fn corrupt_signature(jwt: &str) -> String {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let Some((input, sig)) = jwt.rsplit_once('.') else { return jwt.to_string() };
+    let Some((input, sig)) = jwt.rsplit_once('.') else {
+        return jwt.to_string();
+    };
     let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
     bytes.iter_mut().for_each(|b| *b ^= 0x5A);
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
@@ -372,7 +390,11 @@ impl Instance {
 pub fn make(base: &str, key: &str, fixtures: &Fixtures) -> Option<Arc<Op>> {
     let test_id = key.rsplit('/').next()?;
     let behaviour = behaviour(test_id)?;
-    let suffix = if behaviour.webfinger { format!("/{}", random_segment()) } else { String::new() };
+    let suffix = if behaviour.webfinger {
+        format!("/{}", random_segment())
+    } else {
+        String::new()
+    };
     let issuer = format!("{base}/{key}{suffix}");
     let mut op = Op::new(&issuer, fixtures).ok()?;
     op.set_keys(keys_for(behaviour.jwks, fixtures, 0).ok()?);
@@ -499,7 +521,9 @@ pub async fn webfinger(
             .find(|(_, t)| behaviour(t).is_some())
             .map(|(alias, t)| format!("{alias}/{t}"))
     } else {
-        url::Url::parse(resource).ok().and_then(|u| instance_key(u.path()))
+        url::Url::parse(resource)
+            .ok()
+            .and_then(|u| instance_key(u.path()))
     };
     let Some(key) = key else {
         return (StatusCode::NOT_FOUND, "no such resource").into_response();

@@ -91,12 +91,9 @@ impl SigningKey {
     }
 
     fn p256_der(der: &[u8]) -> Result<SigningKey, String> {
-        let pair = EcdsaKeyPair::from_pkcs8(
-            &ECDSA_P256_SHA256_FIXED_SIGNING,
-            der,
-            &SystemRandom::new(),
-        )
-        .map_err(|e| format!("P-256 key: {e}"))?;
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &SystemRandom::new())
+                .map_err(|e| format!("P-256 key: {e}"))?;
         let point = pair.public_key().as_ref();
         let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);

@@ -257,7 +257,9 @@ pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<Strin
             L::Nonce => claims["nonce"] = json!("logout_tokens_must_not_contain_a_nonce"),
             L::WrongAlg => alg = if alg == "RS256" { "ES256" } else { "RS256" },
             L::WrongAud => claims["aud"] = json!(format!("{}INVALID", client.client_id)),
-            L::WrongEvent => claims["events"] = json!({"http://schemas.openid.net/event/foobar": {}}),
+            L::WrongEvent => {
+                claims["events"] = json!({"http://schemas.openid.net/event/foobar": {}})
+            }
             L::WrongIss => claims["iss"] = json!(format!("{}INVALID", op.issuer)),
             L::None | L::OtherState | L::NoState => {}
         }

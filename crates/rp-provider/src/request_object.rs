@@ -11,11 +11,17 @@ use std::collections::HashMap;
 const MAX_BYTES: usize = 64 * 1024;
 
 /// Fetch and verify the request object at `uri`; return its parameters.
-pub async fn fetch(op: &Op, client: &Client, uri: &str, expected_alg: &str) -> Result<HashMap<String, String>, String> {
+pub async fn fetch(
+    op: &Op,
+    client: &Client,
+    uri: &str,
+    expected_alg: &str,
+) -> Result<HashMap<String, String>, String> {
     let url = url::Url::parse(uri).map_err(|e| format!("request_uri is not a URL: {e}"))?;
     let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback && op.conformance.is_some()) {
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback && op.conformance.is_some())
+    {
         return Err("request_uri must be https".into());
     }
     let response = op
@@ -25,7 +31,10 @@ pub async fn fetch(op: &Op, client: &Client, uri: &str, expected_alg: &str) -> R
         .await
         .map_err(|e| format!("cannot fetch the request_uri: {e}"))?;
     if !response.status().is_success() {
-        return Err(format!("the request_uri answered HTTP {}", response.status().as_u16()));
+        return Err(format!(
+            "the request_uri answered HTTP {}",
+            response.status().as_u16()
+        ));
     }
     let body = response
         .bytes()
@@ -34,11 +43,15 @@ pub async fn fetch(op: &Op, client: &Client, uri: &str, expected_alg: &str) -> R
     if body.len() > MAX_BYTES {
         return Err("the request object is too large".into());
     }
-    let jwt = std::str::from_utf8(&body).map_err(|_| "the request object is not text".to_string())?.trim();
+    let jwt = std::str::from_utf8(&body)
+        .map_err(|_| "the request object is not text".to_string())?
+        .trim();
     let jws = crate::client_jwt::parse(jwt).map_err(|e| format!("the request object: {e}"))?;
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
     if alg != expected_alg {
-        return Err(format!("the request object is signed with `{alg}`, {expected_alg} was registered"));
+        return Err(format!(
+            "the request object is signed with `{alg}`, {expected_alg} was registered"
+        ));
     }
     match alg {
         "none" if jws.signature.is_empty() => {}

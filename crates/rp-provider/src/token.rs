@@ -111,7 +111,10 @@ pub fn authenticate_client(
                 let (id, jws) = crate::client_jwt::check_assertion(op, assertion)
                     .map_err(|e| invalid_client(&e, false))?;
                 if form.get("client_id").is_some_and(|f| *f != id) {
-                    return Err(invalid_client("client_id differs from the assertion", false));
+                    return Err(invalid_client(
+                        "client_id differs from the assertion",
+                        false,
+                    ));
                 }
                 let client = op
                     .client(&id)

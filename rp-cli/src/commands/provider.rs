@@ -23,6 +23,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         tls: args.tls,
         ca_file: args.ca_out.clone(),
         fixtures,
+        conformance: args.conformance,
     })
     .await
     .map_err(CliError::Usage)?;
@@ -34,6 +35,13 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         running.issuer(),
         users.join(", ")
     );
+    if args.conformance {
+        progress!(
+            "conformance instances: {}/<test-id> and {}/<alias>/<test-id> (see `rp conformance --help`)",
+            running.issuer(),
+            running.issuer()
+        );
+    }
     if let Some(ca) = running.ca_file() {
         progress!("CA certificate: {} (pass it to --ca-file)", ca.display());
     }
