@@ -14,6 +14,7 @@ Exit status:
   6  no callback arrived before the listener timed out
   7  the provider's login form rejected the username or password
   8  the token cache could not be written or read
+  9  conformance tests failed
 
 Examples:
   rp login                                   log in to the embedded provider as alice
@@ -26,6 +27,7 @@ Examples:
   rp revoke                                  revoke the cached tokens and forget them
   rp logout                                  log out at the provider (RP-initiated)
   rp listen-logout                           receive back/front-channel logout requests
+  rp conformance                             run the OpenID RP certification plans offline
   rp provider --port 9000                    serve the bundled provider";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
@@ -61,6 +63,8 @@ pub enum Command {
     Logout(crate::commands::logout::LogoutArgs),
     /// Receive back- and front-channel logout requests for a cached login.
     ListenLogout(crate::commands::listen_logout::ListenLogoutArgs),
+    /// Run the OpenID RP conformance plans against the bundled provider's misbehaving instances.
+    Conformance(crate::commands::conformance::ConformanceArgs),
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
     #[command(after_help = PROVIDER_HELP)]
     Provider(ProviderArgs),

@@ -22,6 +22,8 @@ pub mod code {
     pub const LOGIN_REJECTED: u8 = 7;
     /// Token cache failure.
     pub const CACHE: u8 = 8;
+    /// Conformance tests failed.
+    pub const FAILED: u8 = 9;
 }
 
 /// A failure of a command.
@@ -47,6 +49,9 @@ pub enum CliError {
     /// Anything else.
     #[error("{0}")]
     Internal(String),
+    /// Some checks of a test run failed.
+    #[error("{0}")]
+    Failed(String),
 }
 
 fn listener_timeout(seconds: u64, rejected: usize) -> String {
@@ -78,6 +83,7 @@ impl CliError {
             CliError::ListenerTimeout { .. } => code::LISTENER_TIMEOUT,
             CliError::Cache(_) => code::CACHE,
             CliError::Internal(_) => code::INTERNAL,
+            CliError::Failed(_) => code::FAILED,
         }
     }
 }

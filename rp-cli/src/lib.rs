@@ -56,6 +56,7 @@ pub fn main() -> ExitCode {
             cli::Command::Userinfo(args) => commands::userinfo::run(args).await,
             cli::Command::Logout(args) => commands::logout::run(args).await,
             cli::Command::ListenLogout(args) => commands::listen_logout::run(args).await,
+            cli::Command::Conformance(args) => commands::conformance::run(args).await,
         }
     });
     runtime.shutdown_timeout(Duration::from_millis(200));

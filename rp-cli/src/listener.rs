@@ -131,6 +131,11 @@ impl Incoming {
         );
     }
 
+    /// Answer with any body.
+    pub fn raw(self, status: u16, content_type: &str, body: &str) {
+        send(self.request, status, content_type, body, true);
+    }
+
     /// Answer with JSON.
     pub fn json(self, status: u16, body: &serde_json::Value) {
         send(

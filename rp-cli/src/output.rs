@@ -52,3 +52,15 @@ pub fn claims(claims: &Map<String, Value>) -> String {
     }
     out
 }
+
+/// Text on one line, at most `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut s: String = flat.chars().take(max).collect();
+        s.push('…');
+        s
+    }
+}

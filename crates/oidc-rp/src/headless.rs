@@ -164,14 +164,74 @@ fn same_endpoint(a: &Url, b: &Url) -> bool {
         && a.path() == b.path()
 }
 
-/// Drive the pages from `start` until a request goes to `redirect_uri`. A login form is filled
-/// with `credentials`; without them, a login form is an error.
+/// Where a walk arrived: the request the browser would now send to the redirect URI.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    /// `GET` (query response) or `POST` (form_post response).
+    pub method: Method,
+    /// The URL (with the query for GET; it holds the code).
+    pub url: Url,
+    /// The form fields for POST.
+    pub form: Vec<(String, String)>,
+    /// Pages visited.
+    pub steps: usize,
+}
+
+impl Arrival {
+    /// The response parameters, form-encoded: the query of a GET, the form of a POST.
+    pub fn params(&self) -> Vec<u8> {
+        if self.method == Method::POST {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(self.form.iter())
+                .finish()
+                .into_bytes()
+        } else {
+            self.url.query().unwrap_or("").as_bytes().to_vec()
+        }
+    }
+}
+
+/// Drive the pages from `start` until a request goes to `redirect_uri`, and send it (so the
+/// RP's own listener receives it). A login form is filled with `credentials`; without them, a
+/// login form is an error.
 pub async fn drive(
     browser: &Browser,
     start: &Url,
     redirect_uri: &str,
     credentials: Option<&Credentials>,
 ) -> Result<Outcome> {
+    let arrival = walk(browser, start, redirect_uri, credentials).await?;
+    let mut request = browser
+        .client
+        .request(arrival.method.clone(), arrival.url.clone());
+    if !arrival.form.is_empty() {
+        request = request.form(&arrival.form);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_error(&arrival.url, e, browser.timeout))?;
+    let status = response.status().as_u16();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| transport_error(&arrival.url, e, browser.timeout))?;
+    Ok(Outcome {
+        callback_url: Secret::new(arrival.url.to_string()),
+        status,
+        body,
+        steps: arrival.steps + 1,
+    })
+}
+
+/// Drive the pages from `start` and stop before the request to `redirect_uri`, returning it
+/// (for callers that handle the response in-process).
+pub async fn walk(
+    browser: &Browser,
+    start: &Url,
+    redirect_uri: &str,
+    credentials: Option<&Credentials>,
+) -> Result<Arrival> {
     let client = &browser.client;
     let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
         url: display_url(redirect_uri),
@@ -185,7 +245,14 @@ pub async fn drive(
     let mut logins = 0;
     let mut others = 0;
     for n in 1..=MAX_STEPS {
-        let reaches_rp = same_endpoint(&step.url, &redirect);
+        if same_endpoint(&step.url, &redirect) {
+            return Ok(Arrival {
+                method: step.method,
+                url: step.url,
+                form: step.form,
+                steps: n - 1,
+            });
+        }
         let mut request = client.request(step.method.clone(), step.url.clone());
         if !step.form.is_empty() {
             request = request.form(&step.form);
@@ -204,14 +271,6 @@ pub async fn drive(
             .text()
             .await
             .map_err(|e| transport_error(&step.url, e, browser.timeout))?;
-        if reaches_rp {
-            return Ok(Outcome {
-                callback_url: Secret::new(step.url.to_string()),
-                status: status.as_u16(),
-                body,
-                steps: n,
-            });
-        }
         if status.is_redirection() {
             let Some(location) = location else {
                 return Err(LoginError::Unsupported {
@@ -239,6 +298,10 @@ pub async fn drive(
                 message: page_message(&body),
             }
             .into());
+        }
+        // A browser loads the page's iframes (front-channel logout pages are made of them).
+        for frame in frame_sources(&step.url, &body) {
+            let _ = client.get(frame).send().await;
         }
         match next_action(&step.url, &body, &redirect, credentials, logins > 0) {
             Action::Submit(next, kind) => {
@@ -416,6 +479,17 @@ fn next_action(
             None => "the page has no form".into(),
         },
     })
+}
+
+/// The `src` of every iframe of a page.
+fn frame_sources(page: &Url, body: &str) -> Vec<Url> {
+    if !body.contains("<iframe") {
+        return Vec::new();
+    }
+    Html::parse_document(body)
+        .select(&sel("iframe[src]"))
+        .filter_map(|f| attr(&f, "src").and_then(|src| page.join(src).ok()))
+        .collect()
 }
 
 fn form_target(page: &Url, form: &ElementRef<'_>) -> Option<Url> {

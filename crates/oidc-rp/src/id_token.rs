@@ -382,6 +382,9 @@ fn check_claims(
 
     // Rule 11: nonce.
     match rules.nonce {
+        NonceCheck::Equals(_) if crate::faults::skipped(CheckId::Nonce) => {
+            c.report.pass(CheckId::Nonce, "SKIPPED by fault injection")
+        }
         NonceCheck::Equals(expected) => match str_claim(claims, "nonce") {
             Some(n) if bool::from(n.as_bytes().ct_eq(expected.as_bytes())) => {
                 c.report.pass(CheckId::Nonce, "equals the nonce sent")

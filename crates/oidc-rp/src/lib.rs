@@ -36,6 +36,7 @@ pub mod discovery;
 mod endpoint;
 pub mod error;
 pub mod exchange;
+pub mod faults;
 #[cfg(feature = "headless")]
 pub mod headless;
 pub mod http;

@@ -250,9 +250,12 @@ impl KeyRing {
     /// Sign with an explicit `typ` (`at+jwt`, `logout+jwt`, `token-introspection+jwt`).
     pub fn sign_typed(&self, alg: &str, typ: &str, claims: &Value) -> Result<String, String> {
         let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
-        let header = b64(json!({"alg": alg, "kid": key.kid, "typ": typ})
-            .to_string()
-            .as_bytes());
+        let header = if self.kids {
+            json!({"alg": alg, "kid": key.kid, "typ": typ})
+        } else {
+            json!({"alg": alg, "typ": typ})
+        };
+        let header = b64(header.to_string().as_bytes());
         let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
         let sig = key.sign_bytes(&self.rng, input.as_bytes())?;
         Ok(format!("{input}.{}", b64(&sig)))
@@ -267,11 +270,13 @@ impl KeyRing {
         let (input, sig) = token.rsplit_once('.')?;
         let (header, payload) = input.split_once('.')?;
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
-        let kid = header.get("kid")?.as_str()?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid && header["alg"] == k.alg)?;
+        let key = match header.get("kid").and_then(Value::as_str) {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid == kid && header["alg"] == k.alg)?,
+            None => self.keys.iter().find(|k| header["alg"] == k.alg)?,
+        };
         let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
         let public: Vec<u8> = match &key.pair {
             Pair::Rsa(p) => p.public().as_ref().to_vec(),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod conformance;
 pub mod exchange;
 pub mod flow;
 pub mod introspect;

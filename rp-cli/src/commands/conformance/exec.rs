@@ -1,0 +1,507 @@
+//! Running one test: the real library, headless, against the test's provider instance, then
+//! the verdict: the expected answer, on the expected check, and the provider's record agreeing.
+
+use super::plans::{Case, Expect, Flow, Plan};
+use crate::listener::{Incoming, Listener, WaitError};
+use oidc_rp::headless::{self, Browser};
+use oidc_rp::oauth2::TokenResponse as _;
+use oidc_rp::registration::{self, RegistrationRequest};
+use oidc_rp::{
+    AuthorizationRequest, CallbackParams, CheckId, ClientConfig, ClientKey, Error,
+    ExtraClientMetadata, FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache,
+    RequestObject, ResponseMode, TokenAuthMethod, ValidationOptions, discovery,
+};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where the provider sends the user back. Nothing listens there: the walk stops before it and
+/// hands the response to the library, as a browser would hand it to the RP.
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const POST_LOGOUT: &str = "http://127.0.0.1:9/logout";
+
+/// The result of one run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunResult {
+    /// The plan.
+    pub plan: &'static str,
+    /// The test id.
+    pub id: &'static str,
+    /// The old id.
+    pub old: &'static str,
+    /// The expectation, in words.
+    pub expectation: String,
+    /// What happened, in words.
+    pub outcome: String,
+    /// Why it passed or failed.
+    pub reason: String,
+    /// Whether it passed.
+    pub passed: bool,
+    /// Wall time.
+    pub ms: u128,
+    /// For either-answer tests: which answer we give and why.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub note: &'static str,
+}
+
+/// What the RP did.
+#[derive(Debug)]
+enum Got {
+    Accepted,
+    Rejected(Option<CheckId>, String),
+}
+
+impl From<Error> for Got {
+    fn from(e: Error) -> Self {
+        Got::Rejected(e.check(), e.to_string())
+    }
+}
+
+fn describe(expect: Expect) -> String {
+    match expect {
+        Expect::Accept => "accept".into(),
+        Expect::Reject(c) => format!("reject ({})", c.name()),
+    }
+}
+
+/// A logout request's verdict: the session it names, or the failed check and why.
+type LogoutVerdict = Result<Option<String>, (Option<CheckId>, String)>;
+
+/// The loopback endpoints the RP under test serves: request objects, back- and front-channel
+/// logout. Runs on a blocking thread until dropped.
+struct Helper {
+    listener: Arc<Listener>,
+    rp: Arc<Mutex<Option<RelyingParty>>>,
+    sid: Arc<Mutex<Option<String>>>,
+    request_object: Arc<Mutex<Option<String>>>,
+    /// The first logout request's verdict.
+    logout: Arc<Mutex<Option<LogoutVerdict>>>,
+}
+
+impl Helper {
+    fn start(issuer: String) -> std::io::Result<Helper> {
+        let listener = Arc::new(Listener::bind(0)?);
+        let request_object = Arc::new(Mutex::new(None::<String>));
+        let logout = Arc::new(Mutex::new(None));
+        let rp_slot = Arc::new(Mutex::new(None::<RelyingParty>));
+        let sid_slot = Arc::new(Mutex::new(None::<String>));
+        let (l, ro, lo) = (listener.clone(), request_object.clone(), logout.clone());
+        let (rp, sid) = (rp_slot.clone(), sid_slot.clone());
+        let handle = tokio::runtime::Handle::current();
+        let replay = ReplayCache::default();
+        tokio::task::spawn_blocking(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let incoming: Incoming = match l.next(deadline) {
+                    Ok(i) => i,
+                    Err(WaitError::Timeout { .. }) | Err(WaitError::Cancelled) => return,
+                };
+                match incoming.path.as_str() {
+                    "/request" => match ro.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                        Some(jwt) => incoming.raw(200, "application/oauth-authz-req+jwt", &jwt),
+                        None => incoming.page(404, "Not found", "no request object"),
+                    },
+                    "/bc" => {
+                        let token = url::form_urlencoded::parse(&incoming.body)
+                            .find(|(k, _)| k == "logout_token")
+                            .map(|(_, v)| v.into_owned())
+                            .unwrap_or_default();
+                        let rp = rp.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        let verdict = match rp {
+                            Some(rp) => handle
+                                .block_on(rp.validate_logout_token(&token, &replay))
+                                .map(|t| t.sid)
+                                .map_err(|e| (e.check(), e.to_string())),
+                            None => Err((None, "no RP".into())),
+                        };
+                        let status = if verdict.is_ok() { 200 } else { 400 };
+                        *lo.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
+                        incoming.json(status, &json!({}));
+                    }
+                    "/fc" => {
+                        let request = FrontChannelLogout::parse(&incoming.query);
+                        let ours = sid.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                        let verdict = request
+                            .check(&issuer, ours.as_deref(), true)
+                            .map(|()| request.sid.clone())
+                            .map_err(|e| (e.check(), e.to_string()));
+                        let status = if verdict.is_ok() { 200 } else { 400 };
+                        *lo.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
+                        incoming.frameable_page(status, "Logged out", "");
+                    }
+                    _ => incoming.page(404, "Not found", ""),
+                }
+            }
+        });
+        Ok(Helper {
+            listener,
+            rp: rp_slot,
+            sid: sid_slot,
+            request_object,
+            logout,
+        })
+    }
+
+    fn uri(&self, path: &str) -> String {
+        self.listener.uri(path)
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.listener.cancel_handle().cancel();
+    }
+}
+
+/// The client key registered for `private_key_jwt` and signed request objects.
+fn client_key() -> Option<Arc<ClientKey>> {
+    ClientKey::from_pem(include_str!("../../../../fixtures/keys/pool/rsa-4.pem"))
+        .ok()
+        .map(Arc::new)
+}
+
+struct Ctx<'a> {
+    http: &'a HttpClient,
+    case: &'a Case,
+    plan: Plan,
+    alias: &'a str,
+    issuer: String,
+}
+
+/// Run one test. `alias` names this run's instances (`{base}/{alias}/{test-id}`), so two runs
+/// against one provider never share an instance or its request record.
+pub async fn run(http: &HttpClient, base: &str, alias: &str, plan: Plan, case: &Case) -> RunResult {
+    let started = Instant::now();
+    let ctx = Ctx {
+        http,
+        case,
+        plan,
+        alias,
+        issuer: format!("{base}/{alias}/{}", case.id),
+    };
+    let (got, record_problem) = match flow(&ctx).await {
+        Ok(extra) => (Got::Accepted, extra),
+        Err(got) => (got, None),
+    };
+    let record = records(http, &ctx.issuer).await;
+    let (passed, reason) = judge(case, &got, record_problem, &record);
+    RunResult {
+        plan: plan.name(),
+        id: case.id,
+        old: case.old,
+        expectation: describe(case.expect),
+        outcome: match &got {
+            Got::Accepted => "accepted".into(),
+            Got::Rejected(Some(c), _) => format!("rejected ({})", c.name()),
+            Got::Rejected(None, _) => "failed".into(),
+        },
+        reason,
+        passed,
+        ms: started.elapsed().as_millis(),
+        note: case.note,
+    }
+}
+
+/// The provider's record of the requests this test's instance received.
+async fn records(http: &HttpClient, issuer: &str) -> Vec<(String, String)> {
+    let Ok(url) = url::Url::parse(&format!("{issuer}/_conformance/requests")) else {
+        return Vec::new();
+    };
+    match http
+        .get_json::<Value>(&url, "request record", "conformance")
+        .await
+    {
+        Ok(v) => v["requests"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|r| {
+                        (
+                            r["method"].as_str().unwrap_or("").to_string(),
+                            r["path"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn judge(
+    case: &Case,
+    got: &Got,
+    flow_problem: Option<String>,
+    record: &[(String, String)],
+) -> (bool, String) {
+    let paths: Vec<&str> = record.iter().map(|(_, p)| p.as_str()).collect();
+    let count = |p: &str| paths.iter().filter(|x| **x == p).count();
+    match (case.expect, got) {
+        (Expect::Accept, Got::Accepted) => match flow_problem {
+            Some(p) => (false, p),
+            None => (true, "completed".into()),
+        },
+        (Expect::Accept, Got::Rejected(_, why)) => (false, why.clone()),
+        (Expect::Reject(_), Got::Accepted) => (false, "the RP accepted what it must refuse".into()),
+        (Expect::Reject(want), Got::Rejected(Some(have), why)) if *have == want => {
+            // The OIDF rule for a rejection: nothing done with the refused token afterwards.
+            let after_bad_token = matches!(
+                want,
+                CheckId::Issuer
+                    | CheckId::Subject
+                    | CheckId::Audience
+                    | CheckId::IssuedAt
+                    | CheckId::Nonce
+                    | CheckId::Signature
+                    | CheckId::Key
+                    | CheckId::RefreshConsistency
+            ) && case.flow != Flow::BackLogout;
+            // After a refused refresh, no userinfo call follows the last token request.
+            let last_token = paths.iter().rposition(|p| *p == "/token");
+            let userinfo_after_refresh =
+                last_token.is_some_and(|t| paths[t..].contains(&"/userinfo"));
+            let refused_userinfo = if case.flow == Flow::Refresh {
+                userinfo_after_refresh
+            } else {
+                after_bad_token && count("/userinfo") > 0
+            };
+            if refused_userinfo {
+                return (
+                    false,
+                    "userinfo was called after the token was refused".into(),
+                );
+            }
+            if want == CheckId::DiscoveryIssuer && count("/authorize") > 0 {
+                return (
+                    false,
+                    "an authorization request followed the refused discovery".into(),
+                );
+            }
+            (true, why.clone())
+        }
+        (Expect::Reject(want), Got::Rejected(have, why)) => (
+            false,
+            format!(
+                "refused on the wrong check ({}, expected {}): {why}",
+                have.map(|c| c.name()).unwrap_or("none"),
+                want.name()
+            ),
+        ),
+    }
+}
+
+/// The test's steps. `Ok(Some(problem))`: the flow completed but a side condition failed.
+async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
+    let knobs = ctx.case.knobs;
+    let issuer = match knobs.webfinger {
+        Some("acct") => {
+            let host = url::Url::parse(&ctx.issuer)
+                .ok()
+                .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port()?)))
+                .unwrap_or_default();
+            discovery::webfinger(
+                ctx.http,
+                &format!("acct:{}.{}@{host}", ctx.alias, ctx.case.id),
+            )
+            .await?
+        }
+        Some(_) => discovery::webfinger(ctx.http, &ctx.issuer).await?,
+        None => ctx.issuer.clone(),
+    };
+    let metadata = discovery::discover(ctx.http, &issuer).await?;
+    let logout_flow = matches!(
+        ctx.case.flow,
+        Flow::RpLogout | Flow::FrontLogout | Flow::BackLogout
+    );
+    let helper = if logout_flow || knobs.request_uri.is_some() {
+        Some(Helper::start(issuer.clone()).map_err(|e| Got::Rejected(None, e.to_string()))?)
+    } else {
+        None
+    };
+    let key = client_key();
+    let client = if knobs.register || logout_flow || knobs.request_uri.is_some() {
+        let mut extra = ExtraClientMetadata {
+            post_logout_redirect_uris: Some(vec![POST_LOGOUT.into()]),
+            ..Default::default()
+        };
+        if let Some(h) = &helper {
+            if ctx.case.flow == Flow::FrontLogout {
+                extra.frontchannel_logout_uri = Some(h.uri("/fc"));
+                extra.frontchannel_logout_session_required = Some(true);
+            } else if logout_flow {
+                extra.backchannel_logout_uri = Some(h.uri("/bc"));
+                extra.backchannel_logout_session_required = Some(true);
+            }
+        }
+        registration::register(
+            ctx.http,
+            &metadata,
+            &RegistrationRequest {
+                redirect_uris: vec![REDIRECT.into()],
+                client_name: Some(format!("rp conformance {}", ctx.case.id)),
+                native: true,
+                token_endpoint_auth_method: knobs.auth.and_then(TokenAuthMethod::parse),
+                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                contacts: vec!["conformance@rp.test".into()],
+                id_token_signed_response_alg: knobs.client_alg.map(str::to_string),
+                userinfo_signed_response_alg: knobs.userinfo_alg.map(str::to_string),
+                signing_key: key.clone(),
+                request_object_signing_alg: knobs.request_uri.map(str::to_string),
+                extra,
+                ..Default::default()
+            },
+        )
+        .await?
+    } else {
+        let mut c = ClientConfig::confidential(
+            rp_provider::conformance::CLIENT_ID,
+            rp_provider::conformance::CLIENT_SECRET,
+        );
+        c.token_endpoint_auth_method = knobs.auth.and_then(TokenAuthMethod::parse);
+        c.id_token_signed_response_alg = knobs.client_alg.map(str::to_string);
+        c.userinfo_signed_response_alg = knobs.userinfo_alg.map(str::to_string);
+        c
+    };
+    let rp =
+        RelyingParty::new(ctx.http.clone(), metadata, client)?.with_options(ValidationOptions {
+            userinfo_token_in_body: knobs.userinfo_body,
+            ..ValidationOptions::default()
+        });
+    if let Some(h) = &helper {
+        *h.rp.lock().unwrap_or_else(|p| p.into_inner()) = Some(rp.clone());
+    }
+
+    let login = login(ctx, &rp, helper.as_ref(), &key).await?;
+    if let Some(h) = &helper {
+        *h.sid.lock().unwrap_or_else(|p| p.into_inner()) = login.0.id_token.sid.clone();
+    }
+    let mut problem = None;
+    if knobs.check_jwks_fetch {
+        let record = records(ctx.http, &ctx.issuer).await;
+        let jwks = record.iter().position(|(_, p)| p.starts_with("/jwks-"));
+        let userinfo = record.iter().position(|(_, p)| p == "/userinfo");
+        if !matches!((jwks, userinfo), (Some(j), Some(u)) if j < u) {
+            problem =
+                Some("the JWKS at the random jwks_uri was not fetched before userinfo".into());
+        }
+    }
+    if let Some(claim) = knobs.claims {
+        let found = match claim {
+            "id_token" => login.0.id_token.claim("name"),
+            _ => login.1.as_ref().and_then(|u| u.claims.get("name").cloned()),
+        };
+        if found.is_none() {
+            problem = Some(format!(
+                "the claims request for name in {claim} was not honoured"
+            ));
+        }
+    }
+    match ctx.case.flow {
+        Flow::Login => {}
+        Flow::LoginTwice => {
+            login_again(ctx, &rp, helper.as_ref(), &key).await?;
+            let record = records(ctx.http, &ctx.issuer).await;
+            if record.iter().filter(|(_, p)| p == "/jwks").count() < 2 {
+                problem = Some("the rotated JWKS was not fetched again".into());
+            }
+        }
+        Flow::Refresh => {
+            let refresh = login
+                .0
+                .tokens
+                .refresh_token()
+                .ok_or_else(|| Got::Rejected(None, "no refresh token was issued".into()))?;
+            let refreshed = rp
+                .refresh(
+                    &oidc_rp::Secret::new(refresh.secret().clone()),
+                    Some(&login.0.id_token),
+                    None,
+                )
+                .await?;
+            let id = refreshed.id_token.as_ref().unwrap_or(&login.0.id_token);
+            rp.userinfo(refreshed.tokens.access_token().secret(), id)
+                .await?;
+        }
+        Flow::RpLogout | Flow::FrontLogout | Flow::BackLogout => {
+            let (url, txn) = rp.end_session_url(&LogoutRequest {
+                id_token_hint: Some(login.0.id_token.raw.clone()),
+                post_logout_redirect_uri: Some(POST_LOGOUT.into()),
+                ..Default::default()
+            })?;
+            let browser = Browser::new(ctx.http)?;
+            let arrival = headless::walk(&browser, &url, POST_LOGOUT, None).await?;
+            let redirect_check = txn.check_redirect(&arrival.params());
+            match ctx.case.flow {
+                Flow::RpLogout => {
+                    redirect_check?;
+                }
+                _ => {
+                    redirect_check?;
+                    let verdict = helper
+                        .as_ref()
+                        .and_then(|h| h.logout.lock().unwrap_or_else(|p| p.into_inner()).take());
+                    match verdict {
+                        Some(Ok(Some(sid))) if Some(&sid) == login.0.id_token.sid.as_ref() => {}
+                        Some(Ok(_)) => problem = Some("the logout named another session".into()),
+                        Some(Err((check, why))) => return Err(Got::Rejected(check, why)),
+                        None => problem = Some("no logout request reached the RP".into()),
+                    }
+                }
+            }
+        }
+    }
+    Ok(problem)
+}
+
+type LoginResult = (oidc_rp::Login, Option<oidc_rp::UserInfo>);
+
+async fn login(
+    ctx: &Ctx<'_>,
+    rp: &RelyingParty,
+    helper: Option<&Helper>,
+    key: &Option<Arc<ClientKey>>,
+) -> Result<LoginResult, Got> {
+    let knobs = ctx.case.knobs;
+    let scope = if ctx.case.flow == Flow::Refresh {
+        "openid profile email offline_access"
+    } else {
+        "openid profile email"
+    };
+    let request = AuthorizationRequest {
+        scopes: scope.split(' ').map(str::to_string).collect(),
+        response_mode: (ctx.plan == Plan::FormPostBasic).then_some(ResponseMode::FormPost),
+        claims: knobs
+            .claims
+            .map(|where_| json!({ where_: { "name": null } })),
+        request_object: match (knobs.request_uri, helper) {
+            (Some(alg), Some(h)) => Some(RequestObject {
+                key: if alg == "none" { None } else { key.clone() },
+                request_uri: h.uri("/request"),
+            }),
+            _ => None,
+        },
+        ..Default::default()
+    };
+    let (url, txn) = rp.authorization_url(&request, REDIRECT)?;
+    if let (Some(jwt), Some(h)) = (&txn.request_object, helper) {
+        *h.request_object.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(jwt.expose().to_string());
+    }
+    let browser = Browser::new(ctx.http)?;
+    let arrival = headless::walk(&browser, &url, REDIRECT, None).await?;
+    let params = CallbackParams::parse(&arrival.params())?;
+    let login = rp.complete(&txn, &params).await?;
+    let info = rp
+        .userinfo(login.tokens.access_token().secret(), &login.id_token)
+        .await?;
+    Ok((login, Some(info)))
+}
+
+async fn login_again(
+    ctx: &Ctx<'_>,
+    rp: &RelyingParty,
+    helper: Option<&Helper>,
+    key: &Option<Arc<ClientKey>>,
+) -> Result<(), Got> {
+    login(ctx, rp, helper, key).await.map(|_| ())
+}
