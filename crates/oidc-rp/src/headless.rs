@@ -446,7 +446,7 @@ fn next_action(
                 reason: "the provider asks for a login and no credentials were given".into(),
             });
         };
-        return match build_submission(page, form, Some(credentials)) {
+        return match build_submission(page, &doc, form, Some(credentials)) {
             Ok(step) => Action::Submit(step, FormKind::Login),
             Err(e) => Action::Fail(e),
         };
@@ -455,9 +455,9 @@ fn next_action(
     if let Some(form) = forms
         .iter()
         .find(|f| form_target(page, f).is_some_and(|u| same_endpoint(&u, redirect)))
-        .or_else(|| forms.iter().max_by_key(|f| form_score(f)))
+        .or_else(|| forms.iter().max_by_key(|f| form_score(&doc, f)))
     {
-        return match build_submission(page, form, None) {
+        return match build_submission(page, &doc, form, None) {
             Ok(step) => Action::Submit(step, FormKind::Other),
             Err(e) => Action::Fail(e),
         };
@@ -499,18 +499,35 @@ fn form_target(page: &Url, form: &ElementRef<'_>) -> Option<Url> {
     }
 }
 
-fn form_score(form: &ElementRef<'_>) -> i32 {
-    buttons(form)
+fn form_score(doc: &Html, form: &ElementRef<'_>) -> i32 {
+    buttons(doc, form)
         .iter()
         .map(|(_, _, label)| score(label))
         .max()
         .unwrap_or(0)
 }
 
+/// The controls of a form matching `selector`, in document order: its
+/// descendants that are not re-associated elsewhere, and the elements anywhere
+/// in the page that name it with a `form` attribute (HTML Living Standard
+/// §4.10.17.3, "form owner"; oidc-provider's logout page puts its buttons
+/// outside the form this way).
+fn controls<'a>(doc: &'a Html, form: &ElementRef<'a>, selector: &str) -> Vec<ElementRef<'a>> {
+    let id = attr(form, "id").filter(|id| !id.is_empty());
+    let selector = sel(selector);
+    doc.select(&selector)
+        .filter(|c| match (attr(c, "form"), id) {
+            (Some(owner), Some(id)) => owner == id,
+            (Some(_), None) => false,
+            (None, _) => c.ancestors().any(|a| a.id() == form.id()),
+        })
+        .collect()
+}
+
 /// Submit buttons: (name, value, label).
-fn buttons(form: &ElementRef<'_>) -> Vec<(Option<String>, String, String)> {
+fn buttons(doc: &Html, form: &ElementRef<'_>) -> Vec<(Option<String>, String, String)> {
     let mut out = Vec::new();
-    for b in form.select(&sel("button, input[type=submit i], input[type=image i]")) {
+    for b in controls(doc, form, "button, input[type=submit i], input[type=image i]") {
         let is_button = b.value().name() == "button";
         if is_button && attr(&b, "type").is_some_and(|t| !t.eq_ignore_ascii_case("submit")) {
             continue;
@@ -525,6 +542,7 @@ fn buttons(form: &ElementRef<'_>) -> Vec<(Option<String>, String, String)> {
 
 fn build_submission(
     page: &Url,
+    doc: &Html,
     form: &ElementRef<'_>,
     credentials: Option<&Credentials>,
 ) -> std::result::Result<Step, LoginError> {
@@ -540,7 +558,7 @@ fn build_submission(
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut username_slot: Option<usize> = None;
     let mut first_text: Option<usize> = None;
-    for input in form.select(&sel("input, select, textarea")) {
+    for input in controls(doc, form, "input, select, textarea") {
         let Some(name) = attr(&input, "name") else {
             continue;
         };
@@ -612,7 +630,7 @@ fn build_submission(
             })?;
         fields[slot].1 = credentials.username.clone();
     }
-    let chosen = buttons(form)
+    let chosen = buttons(doc, form)
         .into_iter()
         .max_by_key(|(_, _, label)| score(label));
     if let Some((Some(name), value, _)) = chosen {
@@ -704,6 +722,29 @@ mod tests {
         };
         assert!(step.form.contains(&("decision".into(), "allow".into())));
         assert!(!step.form.contains(&("decision".into(), "deny".into())));
+    }
+
+    #[test]
+    fn controls_owned_through_the_form_attribute_count() {
+        // The shape of oidc-provider's logout confirmation page.
+        let html = r#"<form id="op.logoutForm" method="post" action="/session/end/confirm">
+            <input type="hidden" name="xsrf" value="x1"></form>
+            <input type="hidden" name="stray" value="not-ours" form="other">
+            <button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+            <button type="submit" form="op.logoutForm">No, stay signed in</button>"#;
+        let Action::Submit(step, FormKind::Other) =
+            next_action(&page(), html, &redirect(), None, false)
+        else {
+            panic!()
+        };
+        assert_eq!(step.url.as_str(), "https://op.example/session/end/confirm");
+        assert_eq!(
+            step.form,
+            vec![
+                ("xsrf".into(), "x1".into()),
+                ("logout".into(), "yes".into())
+            ]
+        );
     }
 
     #[test]
