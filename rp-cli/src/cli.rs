@@ -22,6 +22,7 @@ Examples:
   rp login --issuer https://op.example.com --register --username u --password p --json
   rp refresh                                 refresh the cached login's tokens
   rp exchange --audience https://api.example.com
+  rp client-credentials --issuer https://op.example.com --client-id svc --client-secret s3cret
   rp introspect                              introspect the cached access token
   rp userinfo                                call userinfo with it
   rp revoke                                  revoke the cached tokens and forget them
@@ -53,6 +54,8 @@ pub enum Command {
     Refresh(crate::commands::refresh::RefreshArgs),
     /// Exchange a token for another (RFC 8693).
     Exchange(crate::commands::exchange::ExchangeArgs),
+    /// Get a token for a client acting on its own behalf (client_credentials, RFC 6749 §4.4).
+    ClientCredentials(crate::commands::client_credentials::ClientCredentialsArgs),
     /// Introspect a token (RFC 7662; --jwt for RFC 9701).
     Introspect(crate::commands::introspect::IntrospectArgs),
     /// Revoke tokens (RFC 7009).

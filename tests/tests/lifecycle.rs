@@ -394,3 +394,97 @@ async fn concurrent_refreshes_take_turns() {
     let r = rp_json(&c, &["refresh", "--profile", "alice"]).await;
     assert_eq!(r["rotated"], true);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_for_a_service_client() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let svc = [
+        "--issuer",
+        op.issuer(),
+        "--client-id",
+        "rp-service",
+        "--client-secret",
+        "rp-service-secret",
+    ];
+    let args = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = ["client-credentials"]
+            .iter()
+            .chain(svc.iter())
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |extra: &[&'static str]| {
+        let a = args(extra);
+        async move { rp_json(c, &a.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    // Without scope: the client's registered scope (RFC 6749 §3.3).
+    let r = run(&["--resource", "https://api.rp.example"]).await;
+    assert_eq!(r["client_id"], "rp-service");
+    assert_eq!(r["response"]["scope"], "api:read api:write");
+    let at = r["response"]["access_token"].as_str().unwrap().to_string();
+    let mut introspect = args(&[]);
+    introspect[0] = "introspect".into();
+    introspect.extend(["--token".to_string(), at]);
+    let i = rp_json(
+        c,
+        &introspect.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let i = &i["introspection"];
+    assert_eq!(i["active"], true);
+    assert_eq!(i["sub"], "rp-service", "RFC 9068 §2.2: sub is the client");
+    assert_eq!(i["aud"], serde_json::json!(["https://api.rp.example"]));
+    assert!(i.get("auth_time").is_none(), "no end-user authenticated");
+    assert!(i.get("username").is_none());
+    // A narrower scope.
+    let r = run(&["--scope", "api:read"]).await;
+    assert_eq!(r["response"]["scope"], "api:read");
+    // Nothing cached: there is no end-user session.
+    assert!(
+        !c.join("profiles").exists()
+            || std::fs::read_dir(c.join("profiles"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+
+    let fails = |extra: Vec<&'static str>, client: (&'static str, Option<&'static str>)| {
+        let mut cmd = rp(c);
+        cmd.args([
+            "client-credentials",
+            "--issuer",
+            op.issuer(),
+            "--client-id",
+            client.0,
+        ]);
+        if let Some(secret) = client.1 {
+            cmd.args(["--client-secret", secret]);
+        }
+        cmd.args(extra);
+        async move { failure(&output(cmd).await) }
+    };
+    let svc_client = ("rp-service", Some("rp-service-secret"));
+    let (code, err) = fails(vec!["--scope", "openid"], svc_client).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("invalid_scope"), "{err}");
+    let (code, err) = fails(vec!["--audience", "https://evil.example"], svc_client).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("invalid_target"), "{err}");
+    // A client without the grant, and a public client (refused before anything is sent).
+    let (code, err) = fails(vec![], ("rp-demo", Some("rp-demo-secret"))).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("unauthorized_client"), "{err}");
+    let (code, err) = fails(vec![], ("rp-public", None)).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("confidential client"), "{err}");
+    let (code, err) = fails(vec![], ("rp-service", Some("guess-7f3a9c"))).await;
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("invalid_client") && !err.contains("guess-7f3a9c"),
+        "{err}"
+    );
+}

@@ -527,7 +527,11 @@ fn controls<'a>(doc: &'a Html, form: &ElementRef<'a>, selector: &str) -> Vec<Ele
 /// Submit buttons: (name, value, label).
 fn buttons(doc: &Html, form: &ElementRef<'_>) -> Vec<(Option<String>, String, String)> {
     let mut out = Vec::new();
-    for b in controls(doc, form, "button, input[type=submit i], input[type=image i]") {
+    for b in controls(
+        doc,
+        form,
+        "button, input[type=submit i], input[type=image i]",
+    ) {
         let is_button = b.value().name() == "button";
         if is_button && attr(&b, "type").is_some_and(|t| !t.eq_ignore_ascii_case("submit")) {
             continue;

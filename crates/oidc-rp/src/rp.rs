@@ -15,7 +15,7 @@ use crate::keys::JwksCache;
 use crate::report::{CheckId, Report};
 use crate::revoke;
 use crate::secret::Secret;
-use crate::token::{self, TokenResponse};
+use crate::token::{self, ClientCredentialsRequest, TokenResponse};
 use crate::userinfo::{self, UserInfo, UserinfoRules};
 use oauth2::TokenResponse as _;
 use std::sync::Arc;
@@ -395,14 +395,35 @@ impl RelyingParty {
         })
     }
 
-    /// The client_credentials grant (RFC 6749 §4.4).
-    pub async fn client_credentials(&self, scope: Option<&str>) -> Result<TokenResponse> {
+    /// The client_credentials grant (RFC 6749 §4.4): an access token for the client itself,
+    /// with no end-user. Only confidential clients may use it, so a public client is refused
+    /// here before anything is sent.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty) -> oidc_rp::error::Result<()> {
+    /// use oauth2::TokenResponse as _;
+    /// let response = rp
+    ///     .client_credentials(&oidc_rp::ClientCredentialsRequest {
+    ///         scope: Some("api:read".into()),
+    ///         resource: vec!["https://api.example.com".into()],
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// println!("expires in {:?}", response.expires_in());
+    /// # Ok(()) }
+    /// ```
+    pub async fn client_credentials(
+        &self,
+        request: &ClientCredentialsRequest,
+    ) -> Result<TokenResponse> {
+        let method = self.token_auth_method()?;
+        if method == crate::client::TokenAuthMethod::None {
+            return Err(Error::Config(
+                "client_credentials needs a confidential client (RFC 6749 §4.4): give a client secret or key".into(),
+            ));
+        }
         let endpoint = self.token_endpoint()?;
-        token::client_credentials(
-            self.call("token", &endpoint, self.token_auth_method()?),
-            scope,
-        )
-        .await
+        token::client_credentials(self.call("token", &endpoint, method), request).await
     }
 
     /// Token exchange (RFC 8693).

@@ -64,14 +64,32 @@ pub(crate) async fn refresh(
     call.json("token response", &params).await
 }
 
+/// A `client_credentials` request (RFC 6749 §4.4): a token for the client itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCredentialsRequest {
+    /// `scope`; without it the provider applies the client's default (RFC 6749 §3.3).
+    pub scope: Option<String>,
+    /// Target resource URIs (`resource`, repeatable, RFC 8707 §2).
+    pub resource: Vec<String>,
+    /// Logical target names (`audience`, repeatable): not in RFC 6749, but what providers in
+    /// the Auth0 family require instead of `resource`.
+    pub audience: Vec<String>,
+}
+
 /// The client_credentials grant (RFC 6749 §4.4).
 pub(crate) async fn client_credentials(
     call: Call<'_>,
-    scope: Option<&str>,
+    request: &ClientCredentialsRequest,
 ) -> Result<TokenResponse> {
     let mut params = vec![("grant_type", "client_credentials")];
-    if let Some(scope) = scope {
+    if let Some(scope) = &request.scope {
         params.push(("scope", scope));
+    }
+    for r in &request.resource {
+        params.push(("resource", r));
+    }
+    for a in &request.audience {
+        params.push(("audience", a));
     }
     call.json("token response", &params).await
 }

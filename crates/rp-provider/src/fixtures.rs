@@ -71,6 +71,13 @@ pub struct Client {
     /// Back-Channel Logout 1.0 §2.2: put `sid` in the logout token.
     #[serde(default)]
     pub backchannel_logout_session_required: bool,
+    /// RFC 7591 §2 `scope`: what the client may ask for with `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Resource servers (`resource`, RFC 8707, or `audience`) a `client_credentials` token
+    /// may be issued for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
     /// What this client may do with RFC 8693 token exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<ExchangePolicy>,

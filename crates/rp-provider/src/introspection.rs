@@ -73,7 +73,10 @@ fn describe(op: &Op, record: &TokenRecord) -> Map<String, Value> {
     m.insert("aud".into(), aud);
     m.insert("iss".into(), json!(op.issuer));
     m.insert("jti".into(), json!(record.jti));
-    m.insert("auth_time".into(), json!(record.auth_time));
+    // No end-user authenticated for a client_credentials token.
+    if record.auth_time > 0 {
+        m.insert("auth_time".into(), json!(record.auth_time));
+    }
     if let Some(act) = &record.actor {
         m.insert("act".into(), act.clone());
     }

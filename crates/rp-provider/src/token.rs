@@ -185,6 +185,9 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => authorization_code(&op, &client, &form),
         Some("refresh_token") => crate::refresh::refresh(&op, &client, &form),
+        Some("client_credentials") => {
+            crate::client_credentials::client_credentials(&op, &client, &form)
+        }
         Some(crate::exchange::GRANT_TYPE) => crate::exchange::exchange(&op, &client, &form),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
@@ -316,8 +319,10 @@ pub fn issue_access_token(op: &Op, client: &Client, base: &TokenRecord) -> Resul
             "iat": t,
             "jti": record.jti,
             "scope": record.scope.join(" "),
-            "auth_time": record.auth_time,
         });
+        if record.auth_time > 0 {
+            claims["auth_time"] = json!(record.auth_time);
+        }
         if let Some(act) = &record.actor {
             claims["act"] = act.clone();
         }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod client_credentials;
 pub mod conformance;
 pub mod exchange;
 pub mod flow;
