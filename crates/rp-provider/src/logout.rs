@@ -63,8 +63,10 @@ fn first_aud(claims: &Value) -> Option<String> {
     }
 }
 
-/// Whether a post-logout redirect URI is registered (exactly, or on loopback with any port,
-/// as for redirect URIs).
+/// Whether a post-logout redirect URI is registered: exactly (RP-Initiated Logout 1.0 §3),
+/// or, for native clients, on loopback with any port as for redirect URIs (RFC 8252 §7.3).
+/// The port rule is our extension: a native app cannot know its listener's port when it
+/// registers, for logout any more than for login. oidc-provider matches exactly.
 fn registered_post_logout(client: &Client, uri: &str) -> bool {
     let as_redirects = Client {
         redirect_uris: client.post_logout_redirect_uris.clone(),

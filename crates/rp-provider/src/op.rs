@@ -233,11 +233,15 @@ impl Op {
         out
     }
 
-    /// The registered redirect URI matching `requested`: exact match, or for loopback
-    /// IP redirect URIs the same URI with any port (RFC 8252 §7.3).
+    /// The registered redirect URI matching `requested`: exact string match (RFC 9700
+    /// §4.1.3), or, for native clients only, a loopback IP redirect URI with any port
+    /// (RFC 8252 §7.3; RFC 9700 §2.1 makes that the one exception).
     pub fn match_redirect_uri(client: &Client, requested: &str) -> bool {
         if client.redirect_uris.iter().any(|r| r == requested) {
             return true;
+        }
+        if client.application_type != "native" {
+            return false;
         }
         let Ok(req) = Url::parse(requested) else {
             return false;
@@ -375,6 +379,16 @@ mod tests {
             "http://127.0.0.1:53124/callback#x"
         ));
         assert!(!Op::match_redirect_uri(c, "http://evil.example/callback"));
+        // A web client gets exact matching only (RFC 9700 §4.1.3).
+        let web = Client {
+            application_type: "web".into(),
+            ..c.clone()
+        };
+        assert!(Op::match_redirect_uri(&web, "http://127.0.0.1/callback"));
+        assert!(!Op::match_redirect_uri(
+            &web,
+            "http://127.0.0.1:53124/callback"
+        ));
     }
 
     #[test]

@@ -214,9 +214,18 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     if request.scopes.iter().any(|s| s == "offline_access")
         && login.tokens.refresh_token().is_none()
     {
-        progress!(
-            "warning: offline_access was asked for but no refresh token came back (some providers also need prompt=consent)"
-        );
+        // OIDC Core §11: a provider may ignore offline_access unless prompt=consent was sent
+        // (oidc-provider does, silently), or unless the client may use refresh_token.
+        let hint = if args
+            .prompt
+            .as_deref()
+            .is_some_and(|p| p.contains("consent"))
+        {
+            "check that the client is allowed the refresh_token grant"
+        } else {
+            "retry with --prompt consent (OIDC Core §11), and check that the client is allowed the refresh_token grant"
+        };
+        progress!("warning: offline_access was asked for but no refresh token came back; {hint}");
     }
     print(&args, &rp, &login, userinfo.as_ref(), cache_file.as_ref());
     Ok(())

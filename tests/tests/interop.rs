@@ -1,0 +1,583 @@
+//! Interop: the whole lifecycle with the built `rp` binary against panva's oidc-provider, a
+//! certified OpenID Provider nobody here wrote (`tests/interop/server.mjs` configures it).
+//!
+//! Every test starts its own provider on an ephemeral loopback port and stops it when the
+//! test ends, passed or failed (`Drop`); the provider also exits when its stdin pipe closes,
+//! so a test process that is killed takes it along. `tests/interop/oidc-provider.sh install`
+//! puts the pinned packages into the ignored `tests/interop/node_modules` first.
+//!
+//! Without Node.js and npm these tests are skipped with the reason on stderr, unless
+//! `RP_REQUIRE_INTEROP=1` is set (as `.ci/run` does): then a missing peer fails them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rp_tests::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+const STATIC: (&str, &str) = ("rp-static", "static-secret-for-interop-tests");
+const ALICE_SUB: &str = "248289761001";
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
+}
+
+/// The running oidc-provider; killed on drop.
+struct Peer {
+    child: Child,
+    issuer: String,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Why the peer cannot run here, or Ok once its packages are installed (once per process).
+fn installed() -> &'static Result<(), String> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        for tool in ["node", "npm"] {
+            let found = Command::new(tool)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !found {
+                return Err(format!(
+                    "{tool} is not installed (the oidc-provider interop tests need Node.js >= 18 and npm)"
+                ));
+            }
+        }
+        let out = Command::new("sh")
+            .arg(interop_dir().join("oidc-provider.sh"))
+            .arg("install")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run oidc-provider.sh: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`tests/interop/oidc-provider.sh install` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Start a provider, or say why not: `None` skips the test (panics with RP_REQUIRE_INTEROP=1).
+fn peer(test: &str) -> Option<Peer> {
+    if let Err(why) = installed() {
+        if std::env::var("RP_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
+            panic!("RP_REQUIRE_INTEROP=1 and the interop peer is unavailable: {why}");
+        }
+        // Straight to the process's stderr: the test harness captures eprintln! of passing
+        // tests, and a skip must be seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "interop test {test} SKIPPED: {why} (set RP_REQUIRE_INTEROP=1 to make this an error)"
+        );
+        return None;
+    }
+    let mut child = Command::new("node")
+        .arg(interop_dir().join("server.mjs"))
+        .arg("--exit-with-stdin")
+        .current_dir(interop_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn node server.mjs");
+    let stdout = child.stdout.take().unwrap();
+    let mut peer = Peer {
+        child,
+        issuer: String::new(),
+    };
+    // The first stdout line is the issuer; the read ends if the process exits.
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    peer.issuer = first
+        .strip_prefix("issuer ")
+        .unwrap_or_else(|| panic!("server.mjs did not print its issuer: {first:?}"))
+        .trim()
+        .to_string();
+    Some(peer)
+}
+
+async fn rp_ok(cache: &Path, args: &[&str]) -> Value {
+    let mut cmd = rp(cache);
+    cmd.args(args).arg("--json");
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+async fn rp_err(cache: &Path, args: &[&str]) -> (i32, String) {
+    let mut cmd = rp(cache);
+    cmd.args(args);
+    failure(&output(cmd).await)
+}
+
+/// RFC 7662 introspection of any token by the static confidential client.
+async fn introspect(cache: &Path, issuer: &str, token: &str) -> Value {
+    let args = [
+        "introspect",
+        "--issuer",
+        issuer,
+        "--token",
+        token,
+        "--client-id",
+        STATIC.0,
+        "--client-secret",
+        STATIC.1,
+    ];
+    rp_ok(cache, &args).await["introspection"].clone()
+}
+
+fn login_args<'a>(issuer: &'a str, profile: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "login",
+        "--issuer",
+        issuer,
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+        "--profile",
+        profile,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn static_client(extra: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec!["--client-id", STATIC.0, "--client-secret", STATIC.1];
+    v.extend_from_slice(extra);
+    v
+}
+
+fn all_passed(v: &Value) {
+    let checks = v["checks"].as_array().expect("checks");
+    assert!(!checks.is_empty());
+    for c in checks {
+        assert_eq!(c["passed"], true, "{c}");
+    }
+}
+
+fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {}", v["checks"]))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discovery_and_login_with_static_clients() {
+    let Some(op) = peer("discovery_and_login_with_static_clients") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+
+    // Confidential client, client_secret_basic: oidc-provider's default interaction chain
+    // (login form, consent form, relative redirects, cookies), then every check.
+    let v = rp_ok(c, &login_args(&op.issuer, "static", &static_client(&[]))).await;
+    all_passed(&v);
+    assert_eq!(v["issuer"], op.issuer.as_str());
+    assert_eq!(v["id_token_claims"]["iss"], op.issuer.as_str());
+    assert_eq!(v["id_token_claims"]["aud"], STATIC.0);
+    assert_eq!(v["subject"], ALICE_SUB);
+    assert_eq!(v["userinfo"]["email"], "alice@wonderland.example");
+    // oidc-provider advertises RFC 9207, so the callback's `iss` was required and checked.
+    assert_eq!(check(&v, "iss_parameter")["passed"], true);
+
+    // Public client: PKCE with no secret (token_endpoint_auth_method none).
+    let v = rp_ok(
+        c,
+        &login_args(&op.issuer, "public", &["--client-id", "rp-public"]),
+    )
+    .await;
+    all_passed(&v);
+    assert_eq!(v["id_token_claims"]["aud"], "rp-public");
+
+    // form_post response mode (oidc-provider's auto-submitting page).
+    let v = rp_ok(
+        c,
+        &login_args(&op.issuer, "fp", &static_client(&["--form-post"])),
+    )
+    .await;
+    all_passed(&v);
+
+    // A wrong password: the provider's form comes back with its message; exit status 7.
+    let (code, stderr) = rp_err(
+        c,
+        &[
+            "login",
+            "--issuer",
+            &op.issuer,
+            "--client-id",
+            STATIC.0,
+            "--client-secret",
+            STATIC.1,
+            "--username",
+            "alice",
+            "--password",
+            "looking-glass",
+        ],
+    )
+    .await;
+    assert_eq!(code, 7, "{stderr}");
+    assert!(stderr.contains("Invalid username or password."), "{stderr}");
+    assert!(!stderr.contains("looking-glass"), "{stderr}");
+
+    // A wrong client secret: invalid_client at the token endpoint, exit status 4.
+    let (code, stderr) = rp_err(
+        c,
+        &login_args(
+            &op.issuer,
+            "bad",
+            &["--client-id", STATIC.0, "--client-secret", "nope-9d2f"],
+        ),
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+    assert!(!stderr.contains("nope-9d2f"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamic_registration_login_and_userinfo() {
+    let Some(op) = peer("dynamic_registration_login_and_userinfo") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let v = rp_ok(c, &login_args(&op.issuer, "reg", &["--register"])).await;
+    all_passed(&v);
+    let client_id = v["client_id"].as_str().unwrap();
+    assert_ne!(client_id, STATIC.0);
+    assert_eq!(v["id_token_claims"]["aud"], client_id);
+
+    // userinfo with the cached access token; its sub matches the ID token's (OIDC Core §5.3.4).
+    let u = rp_ok(c, &["userinfo", "--profile", "reg"]).await;
+    assert_eq!(u["userinfo"]["sub"], ALICE_SUB);
+    assert_eq!(u["userinfo"]["name"], "Alice Liddell");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_needs_offline_access_and_consent() {
+    let Some(op) = peer("refresh_needs_offline_access_and_consent") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    const OFFLINE: &str = "openid profile email offline_access";
+
+    // Without prompt=consent oidc-provider drops offline_access silently; rp says so.
+    let mut cmd = rp(c);
+    cmd.args(login_args(
+        &op.issuer,
+        "no-consent",
+        &static_client(&["--scope", OFFLINE]),
+    ));
+    let out = output(cmd).await;
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("offline_access was asked for but no refresh token came back")
+            && stderr.contains("--prompt consent"),
+        "{stderr}"
+    );
+
+    let v = rp_ok(
+        c,
+        &login_args(
+            &op.issuer,
+            "offline",
+            &static_client(&["--scope", OFFLINE, "--prompt", "consent"]),
+        ),
+    )
+    .await;
+    let first_refresh = v["token_response"]["refresh_token"]
+        .as_str()
+        .expect("a refresh token with offline_access and prompt=consent")
+        .to_string();
+    let first_access = v["token_response"]["access_token"].as_str().unwrap();
+
+    let r = rp_ok(
+        c,
+        &[
+            "refresh",
+            "--profile",
+            "offline",
+            "--client-secret",
+            STATIC.1,
+        ],
+    )
+    .await;
+    all_passed(&r);
+    assert_ne!(r["token_response"]["access_token"], first_access);
+    // The refreshed ID token is consistent with the first (OIDC Core §12.2).
+    assert_eq!(check(&r, "refresh_consistency")["passed"], true);
+    // Refresh again with what the cache now holds (rotated or not).
+    let r2 = rp_ok(
+        c,
+        &[
+            "refresh",
+            "--profile",
+            "offline",
+            "--client-secret",
+            STATIC.1,
+        ],
+    )
+    .await;
+    all_passed(&r2);
+    let _ = first_refresh;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exchange_introspect_revoke_and_client_credentials() {
+    let Some(op) = peer("exchange_introspect_revoke_and_client_credentials") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let v = rp_ok(
+        c,
+        &login_args(
+            &op.issuer,
+            "alice",
+            &static_client(&[
+                "--scope",
+                "openid profile offline_access",
+                "--prompt",
+                "consent",
+            ]),
+        ),
+    )
+    .await;
+    let access = v["token_response"]["access_token"].as_str().unwrap();
+    let refresh = v["token_response"]["refresh_token"].as_str().unwrap();
+    let iss = op.issuer.as_str();
+    let auth = ["--client-id", STATIC.0, "--client-secret", STATIC.1];
+    let with_auth = |args: &[&'static str]| [args, &auth[..]].concat();
+
+    // Introspection of the profile's access token (RFC 7662).
+    let i = rp_ok(c, &with_auth(&["introspect", "--profile", "alice"])).await;
+    let i = &i["introspection"];
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], STATIC.0);
+    assert_eq!(i["sub"], ALICE_SUB);
+    assert_eq!(i["scope"], "openid profile offline_access");
+
+    // Token exchange (RFC 8693) through registerGrantType: a narrower token for an audience.
+    let x = rp_ok(
+        c,
+        &with_auth(&[
+            "exchange",
+            "--profile",
+            "alice",
+            "--audience",
+            "https://api.interop.example",
+            "--scope",
+            "openid",
+        ]),
+    )
+    .await;
+    assert_eq!(
+        x["response"]["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    assert_eq!(x["response"]["scope"], "openid");
+    let exchanged = x["response"]["access_token"].as_str().unwrap();
+    let i = introspect(c, iss, exchanged).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(i["aud"], serde_json::json!(["https://api.interop.example"]));
+    assert_eq!(i["sub"], ALICE_SUB);
+
+    // RFC 8693 §2.2.2 errors surface with their codes: a wider scope, and a refresh token
+    // subject with an audience.
+    let (code, stderr) = rp_err(
+        c,
+        &with_auth(&["exchange", "--profile", "alice", "--scope", "openid email"]),
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("invalid_scope"), "{stderr}");
+    let (code, stderr) = rp_err(
+        c,
+        &with_auth(&[
+            "exchange",
+            "--profile",
+            "alice",
+            "--subject-token-type",
+            "refresh_token",
+            "--audience",
+            "https://api.interop.example",
+        ]),
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("invalid_target"), "{stderr}");
+
+    // Revocation (RFC 7009) of the access token: introspection then says inactive.
+    let revoke = [
+        &[
+            "revoke",
+            "--issuer",
+            iss,
+            "--token-type-hint",
+            "access_token",
+            "--token",
+            access,
+        ][..],
+        &auth[..],
+    ]
+    .concat();
+    rp_ok(c, &revoke).await;
+    assert_eq!(introspect(c, iss, access).await["active"], false);
+    // The refresh token lives on (RFC 7009 §2.1 leaves that to the provider; oidc-provider
+    // keeps the grant) until it is revoked too.
+    assert_eq!(introspect(c, iss, refresh).await["active"], true);
+    let r = rp_ok(c, &with_auth(&["revoke", "--profile", "alice"])).await;
+    assert_eq!(r["revoked"][0], "refresh_token");
+    assert_eq!(introspect(c, iss, refresh).await["active"], false);
+
+    // Client credentials (RFC 6749 §4.4): a token for the client itself.
+    let t = rp_ok(
+        c,
+        &[
+            &["client-credentials", "--issuer", iss, "--scope", "api:read"][..],
+            &auth[..],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(t["response"]["scope"], "api:read");
+    let i = introspect(c, iss, t["response"]["access_token"].as_str().unwrap()).await;
+    assert_eq!(i["active"], true);
+    assert_eq!(i["client_id"], STATIC.0);
+    assert!(i.get("sub").is_none(), "no end-user: {i}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rp_initiated_logout_and_back_channel() {
+    let Some(op) = peer("rp_initiated_logout_and_back_channel") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let jar = dir.path().join("jar.json");
+    let jar = jar.to_str().unwrap();
+
+    // Two registered clients in one provider session (the second signs in by SSO); the
+    // second registers a back-channel logout URI on a loopback listener.
+    let a = rp_ok(
+        c,
+        &login_args(&op.issuer, "a", &["--register", "--cookie-jar", jar]),
+    )
+    .await;
+    let b = rp_ok(
+        c,
+        &login_args(
+            &op.issuer,
+            "b",
+            &["--register", "--cookie-jar", jar, "--logout-listener"],
+        ),
+    )
+    .await;
+    assert_eq!(a["subject"], b["subject"]);
+    let sid = b["id_token_claims"]["sid"]
+        .as_str()
+        .expect("sid")
+        .to_string();
+
+    let mut cmd = rp(c);
+    cmd.args([
+        "listen-logout",
+        "--profile",
+        "b",
+        "--once",
+        "--timeout",
+        "60",
+        "--json",
+    ]);
+    let mut listener = Watched::spawn(cmd);
+    listener
+        .line(|l| l.contains("listening for logout requests"))
+        .await;
+
+    // RP-initiated logout of a, headless through oidc-provider's confirmation page; the
+    // post-logout redirect comes back with the state rp sent.
+    let v = rp_ok(
+        c,
+        &[
+            "logout",
+            "--profile",
+            "a",
+            "--headless",
+            "--cookie-jar",
+            jar,
+            "--timeout",
+            "60",
+        ],
+    )
+    .await;
+    all_passed(&v);
+    assert_eq!(v["cache_deleted"], true);
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["detail"] == "equals the state sent"),
+        "{}",
+        v["checks"]
+    );
+
+    // oidc-provider sent b a logout token; rp validated it, answered 200, dropped b's tokens.
+    let (code, stdout, stderr) = listener.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+    let event: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(event["channel"], "back");
+    assert_eq!(event["accepted"], true, "{event}");
+    assert_eq!(event["dropped"], true);
+    assert_eq!(event["sid"], sid.as_str());
+    assert_eq!(event["sub"], ALICE_SUB);
+    let (code, stderr) = rp_err(c, &["userinfo", "--profile", "b"]).await;
+    assert_eq!(code, 2, "b's profile is gone: {stderr}");
+
+    // The provider session is over: prompt=none now answers login_required.
+    let (code, stderr) = rp_err(
+        c,
+        &[
+            "login",
+            "--issuer",
+            &op.issuer,
+            "--client-id",
+            STATIC.0,
+            "--client-secret",
+            STATIC.1,
+            "--prompt",
+            "none",
+            "--headless",
+            "--cookie-jar",
+            jar,
+        ],
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("login_required"), "{stderr}");
+}
