@@ -63,7 +63,11 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
         "Access token for client {} from {} (token_type {}){}{}:",
         rp.client().client_id,
         rp.issuer(),
-        response.token_type().as_ref(),
+        if oidc_rp::token::is_bearer(&response) {
+            "Bearer"
+        } else {
+            response.token_type().as_ref()
+        },
         response
             .expires_in()
             .map(|d| format!(", expires in {} s", d.as_secs()))
