@@ -81,12 +81,13 @@ impl reqwest::cookie::CookieStore for CookieJar {
     }
 }
 
-/// A headless browser: an HTTP client with the library's TLS settings and a cookie jar.
+/// A headless browser: the library's HTTP client (its TLS settings and connection pool) and
+/// a cookie jar of its own. Browsers made from one [`HttpClient`] share connections, as tabs
+/// of one browser do, but never cookies.
 #[derive(Debug, Clone)]
 pub struct Browser {
-    client: reqwest::Client,
+    http: HttpClient,
     jar: std::sync::Arc<CookieJar>,
-    timeout: std::time::Duration,
 }
 
 impl Browser {
@@ -97,21 +98,56 @@ impl Browser {
 
     /// A browser using `jar` (loaded from an earlier run, for instance).
     pub fn with_jar(http: &HttpClient, jar: std::sync::Arc<CookieJar>) -> Result<Browser> {
-        let client = http
-            .builder()
-            .cookie_provider(jar.clone())
-            .build()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Browser {
-            client,
+            http: http.clone(),
             jar,
-            timeout: http.config().timeout,
         })
     }
 
     /// The cookie jar.
     pub fn jar(&self) -> &std::sync::Arc<CookieJar> {
         &self.jar
+    }
+
+    fn timeout(&self) -> std::time::Duration {
+        self.http.config().timeout
+    }
+
+    /// Send one request with the jar's cookies, store the response's cookies, and return
+    /// (status, Location, body).
+    async fn fetch(
+        &self,
+        method: Method,
+        url: &Url,
+        form: &[(String, String)],
+    ) -> Result<(reqwest::StatusCode, Option<String>, String)> {
+        use reqwest::cookie::CookieStore as _;
+        let mut request = self.http.reqwest()?.request(method, url.clone());
+        if let Some(cookies) = self.jar.cookies(url) {
+            request = request.header(reqwest::header::COOKIE, cookies);
+        }
+        if !form.is_empty() {
+            request = request.form(form);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(url, e, self.timeout()))?;
+        let status = response.status();
+        let headers = response.headers();
+        self.jar.set_cookies(
+            &mut headers.get_all(reqwest::header::SET_COOKIE).iter(),
+            url,
+        );
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .text()
+            .await
+            .map_err(|e| transport_error(url, e, self.timeout()))?;
+        Ok((status, location, body))
     }
 }
 
@@ -201,24 +237,12 @@ pub async fn drive(
     credentials: Option<&Credentials>,
 ) -> Result<Outcome> {
     let arrival = walk(browser, start, redirect_uri, credentials).await?;
-    let mut request = browser
-        .client
-        .request(arrival.method.clone(), arrival.url.clone());
-    if !arrival.form.is_empty() {
-        request = request.form(&arrival.form);
-    }
-    let response = request
-        .send()
-        .await
-        .map_err(|e| transport_error(&arrival.url, e, browser.timeout))?;
-    let status = response.status().as_u16();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| transport_error(&arrival.url, e, browser.timeout))?;
+    let (status, _, body) = browser
+        .fetch(arrival.method.clone(), &arrival.url, &arrival.form)
+        .await?;
     Ok(Outcome {
         callback_url: Secret::new(arrival.url.to_string()),
-        status,
+        status: status.as_u16(),
         body,
         steps: arrival.steps + 1,
     })
@@ -232,7 +256,6 @@ pub async fn walk(
     redirect_uri: &str,
     credentials: Option<&Credentials>,
 ) -> Result<Arrival> {
-    let client = &browser.client;
     let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
         url: display_url(redirect_uri),
         reason: e.to_string(),
@@ -253,24 +276,9 @@ pub async fn walk(
                 steps: n - 1,
             });
         }
-        let mut request = client.request(step.method.clone(), step.url.clone());
-        if !step.form.is_empty() {
-            request = request.form(&step.form);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(&step.url, e, browser.timeout))?;
-        let status = response.status();
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&step.url, e, browser.timeout))?;
+        let (status, location, body) = browser
+            .fetch(step.method.clone(), &step.url, &step.form)
+            .await?;
         if status.is_redirection() {
             let Some(location) = location else {
                 return Err(LoginError::Unsupported {
@@ -301,7 +309,7 @@ pub async fn walk(
         }
         // A browser loads the page's iframes (front-channel logout pages are made of them).
         for frame in frame_sources(&step.url, &body) {
-            let _ = client.get(frame).send().await;
+            let _ = browser.fetch(Method::GET, &frame, &[]).await;
         }
         match next_action(&step.url, &body, &redirect, credentials, logins > 0) {
             Action::Submit(next, kind) => {
