@@ -29,7 +29,8 @@ Examples:
   rp logout                                  log out at the provider (RP-initiated)
   rp listen-logout                           receive back/front-channel logout requests
   rp conformance                             run the OpenID RP certification plans offline
-  rp provider --port 9000                    serve the bundled provider";
+  rp provider --port 9000                    serve the bundled provider
+  rp bench --users 32                        load-test a provider with complete logins";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
 #[derive(Debug, Parser)]
@@ -68,6 +69,8 @@ pub enum Command {
     ListenLogout(crate::commands::listen_logout::ListenLogoutArgs),
     /// Run the OpenID RP conformance plans against the bundled provider's misbehaving instances.
     Conformance(crate::commands::conformance::ConformanceArgs),
+    /// Load-test a provider: complete logins, refreshes or client-credentials grants.
+    Bench(crate::commands::bench::BenchArgs),
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
     #[command(after_help = PROVIDER_HELP)]
     Provider(ProviderArgs),

@@ -42,6 +42,17 @@ impl Call<'_> {
     /// POST the form and return the raw answer after checking its status: non-2xx answers
     /// become [`Error::Provider`] with the OAuth error members (RFC 6749 §5.2).
     pub async fn post(&self, params: &[(&str, &str)], accept: &str) -> Result<HttpResponse> {
+        // Built in a plain function: the form serializer is not `Send`, and must not live
+        // across an await (callers spawn these futures on multi-threaded runtimes).
+        let request = self.request(params, accept)?;
+        let response = self.http.execute(request).await?;
+        if !response.status().is_success() {
+            return Err(provider_error(self.name, &response));
+        }
+        Ok(response)
+    }
+
+    fn request(&self, params: &[(&str, &str)], accept: &str) -> Result<http::Request<Vec<u8>>> {
         self.http
             .check_url(self.url, &format!("{} endpoint", self.name))?;
         let mut body = Serializer::new(String::new());
@@ -98,16 +109,11 @@ impl Call<'_> {
                 body.append_pair("client_assertion", &assertion);
             }
         }
-        let request = request
+        request
             .body(body.finish().into_bytes())
             .map_err(|e| Error::InvalidUrl {
                 url: display_url(self.url.as_str()),
                 reason: e.to_string(),
-            })?;
-        let response = self.http.execute(request).await?;
-        if !response.status().is_success() {
-            return Err(provider_error(self.name, &response));
-        }
-        Ok(response)
+            })
     }
 }

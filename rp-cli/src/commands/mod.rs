@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod client_credentials;
 pub mod conformance;
 pub mod exchange;
