@@ -44,7 +44,12 @@ fn bench(c: &mut Criterion) {
             run(Command::new(rp)
                 .env("RP_CACHE_DIR", cache.path())
                 .args(["login", "--issuer", op.issuer()])
-                .args(["--client-id", "rp-demo", "--client-secret", "rp-demo-secret"])
+                .args([
+                    "--client-id",
+                    "rp-demo",
+                    "--client-secret",
+                    "rp-demo-secret",
+                ])
                 .args(["--username", "alice", "--password", "wonderland"]))
         })
     });

@@ -23,6 +23,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod authorize;
+pub mod bounded;
 pub mod client_credentials;
 pub mod client_jwt;
 pub mod conformance;

@@ -72,6 +72,8 @@ pub struct Op {
     /// Set on conformance instances: how this one misbehaves, and what it saw.
     pub conformance: Option<crate::conformance::Instance>,
     assertions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// The fixture clients: fixed, never forgotten (registered ones live in the store).
+    fixture_clients: std::collections::HashMap<String, Arc<Client>>,
 }
 
 impl Op {
@@ -79,9 +81,11 @@ impl Op {
     pub fn new(issuer: &str, fixtures: &Fixtures) -> Result<Op, String> {
         let url = Url::parse(issuer).map_err(|e| format!("bad issuer {issuer}: {e}"))?;
         let store = Arc::new(MemoryStore::default());
-        for client in &fixtures.clients {
-            store.put_client(client.clone());
-        }
+        let fixture_clients = fixtures
+            .clients
+            .iter()
+            .map(|c| (c.client_id.clone(), Arc::new(c.clone())))
+            .collect();
         let path = url.path().trim_end_matches('/');
         Ok(Op {
             issuer: issuer.trim_end_matches('/').to_string(),
@@ -99,6 +103,7 @@ impl Op {
             deliveries: std::sync::Mutex::new(Vec::new()),
             conformance: None,
             assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
+            fixture_clients,
         })
     }
 
@@ -188,6 +193,9 @@ impl Op {
 
     /// A registered client.
     pub fn client(&self, client_id: &str) -> Option<Arc<Client>> {
+        if let Some(c) = self.fixture_clients.get(client_id) {
+            return Some(c.clone());
+        }
         self.store.client(client_id)
     }
 

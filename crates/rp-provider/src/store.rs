@@ -2,10 +2,12 @@
 //!
 //! [`Store`] is the seam for a persistent store; [`MemoryStore`] keeps everything in hash maps
 //! keyed by the SHA-256 of the secret value (a memory dump does not show live tokens), with
-//! O(1) lookups and a periodic sweep of expired entries so memory stays flat under load.
+//! O(1) lookups, a periodic sweep of expired entries, and a [`Capacity`] per kind of entry
+//! beyond which the oldest are forgotten, so memory stays flat however long it runs.
 //! Revoking a grant is O(1): the grant id goes into a revoked set that every token lookup
 //! consults, instead of scanning a per-grant token list.
 
+use crate::bounded::Bounded;
 use crate::fixtures::Client;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -212,18 +214,76 @@ fn key(secret: &str) -> Key {
     k
 }
 
+/// How many entries of each kind the in-memory store keeps before it forgets the oldest.
+///
+/// Forgetting is what expiry would do later: a forgotten session means a new login, a
+/// forgotten token is answered like an expired one. Revoked grants are never forgotten
+/// before their tokens expire (that would bring the tokens back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capacity {
+    /// Browser sessions.
+    pub sessions: usize,
+    /// Access and refresh tokens, and rotated refresh tokens (kept for reuse detection).
+    pub tokens: usize,
+    /// Logins in progress, and authorization codes (fresh and used).
+    pub pending: usize,
+    /// Dynamically registered clients (the fixture clients are never forgotten).
+    pub clients: usize,
+}
+
+impl Default for Capacity {
+    /// Enough for any test suite and for interactive use, small enough that the provider
+    /// stays within about 25 MiB resident under sustained load.
+    fn default() -> Self {
+        Capacity {
+            sessions: 4096,
+            tokens: 6144,
+            pending: 1024,
+            clients: 1024,
+        }
+    }
+}
+
 /// The in-memory store.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
-    interactions: Mutex<HashMap<String, Interaction>>,
-    codes: Mutex<HashMap<Key, CodeGrant>>,
-    used_codes: Mutex<HashMap<Key, (String, i64)>>,
-    tokens: Mutex<HashMap<Key, TokenRecord>>,
-    rotated: Mutex<HashMap<Key, (String, i64)>>,
+    interactions: Mutex<Bounded<String, Interaction>>,
+    codes: Mutex<Bounded<Key, CodeGrant>>,
+    used_codes: Mutex<Bounded<Key, (String, i64)>>,
+    tokens: Mutex<Bounded<Key, TokenRecord>>,
+    rotated: Mutex<Bounded<Key, (String, i64)>>,
     revoked_grants: Mutex<HashMap<String, i64>>,
-    sessions: Mutex<HashMap<String, Session>>,
-    session_cookies: Mutex<HashMap<Key, String>>,
-    clients: Mutex<HashMap<String, Arc<Client>>>,
+    sessions: Mutex<Bounded<String, Session>>,
+    session_cookies: Mutex<Bounded<Key, String>>,
+    clients: Mutex<Bounded<String, Arc<Client>>>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::with_capacity(Capacity::default())
+    }
+}
+
+impl MemoryStore {
+    /// A store that keeps at most `capacity` entries of each kind.
+    pub fn with_capacity(capacity: Capacity) -> Self {
+        MemoryStore {
+            interactions: Mutex::new(Bounded::new(capacity.pending)),
+            codes: Mutex::new(Bounded::new(capacity.pending)),
+            used_codes: Mutex::new(Bounded::new(capacity.pending)),
+            tokens: Mutex::new(Bounded::new(capacity.tokens)),
+            rotated: Mutex::new(Bounded::new(capacity.tokens)),
+            revoked_grants: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Bounded::new(capacity.sessions)),
+            session_cookies: Mutex::new(Bounded::new(capacity.sessions)),
+            clients: Mutex::new(Bounded::new(capacity.clients)),
+        }
+    }
+
+    /// How many sessions and tokens are held now.
+    pub fn held(&self) -> (usize, usize) {
+        (lock(&self.sessions).len(), lock(&self.tokens).len())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -359,5 +419,75 @@ impl Store for MemoryStore {
         let live: std::collections::HashSet<String> =
             lock(&self.sessions).keys().cloned().collect();
         lock(&self.session_cookies).retain(|_, sid| live.contains(sid));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(n: usize, grant: &str) -> TokenRecord {
+        TokenRecord {
+            kind: TokenKind::Access,
+            grant_id: grant.into(),
+            client_id: "c".into(),
+            sub: "s".into(),
+            scope: vec!["openid".into()],
+            claims: None,
+            expires_at: 1_000_000,
+            issued_at: n as i64,
+            sid: String::new(),
+            auth_time: 0,
+            audience: Vec::new(),
+            jti: n.to_string(),
+            offline: false,
+            actor: None,
+        }
+    }
+
+    #[test]
+    fn the_oldest_tokens_and_sessions_are_forgotten_beyond_capacity() {
+        let store = MemoryStore::with_capacity(Capacity {
+            sessions: 2,
+            tokens: 3,
+            pending: 2,
+            clients: 2,
+        });
+        for n in 0..5 {
+            store.put_token(&format!("t{n}"), token(n, "g"));
+            store.put_session(
+                &format!("cookie{n}"),
+                Session {
+                    sid: format!("sid{n}"),
+                    sub: "s".into(),
+                    auth_time: 0,
+                    expires_at: 1_000_000,
+                    clients: Vec::new(),
+                },
+            );
+        }
+        assert_eq!(store.held(), (2, 3));
+        assert!(store.token("t0", 1).is_none() && store.token("t1", 1).is_none());
+        assert!(store.token("t4", 1).is_some());
+        assert!(store.session("cookie2", 1).is_none());
+        assert_eq!(store.session("cookie4", 1).unwrap().sid, "sid4");
+    }
+
+    #[test]
+    fn a_revoked_grant_stays_revoked_however_many_tokens_follow() {
+        let store = MemoryStore::with_capacity(Capacity {
+            sessions: 2,
+            tokens: 2,
+            pending: 2,
+            clients: 2,
+        });
+        store.put_token("victim", token(0, "bad"));
+        store.revoke_grant("bad", 1_000_000);
+        for n in 1..100 {
+            store.put_token(&format!("t{n}"), token(n, "good"));
+        }
+        // Re-issuing a token of the revoked grant (a store replaying old state) still fails.
+        store.put_token("victim", token(0, "bad"));
+        assert!(store.token("victim", 1).is_none());
     }
 }
