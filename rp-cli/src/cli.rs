@@ -121,6 +121,7 @@ pub struct ClientArgs {
     #[arg(
         long,
         value_name = "SECRET",
+        allow_hyphen_values = true,
         env = "RP_CLIENT_SECRET",
         hide_env_values = true
     )]
@@ -184,6 +185,7 @@ pub struct LoginArgs {
     #[arg(
         long,
         value_name = "PASSWORD",
+        allow_hyphen_values = true,
         env = "RP_PASSWORD",
         hide_env_values = true
     )]

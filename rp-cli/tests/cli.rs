@@ -80,3 +80,59 @@ fn unreachable_provider_exits_3() {
         1
     );
 }
+
+#[test]
+fn tokens_secrets_and_passwords_may_start_with_a_hyphen() {
+    // base64url tokens start with '-' one time in 64; a flag parser must not read them as
+    // options. Nothing listens on port 1: the run gets as far as the network (exit 3), not a
+    // usage error (exit 2).
+    let cases: &[&[&str]] = &[
+        &[
+            "introspect",
+            "--token",
+            "-2x-CO-UGwjL8",
+            "--client-secret",
+            "-s3",
+        ],
+        &["revoke", "--token", "-2x", "--client-secret", "-s3"],
+        &["userinfo", "--token", "-2x"],
+        &["refresh", "--token", "-2x", "--client-secret", "-s3"],
+        &[
+            "exchange",
+            "--subject-token",
+            "-2x",
+            "--client-secret",
+            "-s3",
+        ],
+    ];
+    for args in cases {
+        let out = rp()
+            .args(*args)
+            .args(["--issuer", "http://127.0.0.1:1", "--client-id", "c"])
+            .env(
+                "RP_CACHE_DIR",
+                std::env::temp_dir().join("rp-cli-test-empty-cache"),
+            )
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+    }
+    let out = rp()
+        .args([
+            "login",
+            "--issuer",
+            "http://127.0.0.1:1",
+            "--client-id",
+            "c",
+        ])
+        .args(["--username", "u", "--password", "-p4ss"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -24,13 +24,18 @@ pub struct ExchangeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// The subject token (default: the profile's access token).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub subject_token: Option<String>,
     /// The subject token's type (default: access_token).
     #[arg(long, value_name = "TYPE", default_value = "access_token")]
     pub subject_token_type: String,
     /// The acting party's token (delegation).
-    #[arg(long, value_name = "TOKEN", requires = "actor_token_type")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        requires = "actor_token_type",
+        allow_hyphen_values = true
+    )]
     pub actor_token: Option<String>,
     /// The actor token's type.
     #[arg(long, value_name = "TYPE", requires = "actor_token")]

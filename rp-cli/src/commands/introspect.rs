@@ -17,7 +17,12 @@ pub struct IntrospectArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// The token (default: the profile's access token).
-    #[arg(long, value_name = "TOKEN", conflicts_with = "refresh")]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with = "refresh",
+        allow_hyphen_values = true
+    )]
     pub token: Option<String>,
     /// Introspect the profile's refresh token.
     #[arg(long)]

@@ -19,7 +19,7 @@ pub struct RefreshArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// A refresh token to use instead of the profile's (nothing is cached then).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
     /// Ask for a narrower scope.
     #[arg(long)]

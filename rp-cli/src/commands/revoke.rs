@@ -20,7 +20,7 @@ pub struct RevokeArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// A token to revoke instead of the profile's.
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
     /// `token_type_hint` for --token (access_token, refresh_token).
     #[arg(long, value_name = "HINT")]

@@ -16,7 +16,7 @@ pub struct UserinfoArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// An access token to use instead of the profile's (its sub is then not compared).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
 }
 

@@ -81,7 +81,12 @@ pub struct BenchArgs {
     #[arg(long)]
     pub username: Option<String>,
     /// The password (or set RP_PASSWORD).
-    #[arg(long, env = "RP_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "RP_PASSWORD",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     pub password: Option<String>,
     /// Concurrent users.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=4096))]
