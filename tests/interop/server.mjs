@@ -34,9 +34,9 @@ const exitWithStdin = process.argv.includes('--exit-with-stdin');
 
 const users = JSON.parse(readFileSync(new URL('users.json', fixtures), 'utf8'));
 
-function signingKey(file, kid) {
+function signingKey(file, kid, alg) {
   const jwk = createPrivateKey(readFileSync(new URL(file, fixtures))).export({ format: 'jwk' });
-  return { ...jwk, kid, use: 'sig', alg: 'RS256' };
+  return { ...jwk, kid, use: 'sig', alg };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', '::1', 'localhost']);
@@ -69,6 +69,16 @@ async function start() {
         redirect_uris: ['http://127.0.0.1/callback'],
       },
       {
+        client_id: 'rp-static-eddsa',
+        client_secret: 'static-secret-for-interop-tests',
+        application_type: 'native',
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        id_token_signed_response_alg: 'EdDSA',
+      },
+      {
         client_id: 'rp-public',
         application_type: 'native',
         token_endpoint_auth_method: 'none',
@@ -92,7 +102,14 @@ async function start() {
     scopes: ['openid', 'offline_access', 'profile', 'email', 'address', 'phone', 'api:read'],
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    jwks: { keys: [signingKey('keys/pool/rsa-1.pem', 'interop-rsa-1')] },
+    // RS256 first (the default for clients that name no algorithm), and EdDSA for
+    // rp-static-eddsa, so that benchmarks can compare the providers without RSA signing.
+    jwks: {
+      keys: [
+        signingKey('keys/pool/rsa-1.pem', 'interop-rsa-1', 'RS256'),
+        signingKey('keys/ed25519.pem', 'interop-ed25519', 'EdDSA'),
+      ],
+    },
     pkce: { methods: ['S256'], required: () => true },
     features: {
       devInteractions: { enabled: false },

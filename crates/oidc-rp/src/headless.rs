@@ -359,9 +359,24 @@ fn transport_error(url: &Url, e: reqwest::Error, timeout: std::time::Duration) -
     }
 }
 
-fn sel(s: &str) -> Selector {
-    // The selectors are literals of this file; a typo fails every test.
-    Selector::parse(s).unwrap_or_else(|_| panic!("bad selector {s}"))
+/// A compiled selector, parsed once per process: the selectors are the literals of this
+/// file (a fixed, small set), and compiling them on every page showed in profiles of
+/// `rp bench`. A typo fails every test.
+fn sel(s: &'static str) -> &'static Selector {
+    type Compiled = std::collections::HashMap<&'static str, &'static Selector>;
+    static CACHE: std::sync::OnceLock<std::sync::RwLock<Compiled>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.read().unwrap_or_else(|p| p.into_inner()).get(s) {
+        return found;
+    }
+    let compiled: &'static Selector = Box::leak(Box::new(
+        Selector::parse(s).unwrap_or_else(|_| panic!("bad selector {s}")),
+    ));
+    cache
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(s)
+        .or_insert(compiled)
 }
 
 /// The error text shown on a page, if any.
@@ -383,7 +398,7 @@ fn message_in(doc: &Html) -> Option<String> {
         "title",
     ];
     selectors.iter().find_map(|s| {
-        doc.select(&sel(s))
+        doc.select(sel(s))
             .map(|e| e.text().collect::<Vec<_>>().join(" "))
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .find(|t| !t.is_empty())
@@ -437,9 +452,9 @@ fn next_action(
     credentials_sent: bool,
 ) -> Action {
     let doc = Html::parse_document(body);
-    let forms: Vec<ElementRef<'_>> = doc.select(&sel("form")).collect();
+    let forms: Vec<ElementRef<'_>> = doc.select(sel("form")).collect();
     let has_password =
-        |f: &ElementRef<'_>| f.select(&sel("input[type=password i]")).next().is_some();
+        |f: &ElementRef<'_>| f.select(sel("input[type=password i]")).next().is_some();
 
     // A login form: fill it, unless it came back after the credentials were sent.
     if let Some(form) = forms.iter().find(|f| has_password(f)) {
@@ -471,7 +486,7 @@ fn next_action(
         };
     }
     // <meta http-equiv="refresh" content="0; url=...">
-    for meta in doc.select(&sel("meta[http-equiv]")) {
+    for meta in doc.select(sel("meta[http-equiv]")) {
         if attr(&meta, "http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh"))
             && let Some(content) = attr(&meta, "content")
             && let Some(pos) = content.to_ascii_lowercase().find("url=")
@@ -495,7 +510,7 @@ fn frame_sources(page: &Url, body: &str) -> Vec<Url> {
         return Vec::new();
     }
     Html::parse_document(body)
-        .select(&sel("iframe[src]"))
+        .select(sel("iframe[src]"))
         .filter_map(|f| attr(&f, "src").and_then(|src| page.join(src).ok()))
         .collect()
 }
@@ -520,10 +535,13 @@ fn form_score(doc: &Html, form: &ElementRef<'_>) -> i32 {
 /// in the page that name it with a `form` attribute (HTML Living Standard
 /// §4.10.17.3, "form owner"; oidc-provider's logout page puts its buttons
 /// outside the form this way).
-fn controls<'a>(doc: &'a Html, form: &ElementRef<'a>, selector: &str) -> Vec<ElementRef<'a>> {
+fn controls<'a>(
+    doc: &'a Html,
+    form: &ElementRef<'a>,
+    selector: &'static str,
+) -> Vec<ElementRef<'a>> {
     let id = attr(form, "id").filter(|id| !id.is_empty());
-    let selector = sel(selector);
-    doc.select(&selector)
+    doc.select(sel(selector))
         .filter(|c| match (attr(c, "form"), id) {
             (Some(owner), Some(id)) => owner == id,
             (Some(_), None) => false,
@@ -581,9 +599,9 @@ fn build_submission(
         let kind = attr(&input, "type").unwrap_or("text").to_ascii_lowercase();
         let value = match tag {
             "select" => input
-                .select(&sel("option[selected]"))
+                .select(sel("option[selected]"))
                 .next()
-                .or_else(|| input.select(&sel("option")).next())
+                .or_else(|| input.select(sel("option")).next())
                 .map(|o| {
                     attr(&o, "value")
                         .map(str::to_string)

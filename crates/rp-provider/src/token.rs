@@ -326,7 +326,14 @@ pub fn issue_access_token(op: &Op, client: &Client, base: &TokenRecord) -> Resul
         if let Some(act) = &record.actor {
             claims["act"] = act.clone();
         }
-        op.keys().sign_typed("RS256", "at+jwt", &claims)?
+        // The client's ID token algorithm when it is an asymmetric one the provider has a
+        // key for (one key type per client keeps its tokens uniform; RFC 9068 §2.1 leaves the
+        // algorithm to the authorization server), else RS256.
+        let keys = op.keys();
+        let alg = Some(client.id_token_signed_response_alg.as_str())
+            .filter(|a| keys.key(a).is_some())
+            .unwrap_or("RS256");
+        keys.sign_typed(alg, "at+jwt", &claims)?
     } else {
         op.random(32)
     };

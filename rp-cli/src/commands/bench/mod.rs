@@ -115,6 +115,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Print one line, starting with this label, instead of the report (for tables).
+    #[arg(long, conflicts_with = "json")]
+    pub label: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -533,6 +536,21 @@ fn report(
                 "op_peak_rss_mib": op_end.map(|u| u.peak_rss as f64 / MIB),
                 "timeline": timeline,
             })
+        );
+    } else if let Some(label) = &args.label {
+        let cpu = |v: Option<f64>| {
+            v.map(|v| format!("{v:.3} ms"))
+                .unwrap_or_else(|| "n/a".into())
+        };
+        crate::outln!(
+            "{label:<40} {rate:>7.0}/s  p50 {:>6.2} ms  p99 {:>6.2} ms  rp CPU {}  OP CPU {}  OP peak {}  errors {failed}",
+            ms(lat.percentile(50.0)),
+            ms(lat.percentile(99.0)),
+            cpu(rp_cpu),
+            cpu(op_cpu),
+            op_end
+                .map(|u| format!("{:.1} MiB", u.peak_rss as f64 / MIB))
+                .unwrap_or_else(|| "n/a".into()),
         );
     } else {
         let noun = args.mode.noun();
