@@ -30,7 +30,8 @@ Examples:
   rp listen-logout                           receive back/front-channel logout requests
   rp conformance                             run the OpenID RP certification plans offline
   rp provider --port 9000                    serve the bundled provider
-  rp bench --users 32                        load-test a provider with complete logins";
+  rp bench --users 32                        load-test a provider with complete logins
+  rp web                                     a relying-party web app on http://127.0.0.1:8090/";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
 #[derive(Debug, Parser)]
@@ -69,6 +70,8 @@ pub enum Command {
     ListenLogout(crate::commands::listen_logout::ListenLogoutArgs),
     /// Run the OpenID RP conformance plans against the bundled provider's misbehaving instances.
     Conformance(crate::commands::conformance::ConformanceArgs),
+    /// A relying-party web app on 127.0.0.1: pick a provider, log in, see and use the tokens.
+    Web(crate::commands::web::WebArgs),
     /// Load-test a provider: complete logins, refreshes or client-credentials grants.
     Bench(crate::commands::bench::BenchArgs),
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
@@ -174,6 +177,10 @@ pub struct LoginArgs {
     /// Print the authorization URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// Open the authorization URL with this command instead of the default browser (the URL
+    /// replaces `%s`, or is appended); `$BROWSER` is honoured without it.
+    #[arg(long, value_name = "CMD", conflicts_with = "no_browser")]
+    pub browser_command: Option<String>,
     /// Walk the provider's pages without a browser even without --username (single sign-on
     /// with --cookie-jar, or prompt=none); a login form is then an error.
     #[arg(long, conflicts_with = "no_browser")]

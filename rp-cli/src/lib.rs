@@ -53,6 +53,7 @@ pub fn main() -> ExitCode {
             cli::Command::Exchange(args) => commands::exchange::run(args).await,
             cli::Command::ClientCredentials(args) => commands::client_credentials::run(args).await,
             cli::Command::Bench(args) => commands::bench::run(args).await,
+            cli::Command::Web(args) => commands::web::run(args).await,
             cli::Command::Introspect(args) => commands::introspect::run(args).await,
             cli::Command::Revoke(args) => commands::revoke::run(args).await,
             cli::Command::Userinfo(args) => commands::userinfo::run(args).await,

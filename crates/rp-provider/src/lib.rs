@@ -68,6 +68,9 @@ pub struct ProviderConfig {
     pub fixtures: Fixtures,
     /// Serve the conformance instances (`/<test-id>`, `/<alias>/<test-id>`) and WebFinger.
     pub conformance: bool,
+    /// Extra CA certificates (PEM) trusted by the provider's own requests (back-channel
+    /// logout to an RP served over HTTPS with a private CA, such as `rp web --tls`).
+    pub outbound_ca_pem: Option<String>,
 }
 
 impl Default for ProviderConfig {
@@ -78,6 +81,7 @@ impl Default for ProviderConfig {
             ca_file: None,
             fixtures: Fixtures::embedded(),
             conformance: false,
+            outbound_ca_pem: None,
         }
     }
 }
@@ -190,7 +194,9 @@ pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
     } else {
         (None, None)
     };
-    let op = Arc::new(Op::new(&issuer, &config.fixtures)?);
+    let mut op = Op::new(&issuer, &config.fixtures)?;
+    op.outbound_ca_pem = config.outbound_ca_pem.clone();
+    let op = Arc::new(op);
     let (shutdown, rx) = watch::channel(false);
     let sweeper_op = op.clone();
     let mut sweeper_rx = rx.clone();

@@ -72,6 +72,8 @@ pub struct Op {
     /// Set on conformance instances: how this one misbehaves, and what it saw.
     pub conformance: Option<crate::conformance::Instance>,
     assertions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// Extra CA certificates (PEM) for the provider's own requests.
+    pub outbound_ca_pem: Option<String>,
     /// The fixture clients: fixed, never forgotten (registered ones live in the store).
     fixture_clients: std::collections::HashMap<String, Arc<Client>>,
 }
@@ -104,6 +106,7 @@ impl Op {
             conformance: None,
             assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
             fixture_clients,
+            outbound_ca_pem: None,
         })
     }
 
@@ -150,12 +153,18 @@ impl Op {
     pub fn outbound(&self) -> reqwest::Client {
         self.outbound
             .get_or_init(|| {
-                reqwest::Client::builder()
+                let mut builder = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .connect_timeout(std::time::Duration::from_secs(3))
-                    .timeout(crate::logout::DELIVERY_TIMEOUT)
-                    .build()
-                    .unwrap_or_default()
+                    .timeout(crate::logout::DELIVERY_TIMEOUT);
+                if let Some(pem) = &self.outbound_ca_pem {
+                    for cert in
+                        reqwest::Certificate::from_pem_bundle(pem.as_bytes()).unwrap_or_default()
+                    {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                builder.build().unwrap_or_default()
             })
             .clone()
     }

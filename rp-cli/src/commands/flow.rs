@@ -24,6 +24,8 @@ pub enum Drive {
     User {
         /// Print the URL instead of opening a browser.
         print_only: bool,
+        /// Open it with this command instead of the default browser.
+        command: Option<String>,
     },
 }
 
@@ -97,8 +99,11 @@ pub async fn walk(
                 headless::drive(&browser, &url, &target, credentials.as_ref()).await
             }))
         }
-        Drive::User { print_only } => {
-            open_browser(url, print_only);
+        Drive::User {
+            print_only,
+            command,
+        } => {
+            open_browser(url, print_only, command.as_deref())?;
             progress!(
                 "waiting for the provider on {target} (timeout {} s)",
                 timeout.as_secs()
@@ -172,14 +177,44 @@ async fn wait_for_callback(
     }
 }
 
-fn open_browser(url: &url::Url, no_browser: bool) {
+fn open_browser(url: &url::Url, no_browser: bool, command: Option<&str>) -> Result<(), CliError> {
     if no_browser {
         crate::errln!("rp: open this URL in a browser:\n{url}");
-        return;
+        return Ok(());
+    }
+    if let Some(command) = command {
+        let mut words = command
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        if words.is_empty() {
+            return Err(CliError::Usage("--browser-command is empty".into()));
+        }
+        if words.iter().any(|w| w.contains("%s")) {
+            for w in &mut words {
+                *w = w.replace("%s", url.as_str());
+            }
+        } else {
+            words.push(url.to_string());
+        }
+        std::process::Command::new(&words[0])
+            .args(&words[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| {
+                CliError::Usage(format!(
+                    "cannot run the browser command `{}`: {e}",
+                    words[0]
+                ))
+            })?;
+        progress!("opened the URL with `{}`", words[0]);
+        return Ok(());
     }
     if let Err(e) = webbrowser::open(url.as_str()) {
         crate::errln!("rp: could not open a browser ({e}); open this URL:\n{url}");
     } else {
         progress!("opened the browser; if nothing appeared, open:\n{url}");
     }
+    Ok(())
 }

@@ -162,6 +162,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         },
         None => Drive::User {
             print_only: args.no_browser,
+            command: args.browser_command.clone(),
         },
     };
     let arrived = flow::walk(

@@ -36,6 +36,10 @@ pub struct LogoutArgs {
     /// Print the end-session URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
+    /// Open the end-session URL with this command instead of the default browser (the URL
+    /// replaces `%s`, or is appended); `$BROWSER` is honoured without it.
+    #[arg(long, value_name = "CMD", conflicts_with = "no_browser")]
+    pub browser_command: Option<String>,
     /// Port of the post-logout redirect listener (default: the registered one, else ephemeral).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
@@ -83,6 +87,7 @@ pub async fn run(args: LogoutArgs) -> Result<(), CliError> {
     } else {
         Drive::User {
             print_only: args.no_browser,
+            command: args.browser_command.clone(),
         }
     };
     let arrived = flow::walk(

@@ -14,6 +14,7 @@ pub mod refresh;
 pub mod revoke;
 pub mod target;
 pub mod userinfo;
+pub mod web;
 
 use crate::cli::HttpArgs;
 use crate::exit::CliError;

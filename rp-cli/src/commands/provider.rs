@@ -24,6 +24,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         ca_file: args.ca_out.clone(),
         fixtures,
         conformance: args.conformance,
+        outbound_ca_pem: None,
     })
     .await
     .map_err(CliError::Usage)?;

@@ -1,0 +1,726 @@
+//! The web app's routes.
+
+use super::App;
+use super::pages::{self, Choice};
+use super::session::{self, Shown, SignedIn, WebSession};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use oidc_rp::exchange::token_types;
+use oidc_rp::oauth2::TokenResponse as _;
+use oidc_rp::{
+    AuthorizationRequest, CallbackParams, ClientConfig, ExtraClientMetadata, LogoutRequest,
+    RegistrationRequest, RelyingParty, Secret, TokenExchangeRequest,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Every route of the app.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(landing))
+        .route("/login", post(login))
+        .route("/callback", get(callback))
+        .route("/me", get(me))
+        .route("/refresh", post(refresh))
+        .route("/introspect", post(introspect))
+        .route("/exchange", post(exchange))
+        .route("/userinfo", post(userinfo))
+        .route("/logout", post(logout))
+        .route("/logged-out", get(logged_out))
+        .route("/backchannel-logout", post(backchannel))
+        .route("/frontchannel-logout", get(frontchannel))
+        .with_state(app)
+}
+
+/// An HTML response with the app's security headers. Pages are never cached (they show
+/// claims) and never framed, except the front-channel logout page, which the provider loads in
+/// an iframe (Front-Channel Logout 1.0 §2).
+fn html(status: StatusCode, body: String, cookie: Option<String>, frameable: bool) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let csp = if frameable {
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"
+    } else {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        h.insert(header::SET_COOKIE, c);
+    }
+    r
+}
+
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    r
+}
+
+fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    html(status, pages::error(title, detail), None, false)
+}
+
+/// The browser's session, created when missing (the cookie to set comes back too).
+fn session_of(app: &App, headers: &HeaderMap) -> (String, WebSession, Option<String>) {
+    let asked =
+        session::from_cookie_header(headers.get(header::COOKIE).and_then(|v| v.to_str().ok()));
+    let (id, s) = app.sessions.get_or_create(asked.as_deref());
+    let cookie =
+        (asked.as_deref() != Some(id.as_str())).then(|| session::set_cookie(&id, app.secure));
+    (id, s, cookie)
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn choices(app: &App) -> Vec<Choice> {
+    app.providers
+        .iter()
+        .map(|p| Choice {
+            label: p.label.clone(),
+            issuer: p.issuer.clone(),
+        })
+        .collect()
+}
+
+async fn landing(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let (id, s, cookie) = session_of(&app, &headers);
+    let page = pages::landing(&s, &choices(&app), None);
+    app.sessions.update(&id, |s| s.notice = None);
+    html(StatusCode::OK, page, cookie, false)
+}
+
+impl App {
+    fn callback_uri(&self) -> String {
+        format!("{}/callback", self.base)
+    }
+
+    /// The relying party for `issuer`: with a client registered for this app (RFC 7591), or
+    /// the listed provider's static client.
+    async fn relying_party(
+        &self,
+        issuer: &str,
+        register: bool,
+    ) -> Result<Arc<RelyingParty>, String> {
+        let metadata = oidc_rp::discovery::discover(&self.http, issuer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let issuer = metadata.issuer().as_str().to_string();
+        let client: ClientConfig = if register {
+            let known = self
+                .registered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&issuer)
+                .cloned();
+            match known {
+                Some(c) => c,
+                None => {
+                    let base = &self.base;
+                    let client = oidc_rp::registration::register(
+                        &self.http,
+                        &metadata,
+                        &RegistrationRequest {
+                            redirect_uris: vec![self.callback_uri()],
+                            client_name: Some("rp web".into()),
+                            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                            extra: ExtraClientMetadata {
+                                post_logout_redirect_uris: Some(vec![format!("{base}/logged-out")]),
+                                backchannel_logout_uri: Some(format!("{base}/backchannel-logout")),
+                                backchannel_logout_session_required: Some(true),
+                                frontchannel_logout_uri: Some(format!(
+                                    "{base}/frontchannel-logout"
+                                )),
+                                frontchannel_logout_session_required: Some(true),
+                                ..Default::default()
+                            },
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    self.registered
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(issuer.clone(), client.clone());
+                    client
+                }
+            }
+        } else {
+            self.providers
+                .iter()
+                .find(|p| p.issuer == issuer)
+                .and_then(|p| p.static_client.clone())
+                .ok_or_else(|| {
+                    "this app has no static client at that provider: tick \"Register a client dynamically\"".to_string()
+                })?
+        };
+        let key = (issuer.clone(), client.client_id.clone());
+        let rp = Arc::new(
+            RelyingParty::new(self.http.clone(), metadata, client).map_err(|e| e.to_string())?,
+        );
+        self.rps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, rp.clone());
+        Ok(rp)
+    }
+
+    fn known_rp(&self, issuer: &str, client_id: &str) -> Option<Arc<RelyingParty>> {
+        self.rps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(issuer.to_string(), client_id.to_string()))
+            .cloned()
+    }
+}
+
+async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, cookie) = session_of(&app, &headers);
+    let f = form(&body);
+    if !s.csrf_ok(f.get("csrf").map(String::as_str)) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "The form's CSRF token does not match this browser session (the session expired, or the form came from another site). Start again.",
+        );
+    }
+    let fail = |msg: String| {
+        html(
+            StatusCode::BAD_REQUEST,
+            pages::landing(&s, &choices(&app), Some(&msg)),
+            cookie.clone(),
+            false,
+        )
+    };
+    let input = match f.get("provider").map(String::as_str) {
+        Some("other") | None => f
+            .get("issuer")
+            .map(|i| i.trim().to_string())
+            .unwrap_or_default(),
+        Some(n) => match n.parse::<usize>().ok().and_then(|i| app.providers.get(i)) {
+            Some(p) => p.issuer.clone(),
+            None => return fail("Pick a provider from the list, or type an issuer.".into()),
+        },
+    };
+    if input.is_empty() {
+        return fail("Type an issuer URL or an acct: identifier.".into());
+    }
+    // OpenID Connect Discovery 1.0 §2: an e-mail-like identifier finds its issuer by WebFinger.
+    let issuer = if input.starts_with("acct:") || (!input.contains("://") && input.contains('@')) {
+        match oidc_rp::discovery::webfinger(&app.http, &input).await {
+            Ok(i) => i,
+            Err(e) => return fail(format!("WebFinger for {input} failed: {e}")),
+        }
+    } else {
+        input.trim_end_matches('/').to_string()
+    };
+    let register = f.get("register").is_some_and(|v| v == "on");
+    let rp = match app.relying_party(&issuer, register).await {
+        Ok(rp) => rp,
+        Err(e) => return fail(e),
+    };
+    let request =
+        AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"]);
+    let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {
+        Ok(v) => v,
+        Err(e) => return fail(e.to_string()),
+    };
+    let issuer = rp.issuer().to_string();
+    app.sessions.update(&id, |s| {
+        s.pending = Some((txn, issuer));
+        s.notice = None;
+    });
+    see_other(url.as_str(), cookie)
+}
+
+async fn callback(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (id, s, _) = session_of(&app, &headers);
+    let Some((txn, issuer)) = s.pending.clone() else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "No login in progress",
+            "This browser session has no login waiting for this answer (cookies blocked, the page reloaded, or the link came from elsewhere). Start again.",
+        );
+    };
+    app.sessions.update(&id, |s| s.pending = None);
+    let Some(rp) = app.known_rp(&issuer, &txn.client_id) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown provider",
+            "The app no longer knows this provider. Start again.",
+        );
+    };
+    let params = match CallbackParams::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
+    };
+    let login = match rp.complete(&txn, &params).await {
+        Ok(l) => l,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
+    };
+    let access = Secret::new(login.tokens.access_token().secret().as_str());
+    let (userinfo, mut report) = (None, login.report.clone());
+    let userinfo = if rp.metadata().userinfo_endpoint().is_some() {
+        match rp.userinfo(access.expose(), &login.id_token).await {
+            Ok(u) => {
+                report.extend(u.report.clone());
+                Some(u)
+            }
+            Err(e) => {
+                return error_page(StatusCode::BAD_GATEWAY, "Userinfo failed", &e.to_string());
+            }
+        }
+    } else {
+        userinfo
+    };
+    let raw_id_token = login
+        .tokens
+        .extra_fields()
+        .id_token
+        .clone()
+        .unwrap_or_else(|| Secret::new(""));
+    let signed_in = SignedIn {
+        issuer: rp.issuer().to_string(),
+        client_id: rp.client().client_id.clone(),
+        report,
+        id_token: login.id_token,
+        id_token_raw: raw_id_token,
+        access_token: access,
+        refresh_token: login
+            .tokens
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().as_str())),
+        userinfo,
+    };
+    app.sessions.update(&id, |s| {
+        s.signed_in = Some(signed_in);
+        s.shown = None;
+        s.notice = None;
+    });
+    // A new session id once signed in (session fixation).
+    let new = app.sessions.rotate(&id).unwrap_or(id);
+    see_other("/me", Some(session::set_cookie(&new, app.secure)))
+}
+
+async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let (id, s, cookie) = session_of(&app, &headers);
+    match &s.signed_in {
+        Some(signed_in) => html(
+            StatusCode::OK,
+            pages::identity(&s, signed_in),
+            cookie,
+            false,
+        ),
+        None if s.notice.is_some() => {
+            let page = pages::logged_out(&s, "Log in again to see your identity.", None);
+            app.sessions.update(&id, |s| s.notice = None);
+            html(StatusCode::OK, page, cookie, false)
+        }
+        None => see_other("/", cookie),
+    }
+}
+
+/// The signed-in session and its relying party, for the action buttons (CSRF checked).
+fn action_context(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, SignedIn, Arc<RelyingParty>), Box<Response>> {
+    let (id, s, cookie) = session_of(app, headers);
+    if !s.csrf_ok(form(body).get("csrf").map(String::as_str)) {
+        return Err(Box::new(error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "The form's CSRF token does not match this browser session. Start again.",
+        )));
+    }
+    let Some(signed_in) = s.signed_in.clone() else {
+        return Err(Box::new(see_other("/me", cookie)));
+    };
+    let Some(rp) = app.known_rp(&signed_in.issuer, &signed_in.client_id) else {
+        return Err(Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown provider",
+            "The app no longer knows this provider. Log in again.",
+        )));
+    };
+    Ok((id, signed_in, rp))
+}
+
+fn show(app: &App, id: &str, shown: Shown) -> Response {
+    app.sessions.update(id, |s| s.shown = Some(shown));
+    see_other("/me", None)
+}
+
+fn failed(title: &str, e: impl std::fmt::Display) -> Shown {
+    Shown {
+        title: format!("{title} failed"),
+        ok: false,
+        lines: vec![("error".into(), e.to_string())],
+    }
+}
+
+/// The first and last characters of a token: enough to tell two apart, not to use one.
+fn fragment(token: &str) -> String {
+    if token.len() <= 16 {
+        return "(short token)".into();
+    }
+    format!(
+        "{}…{} ({} characters)",
+        &token[..6],
+        &token[token.len() - 4..],
+        token.len()
+    )
+}
+
+async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, rp) = match action_context(&app, &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some(rt) = s.refresh_token.clone() else {
+        return show(
+            &app,
+            &id,
+            failed(
+                "Refresh",
+                "the provider issued no refresh token (it needs offline_access and the refresh_token grant)",
+            ),
+        );
+    };
+    match rp.refresh(&rt, Some(&s.id_token), None).await {
+        Ok(r) => {
+            let mut lines = vec![
+                (
+                    "access token".into(),
+                    fragment(r.tokens.access_token().secret()),
+                ),
+                (
+                    "refresh token".into(),
+                    if r.rotated {
+                        "rotated"
+                    } else {
+                        "kept (not rotated)"
+                    }
+                    .into(),
+                ),
+                (
+                    "ID token".into(),
+                    if r.id_token_renewed {
+                        "renewed, validated (same iss, sub, aud; OIDC Core §12.2)"
+                    } else {
+                        "none in the response; the previous one is kept"
+                    }
+                    .into(),
+                ),
+            ];
+            for c in r.report.checks().iter().filter(|c| !c.passed) {
+                lines.push((c.name.into(), c.detail.to_string()));
+            }
+            let access = Secret::new(r.tokens.access_token().secret().as_str());
+            let id_token = r.id_token.clone();
+            let refresh_token = r.refresh_token.clone();
+            app.sessions.update(&id, |s| {
+                if let Some(si) = s.signed_in.as_mut() {
+                    si.access_token = access;
+                    si.refresh_token = Some(refresh_token);
+                    if let Some(t) = id_token {
+                        si.id_token = t;
+                    }
+                }
+            });
+            show(
+                &app,
+                &id,
+                Shown {
+                    title: "Refreshed".into(),
+                    ok: true,
+                    lines,
+                },
+            )
+        }
+        Err(e) => show(&app, &id, failed("Refresh", e)),
+    }
+}
+
+async fn introspect(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, rp) = match action_context(&app, &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let shown = match rp
+        .introspect(s.access_token.expose(), Some("access_token"))
+        .await
+    {
+        Ok(i) => {
+            let lines = match serde_json::to_value(&i) {
+                Ok(serde_json::Value::Object(m)) => m
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Shown {
+                title: "Introspection (RFC 7662)".into(),
+                ok: true,
+                lines,
+            }
+        }
+        Err(e) => failed("Introspection", e),
+    };
+    show(&app, &id, shown)
+}
+
+async fn exchange(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, rp) = match action_context(&app, &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let request = TokenExchangeRequest {
+        subject_token: s.access_token.clone(),
+        subject_token_type: token_types::ACCESS_TOKEN.into(),
+        ..Default::default()
+    };
+    let shown = match rp.exchange(&request).await {
+        Ok(r) => Shown {
+            title: "Token exchange (RFC 8693)".into(),
+            ok: true,
+            lines: vec![
+                ("issued_token_type".into(), r.issued_token_type.clone()),
+                ("token_type".into(), r.token_type.clone()),
+                ("access_token".into(), fragment(r.access_token.expose())),
+                (
+                    "expires_in".into(),
+                    r.expires_in.map(|e| format!("{e} s")).unwrap_or("-".into()),
+                ),
+                ("scope".into(), r.scope.clone().unwrap_or("-".into())),
+            ],
+        },
+        Err(e) => failed("Token exchange", e),
+    };
+    show(&app, &id, shown)
+}
+
+async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, rp) = match action_context(&app, &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let shown = match rp.userinfo(s.access_token.expose(), &s.id_token).await {
+        Ok(u) => Shown {
+            title: "Userinfo".into(),
+            ok: true,
+            lines: u
+                .claims
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect(),
+        },
+        Err(e) => failed("Userinfo", e),
+    };
+    show(&app, &id, shown)
+}
+
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (id, s, rp) = match action_context(&app, &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let request = LogoutRequest {
+        id_token_hint: (!s.id_token_raw.expose().is_empty()).then(|| s.id_token_raw.clone()),
+        post_logout_redirect_uri: Some(format!("{}/logged-out", app.base)),
+        ..Default::default()
+    };
+    match rp.end_session_url(&request) {
+        Ok((url, txn)) => {
+            app.sessions.update(&id, |s| s.logging_out = Some(txn));
+            see_other(url.as_str(), None)
+        }
+        Err(_) => {
+            // No end_session_endpoint: end this app's session only, and say so.
+            app.sessions.update(&id, |s| {
+                s.signed_in = None;
+                s.shown = None;
+            });
+            let (_, s, _) = session_of(&app, &headers);
+            html(
+                StatusCode::OK,
+                pages::logged_out(
+                    &s,
+                    "The provider has no end_session_endpoint: you are logged out of this app only.",
+                    None,
+                ),
+                None,
+                false,
+            )
+        }
+    }
+}
+
+async fn logged_out(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (id, s, cookie) = session_of(&app, &headers);
+    let Some(txn) = s.logging_out.clone() else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "No logout in progress",
+            "This browser session started no logout, so this redirect is not trusted (RP-Initiated Logout 1.0 §3: state).",
+        );
+    };
+    match txn.check_redirect(query.unwrap_or_default().as_bytes()) {
+        Ok(report) => {
+            app.sessions.update(&id, |s| {
+                s.signed_in = None;
+                s.logging_out = None;
+                s.shown = None;
+            });
+            let (_, s, _) = session_of(&app, &headers);
+            html(
+                StatusCode::OK,
+                pages::logged_out(
+                    &s,
+                    "The provider ended your session and sent you back with the state this app sent.",
+                    Some(&report),
+                ),
+                cookie,
+                false,
+            )
+        }
+        Err(e) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Logout not confirmed",
+            &e.to_string(),
+        ),
+    }
+}
+
+fn plain(status: StatusCode, body: &str) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// POST /backchannel-logout (Back-Channel Logout 1.0 §2.5, §2.8): validate the logout token
+/// with the relying party of its issuer, then end the matching web sessions.
+async fn backchannel(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let f = form(&body);
+    let Some(token) = f.get("logout_token") else {
+        return plain(StatusCode::BAD_REQUEST, "logout_token is missing");
+    };
+    // The unverified `iss` only picks which relying party validates the token.
+    let issuer = oidc_rp::jose::Jws::parse(token)
+        .ok()
+        .and_then(|j| serde_json::from_slice::<serde_json::Value>(&j.payload).ok())
+        .and_then(|c| c.get("iss").and_then(|v| v.as_str()).map(str::to_string));
+    let Some(issuer) = issuer else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "the logout token is not a JWT with an iss",
+        );
+    };
+    let candidates: Vec<Arc<RelyingParty>> = app
+        .rps
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|((iss, _), _)| *iss == issuer)
+        .map(|(_, rp)| rp.clone())
+        .collect();
+    let mut last = String::from("no client of this app is registered with that issuer");
+    for rp in candidates {
+        match rp.validate_logout_token(token, &app.replay).await {
+            Ok(lt) => {
+                let ended = app.sessions.end_matching(
+                    &issuer,
+                    lt.sid.as_deref(),
+                    lt.subject.as_deref(),
+                    "The provider ended your session (back-channel logout).",
+                );
+                tracing::info!(target: "rp_web", ended, "back-channel logout");
+                return plain(StatusCode::OK, "");
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    plain(StatusCode::BAD_REQUEST, &last)
+}
+
+/// GET /frontchannel-logout?iss=..&sid=.. (Front-Channel Logout 1.0 §2): both are required
+/// (the app registers `frontchannel_logout_session_required`).
+async fn frontchannel(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+    let request = oidc_rp::FrontChannelLogout::parse(query.as_deref().unwrap_or(""));
+    let (Some(iss), Some(sid)) = (request.iss.as_deref(), request.sid.as_deref()) else {
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::error("Front-channel logout", "iss and sid are required"),
+            None,
+            true,
+        );
+    };
+    let ended = app.sessions.end_matching(
+        iss,
+        Some(sid),
+        None,
+        "The provider ended your session (front-channel logout).",
+    );
+    html(
+        StatusCode::OK,
+        pages::page(
+            "Front-channel logout",
+            &format!("<p>Front-channel logout: {ended} session(s) ended.</p>"),
+        ),
+        None,
+        true,
+    )
+}

@@ -1,0 +1,195 @@
+//! `rp web`: a relying-party web app on 127.0.0.1, on the same library as the CLI.
+//!
+//! A landing page to pick a provider (the bundled one, `--provider` ones, or any issuer or
+//! `acct:` identifier through WebFinger), dynamic registration or the bundled provider's
+//! static client, the authorization code flow with PKCE, an identity page with the validation
+//! report, the ID token and userinfo claims and buttons for refresh, introspection, token
+//! exchange, userinfo and logout; RP-initiated logout, and the app's own back- and
+//! front-channel logout endpoints, which end the matching web sessions.
+//!
+//! Served by the bundled provider's HTTP stack (axum over hyper, rustls under `--tls`).
+
+mod handlers;
+pub mod pages;
+pub mod session;
+
+use crate::cli::HttpArgs;
+use crate::exit::CliError;
+use clap::Args;
+use oidc_rp::{ClientConfig, HttpClient, RelyingParty, ReplayCache};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// `rp web`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The bundled provider is started in-process and always listed; log in \
+there as alice / wonderland or bob / builder.
+
+Examples:
+  rp web                                   http://127.0.0.1:8090/
+  rp web --tls                             https, with a certificate made at start
+  rp web --provider https://op.example.com --provider http://127.0.0.1:3000
+  rp web --port 0                          an ephemeral port (the URL is the first stdout line)"
+)]
+pub struct WebArgs {
+    /// Port on 127.0.0.1 (0: an ephemeral port).
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// Serve HTTPS with a certificate made at start (its CA is written next to the temp dir).
+    #[arg(long)]
+    pub tls: bool,
+    /// A provider to list on the landing page (repeatable); clients are registered
+    /// dynamically.
+    #[arg(long, value_name = "URL")]
+    pub provider: Vec<String>,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// A provider the landing page lists.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// The label.
+    pub label: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// A static client to use when dynamic registration is not asked for.
+    pub static_client: Option<ClientConfig>,
+}
+
+/// The app's state.
+#[derive(Debug)]
+pub struct App {
+    /// `http(s)://127.0.0.1:port`.
+    pub base: String,
+    /// Whether the app is served over TLS.
+    pub secure: bool,
+    /// The HTTP client for providers.
+    pub http: HttpClient,
+    /// Listed providers.
+    pub providers: Vec<Listed>,
+    /// Clients registered dynamically, per issuer.
+    pub registered: Mutex<HashMap<String, ClientConfig>>,
+    /// Relying parties in use, per (issuer, client id).
+    pub rps: Mutex<HashMap<(String, String), Arc<RelyingParty>>>,
+    /// Web sessions.
+    pub sessions: session::Sessions,
+    /// Logout token `jti`s seen (Back-Channel Logout 1.0 §2.6 step 9).
+    pub replay: ReplayCache,
+}
+
+/// The bundled provider's client for this app: exactly this app's URIs.
+fn web_client(base: &str, secret: &str) -> rp_provider::fixtures::Client {
+    let json = serde_json::json!({
+        "client_id": "rp-web",
+        "client_secret": secret,
+        "client_name": "rp web (static client)",
+        "redirect_uris": [format!("{base}/callback")],
+        "post_logout_redirect_uris": [format!("{base}/logged-out")],
+        "backchannel_logout_uri": format!("{base}/backchannel-logout"),
+        "backchannel_logout_session_required": true,
+        "frontchannel_logout_uri": format!("{base}/frontchannel-logout"),
+        "frontchannel_logout_session_required": true,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
+        "application_type": "web",
+        "token_exchange": {
+            "subject_token_types": ["urn:ietf:params:oauth:token-type:access_token"],
+            "requested_token_types": ["urn:ietf:params:oauth:token-type:access_token"],
+            "audiences": ["https://api.rp.example"]
+        }
+    });
+    match serde_json::from_value(json) {
+        Ok(c) => c,
+        Err(e) => panic!("the rp-web client literal is valid: {e}"),
+    }
+}
+
+/// Run the app until interrupted.
+pub async fn run(args: WebArgs) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .await
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "cannot listen on 127.0.0.1:{}: {e}; choose another --port",
+                args.port
+            ))
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| CliError::Internal(e.to_string()))?
+        .port();
+    let scheme = if args.tls { "https" } else { "http" };
+    let base = format!("{scheme}://127.0.0.1:{port}");
+    let (tls, ca_pem) = if args.tls {
+        let generated = rp_provider::tls::generate().map_err(CliError::Internal)?;
+        let path = std::env::temp_dir().join(format!("rp-web-{port}-ca.pem"));
+        std::fs::write(&path, &generated.ca_pem)
+            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        crate::errln!(
+            "rp web: the certificate's CA is in {} (trust it in the browser, or accept the warning)",
+            path.display()
+        );
+        (Some(generated.config), Some(generated.ca_pem))
+    } else {
+        (None, None)
+    };
+
+    // The bundled provider, with a static client for exactly this app.
+    let secret = oidc_rp::oauth2::CsrfToken::new_random_len(24)
+        .secret()
+        .clone();
+    let mut fixtures = rp_provider::fixtures::Fixtures::embedded();
+    fixtures.clients.push(web_client(&base, &secret));
+    let bundled = rp_provider::start(rp_provider::ProviderConfig {
+        fixtures,
+        outbound_ca_pem: ca_pem,
+        ..Default::default()
+    })
+    .await
+    .map_err(CliError::Usage)?;
+
+    let mut providers = vec![Listed {
+        label: "Bundled provider (alice / wonderland)".into(),
+        issuer: bundled.issuer().to_string(),
+        static_client: Some(ClientConfig::confidential("rp-web", secret.as_str())),
+    }];
+    for p in &args.provider {
+        url::Url::parse(p)
+            .map_err(|e| CliError::Usage(format!("--provider {p} is not a URL: {e}")))?;
+        providers.push(Listed {
+            label: p.clone(),
+            issuer: p.trim_end_matches('/').to_string(),
+            static_client: None,
+        });
+    }
+    let app = Arc::new(App {
+        base: base.clone(),
+        secure: args.tls,
+        http: super::http_client(&args.http)?,
+        providers,
+        registered: Mutex::new(HashMap::new()),
+        rps: Mutex::new(HashMap::new()),
+        sessions: session::Sessions::default(),
+        replay: ReplayCache::default(),
+    });
+    crate::outln!("{base}/");
+    crate::errln!(
+        "rp web: listening on {base}/ (bundled provider at {}); Ctrl-C to stop",
+        bundled.issuer()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(rp_provider::server::serve(
+        listener,
+        handlers::router(app),
+        tls,
+        stopped,
+    ));
+    let _ = tokio::signal::ctrl_c().await;
+    let _ = stop.send(true);
+    let _ = server.await;
+    drop(bundled);
+    Ok(())
+}

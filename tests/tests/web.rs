@@ -1,0 +1,315 @@
+//! `rp web` over HTTP, without a browser: the built binary serves the app, a cookie-keeping
+//! HTTP client plays the browser for the app's pages, and the library's headless driver fills
+//! the bundled provider's forms. (tests/tests/browser.rs does the same in Chromium.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use oidc_rp::headless::{self, Browser, Credentials};
+use oidc_rp::{HttpClient, Secret};
+use rp_tests::*;
+use std::path::Path;
+
+/// `rp web --port 0`, its URL, its bundled provider's issuer; killed on drop.
+struct Web {
+    watched: Watched,
+    base: String,
+    issuer: String,
+}
+
+impl Drop for Web {
+    fn drop(&mut self) {
+        let _ = self.watched.child.kill();
+        let _ = self.watched.child.wait();
+    }
+}
+
+async fn web(cache: &Path) -> Web {
+    let mut cmd = rp(cache);
+    cmd.args(["web", "--port", "0"]);
+    let mut watched = Watched::spawn(cmd);
+    let line = watched.line(|l| l.contains("listening on")).await;
+    // "rp web: listening on http://127.0.0.1:P/ (bundled provider at http://127.0.0.1:Q); ..."
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|r| r.split('/').take(3).collect::<Vec<_>>().join("/").into())
+        .unwrap();
+    let issuer = line
+        .split("bundled provider at ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap()
+        .to_string();
+    Web {
+        watched,
+        base,
+        issuer,
+    }
+}
+
+/// A browser for the app's own pages: cookies kept, redirects not followed.
+fn app_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn alice() -> Credentials {
+    Credentials {
+        username: "alice".into(),
+        password: Secret::new("wonderland"),
+    }
+}
+
+/// Log in through the app: landing page, provider's form (driven by `provider`), callback,
+/// identity page. Returns the identity page.
+async fn log_in(w: &Web, app: &reqwest::Client, provider: &Browser, register: bool) -> String {
+    let landing = app.get(&w.base).send().await.unwrap();
+    let set_cookie = landing
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let landing = landing.text().await.unwrap();
+    assert!(
+        landing.contains(&w.issuer),
+        "the bundled provider is listed"
+    );
+    let mut form = vec![("csrf", csrf(&landing)), ("provider", "0".into())];
+    if register {
+        form.push(("register", "on".into()));
+    }
+    let r = app
+        .post(format!("{}/login", w.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let authorize = url::Url::parse(&location(&r)).unwrap();
+    assert!(authorize.as_str().starts_with(&w.issuer));
+    let arrival = headless::walk(
+        provider,
+        &authorize,
+        &format!("{}/callback", w.base),
+        Some(&alice()),
+    )
+    .await
+    .unwrap();
+    let r = app.get(arrival.url.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), "/me");
+    let me = app.get(format!("{}/me", w.base)).send().await.unwrap();
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert_eq!(me.headers()["x-frame-options"], "DENY");
+    me.text().await.unwrap()
+}
+
+async fn press(w: &Web, app: &reqwest::Client, page: &str, action: &str) -> String {
+    let r = app
+        .post(format!("{}/{action}", w.base))
+        .form(&[("csrf", csrf(page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{action}");
+    app.get(format!("{}/me", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_identity_lifecycle_buttons_and_rp_initiated_logout() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = web(dir.path()).await;
+    let app = app_client();
+    let provider = Browser::new(&HttpClient::default()).unwrap();
+    let me = log_in(&w, &app, &provider, true).await;
+    assert!(me.contains("Alice Liddell"), "{me}");
+    assert!(me.contains("Every check passed."));
+    assert!(me.contains("id=\"checks\"") && me.contains("nonce"));
+    assert!(
+        me.contains("alice@wonderland.example"),
+        "userinfo claims shown"
+    );
+
+    let page = press(&w, &app, &me, "refresh").await;
+    assert!(
+        page.contains("Refreshed") && page.contains("rotated"),
+        "{page}"
+    );
+    let page = press(&w, &app, &page, "introspect").await;
+    assert!(
+        page.contains("Introspection (RFC 7662)") && page.contains(">true<"),
+        "{page}"
+    );
+    let page = press(&w, &app, &page, "userinfo").await;
+    assert!(page.contains("wonderland.example"), "{page}");
+
+    // A form without the session's CSRF token is refused.
+    let r = app
+        .post(format!("{}/refresh", w.base))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // RP-initiated logout: the provider ends the session and comes back with our state.
+    let r = app
+        .post(format!("{}/logout", w.base))
+        .form(&[("csrf", csrf(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let end_session = url::Url::parse(&location(&r)).unwrap();
+    assert!(end_session.query().unwrap().contains("id_token_hint="));
+    let arrival = headless::walk(
+        &provider,
+        &end_session,
+        &format!("{}/logged-out", w.base),
+        None,
+    )
+    .await
+    .unwrap();
+    let page = app
+        .get(arrival.url.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You are logged out"), "{page}");
+    assert!(page.contains("equals the state sent"), "{page}");
+    // The identity page is gone. (The provider may also have sent this app a back-channel
+    // logout for the same session; then the first visit says so once.)
+    let r = app.get(format!("{}/me", w.base)).send().await.unwrap();
+    if r.status() == 200 {
+        assert!(r.text().await.unwrap().contains("You are logged out"));
+        let r = app.get(format!("{}/me", w.base)).send().await.unwrap();
+        assert_eq!(location(&r), "/");
+    } else {
+        assert_eq!(location(&r), "/");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn back_channel_logout_from_another_client_ends_the_web_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let w = web(&cache).await;
+    let app = app_client();
+    let jar = std::sync::Arc::new(oidc_rp::headless::CookieJar::new());
+    let provider = Browser::with_jar(&HttpClient::default(), jar.clone()).unwrap();
+    // The static client this time (no registration).
+    let me = log_in(&w, &app, &provider, false).await;
+    assert!(me.contains("client <code>rp-web</code>"), "{me}");
+
+    // The CLI logs in to the same provider session (the provider's cookies, shared), then
+    // logs out: the provider sends the web app a logout token.
+    let jar_file = dir.path().join("jar.json");
+    std::fs::write(&jar_file, jar.to_json().unwrap()).unwrap();
+    let mut cmd = rp(&cache);
+    cmd.args([
+        "login",
+        "--issuer",
+        &w.issuer,
+        "--register",
+        "--headless",
+        "--profile",
+        "cli",
+    ])
+    .arg("--cookie-jar")
+    .arg(&jar_file);
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = rp(&cache);
+    cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
+        .arg(&jar_file);
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let page = app
+        .get(format!("{}/me", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("You are logged out"), "{page}");
+    assert!(page.contains("back-channel logout"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_requests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = web(dir.path()).await;
+    let app = app_client();
+    // A callback nobody asked for.
+    let r = app
+        .get(format!("{}/callback?code=x&state=y", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("No login in progress"));
+    // A forged logout token.
+    let r = app
+        .post(format!("{}/backchannel-logout", w.base))
+        .form(&[("logout_token", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A post-logout redirect without a logout in progress.
+    let r = app
+        .get(format!("{}/logged-out?state=z", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // A login form without the CSRF token.
+    let r = app
+        .post(format!("{}/login", w.base))
+        .form(&[("provider", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
