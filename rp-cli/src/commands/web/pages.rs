@@ -176,7 +176,7 @@ pub fn identity(session: &WebSession, s: &SignedIn) -> String {
                 } else {
                     ""
                 },
-                claims_table("userinfo", &u.claims)
+                claims_table("userinfo-claims", &u.claims)
             )
         })
         .unwrap_or_else(|| {
