@@ -224,3 +224,73 @@ pub async fn drive_as_alice(url: &url::Url, redirect_uri: &str) -> oidc_rp::head
     .await
     .expect("the login completes")
 }
+
+/// Run `rp ARGS --json`, require success, and parse stdout.
+pub async fn run_json<S: AsRef<std::ffi::OsStr>>(cache: &Path, args: &[S]) -> serde_json::Value {
+    let mut cmd = rp(cache);
+    cmd.args(args).arg("--json");
+    let out = output(cmd).await;
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        args.iter()
+            .map(|a| a.as_ref().to_string_lossy())
+            .collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+/// Run `rp ARGS` expecting a failure: (exit status, stderr).
+pub async fn run_failing<S: AsRef<std::ffi::OsStr>>(cache: &Path, args: &[S]) -> (i32, String) {
+    let mut cmd = rp(cache);
+    cmd.args(args);
+    failure(&output(cmd).await)
+}
+
+/// `rp web --port 0`, killed when dropped.
+#[derive(Debug)]
+pub struct WebApp {
+    /// The process and its stderr.
+    pub watched: Watched,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The in-process bundled provider's issuer.
+    pub issuer: String,
+}
+
+impl Drop for WebApp {
+    fn drop(&mut self) {
+        let _ = self.watched.child.kill();
+        let _ = self.watched.child.wait();
+    }
+}
+
+/// Start `rp web --port 0` and read its URLs from its "listening on" line.
+pub async fn start_web(cache: &Path) -> WebApp {
+    let mut cmd = rp(cache);
+    cmd.args(["web", "--port", "0"]);
+    let mut watched = Watched::spawn(cmd);
+    // "rp web: listening on http://127.0.0.1:P/ (bundled provider at http://127.0.0.1:Q); ..."
+    let line = watched.line(|l| l.contains("listening on")).await;
+    let after = |marker: &str| line.split(marker).nth(1).unwrap_or_default().to_string();
+    let base = after("listening on ")
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let issuer = after("bundled provider at ")
+        .split(')')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        base.starts_with("http") && issuer.starts_with("http"),
+        "{line}"
+    );
+    WebApp {
+        watched,
+        base,
+        issuer,
+    }
+}

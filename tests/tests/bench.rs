@@ -6,16 +6,8 @@
 use rp_tests::*;
 
 async fn bench(cache: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let mut cmd = rp(cache);
-    cmd.args(["bench", "--json", "--warmup", "3", "--users", "3"])
-        .args(args);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+    let all = [&["bench", "--warmup", "3", "--users", "3"][..], args].concat();
+    run_json(cache, &all).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -263,41 +263,6 @@ impl UrlPipe {
     }
 }
 
-/// A child process killed when the test ends, passed or failed.
-struct KillOnDrop(Watched);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.child.kill();
-        let _ = self.0.child.wait();
-    }
-}
-
-/// `rp web --port 0`: (its process, its URL, the bundled provider's issuer).
-async fn start_web(cache: &Path) -> (KillOnDrop, String, String) {
-    let mut cmd = rp(cache);
-    cmd.args(["web", "--port", "0"]);
-    let mut watched = Watched::spawn(cmd);
-    let line = watched.line(|l| l.contains("listening on")).await;
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .take(3)
-        .collect::<Vec<_>>()
-        .join("/");
-    let issuer = line
-        .split("bundled provider at ")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap()
-        .to_string();
-    (KillOnDrop(watched), base, issuer)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn web_app_login_identity_and_single_logout_in_chromium() {
     let Some(chrome) = chrome("web_app_login_identity_and_single_logout_in_chromium").await else {
@@ -305,7 +270,8 @@ async fn web_app_login_identity_and_single_logout_in_chromium() {
     };
     let c = chrome.c();
     let dir = tempfile::tempdir().unwrap();
-    let (_web, base, issuer) = start_web(dir.path()).await;
+    let web = start_web(dir.path()).await;
+    let (base, issuer) = (web.base.clone(), web.issuer.clone());
 
     // Landing page: the bundled provider is listed; dynamic registration is ticked.
     c.goto(&format!("{base}/")).await.unwrap();

@@ -110,24 +110,6 @@ fn peer(test: &str) -> Option<Peer> {
     Some(peer)
 }
 
-async fn rp_ok(cache: &Path, args: &[&str]) -> Value {
-    let mut cmd = rp(cache);
-    cmd.args(args).arg("--json");
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
-}
-
-async fn rp_err(cache: &Path, args: &[&str]) -> (i32, String) {
-    let mut cmd = rp(cache);
-    cmd.args(args);
-    failure(&output(cmd).await)
-}
-
 /// RFC 7662 introspection of any token by the static confidential client.
 async fn introspect(cache: &Path, issuer: &str, token: &str) -> Value {
     let args = [
@@ -141,7 +123,7 @@ async fn introspect(cache: &Path, issuer: &str, token: &str) -> Value {
         "--client-secret",
         STATIC.1,
     ];
-    rp_ok(cache, &args).await["introspection"].clone()
+    run_json(cache, &args).await["introspection"].clone()
 }
 
 fn login_args<'a>(issuer: &'a str, profile: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -193,7 +175,7 @@ async fn discovery_and_login_with_static_clients() {
 
     // Confidential client, client_secret_basic: oidc-provider's default interaction chain
     // (login form, consent form, relative redirects, cookies), then every check.
-    let v = rp_ok(c, &login_args(&op.issuer, "static", &static_client(&[]))).await;
+    let v = run_json(c, &login_args(&op.issuer, "static", &static_client(&[]))).await;
     all_passed(&v);
     assert_eq!(v["issuer"], op.issuer.as_str());
     assert_eq!(v["id_token_claims"]["iss"], op.issuer.as_str());
@@ -204,7 +186,7 @@ async fn discovery_and_login_with_static_clients() {
     assert_eq!(check(&v, "iss_parameter")["passed"], true);
 
     // Public client: PKCE with no secret (token_endpoint_auth_method none).
-    let v = rp_ok(
+    let v = run_json(
         c,
         &login_args(&op.issuer, "public", &["--client-id", "rp-public"]),
     )
@@ -213,7 +195,7 @@ async fn discovery_and_login_with_static_clients() {
     assert_eq!(v["id_token_claims"]["aud"], "rp-public");
 
     // form_post response mode (oidc-provider's auto-submitting page).
-    let v = rp_ok(
+    let v = run_json(
         c,
         &login_args(&op.issuer, "fp", &static_client(&["--form-post"])),
     )
@@ -221,7 +203,7 @@ async fn discovery_and_login_with_static_clients() {
     all_passed(&v);
 
     // A wrong password: the provider's form comes back with its message; exit status 7.
-    let (code, stderr) = rp_err(
+    let (code, stderr) = run_failing(
         c,
         &[
             "login",
@@ -243,7 +225,7 @@ async fn discovery_and_login_with_static_clients() {
     assert!(!stderr.contains("looking-glass"), "{stderr}");
 
     // A wrong client secret: invalid_client at the token endpoint, exit status 4.
-    let (code, stderr) = rp_err(
+    let (code, stderr) = run_failing(
         c,
         &login_args(
             &op.issuer,
@@ -264,14 +246,14 @@ async fn dynamic_registration_login_and_userinfo() {
     };
     let dir = tempfile::tempdir().unwrap();
     let c = dir.path();
-    let v = rp_ok(c, &login_args(&op.issuer, "reg", &["--register"])).await;
+    let v = run_json(c, &login_args(&op.issuer, "reg", &["--register"])).await;
     all_passed(&v);
     let client_id = v["client_id"].as_str().unwrap();
     assert_ne!(client_id, STATIC.0);
     assert_eq!(v["id_token_claims"]["aud"], client_id);
 
     // userinfo with the cached access token; its sub matches the ID token's (OIDC Core §5.3.4).
-    let u = rp_ok(c, &["userinfo", "--profile", "reg"]).await;
+    let u = run_json(c, &["userinfo", "--profile", "reg"]).await;
     assert_eq!(u["userinfo"]["sub"], ALICE_SUB);
     assert_eq!(u["userinfo"]["name"], "Alice Liddell");
 }
@@ -301,7 +283,7 @@ async fn refresh_needs_offline_access_and_consent() {
         "{stderr}"
     );
 
-    let v = rp_ok(
+    let v = run_json(
         c,
         &login_args(
             &op.issuer,
@@ -316,7 +298,7 @@ async fn refresh_needs_offline_access_and_consent() {
         .to_string();
     let first_access = v["token_response"]["access_token"].as_str().unwrap();
 
-    let r = rp_ok(
+    let r = run_json(
         c,
         &[
             "refresh",
@@ -332,7 +314,7 @@ async fn refresh_needs_offline_access_and_consent() {
     // The refreshed ID token is consistent with the first (OIDC Core §12.2).
     assert_eq!(check(&r, "refresh_consistency")["passed"], true);
     // Refresh again with what the cache now holds (rotated or not).
-    let r2 = rp_ok(
+    let r2 = run_json(
         c,
         &[
             "refresh",
@@ -354,7 +336,7 @@ async fn exchange_introspect_revoke_and_client_credentials() {
     };
     let dir = tempfile::tempdir().unwrap();
     let c = dir.path();
-    let v = rp_ok(
+    let v = run_json(
         c,
         &login_args(
             &op.issuer,
@@ -375,7 +357,7 @@ async fn exchange_introspect_revoke_and_client_credentials() {
     let with_auth = |args: &[&'static str]| [args, &auth[..]].concat();
 
     // Introspection of the profile's access token (RFC 7662).
-    let i = rp_ok(c, &with_auth(&["introspect", "--profile", "alice"])).await;
+    let i = run_json(c, &with_auth(&["introspect", "--profile", "alice"])).await;
     let i = &i["introspection"];
     assert_eq!(i["active"], true);
     assert_eq!(i["client_id"], STATIC.0);
@@ -383,7 +365,7 @@ async fn exchange_introspect_revoke_and_client_credentials() {
     assert_eq!(i["scope"], "openid profile offline_access");
 
     // Token exchange (RFC 8693) through registerGrantType: a narrower token for an audience.
-    let x = rp_ok(
+    let x = run_json(
         c,
         &with_auth(&[
             "exchange",
@@ -409,14 +391,14 @@ async fn exchange_introspect_revoke_and_client_credentials() {
 
     // RFC 8693 §2.2.2 errors surface with their codes: a wider scope, and a refresh token
     // subject with an audience.
-    let (code, stderr) = rp_err(
+    let (code, stderr) = run_failing(
         c,
         &with_auth(&["exchange", "--profile", "alice", "--scope", "openid email"]),
     )
     .await;
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("invalid_scope"), "{stderr}");
-    let (code, stderr) = rp_err(
+    let (code, stderr) = run_failing(
         c,
         &with_auth(&[
             "exchange",
@@ -446,17 +428,17 @@ async fn exchange_introspect_revoke_and_client_credentials() {
         &auth[..],
     ]
     .concat();
-    rp_ok(c, &revoke).await;
+    run_json(c, &revoke).await;
     assert_eq!(introspect(c, iss, access).await["active"], false);
     // The refresh token lives on (RFC 7009 §2.1 leaves that to the provider; oidc-provider
     // keeps the grant) until it is revoked too.
     assert_eq!(introspect(c, iss, refresh).await["active"], true);
-    let r = rp_ok(c, &with_auth(&["revoke", "--profile", "alice"])).await;
+    let r = run_json(c, &with_auth(&["revoke", "--profile", "alice"])).await;
     assert_eq!(r["revoked"][0], "refresh_token");
     assert_eq!(introspect(c, iss, refresh).await["active"], false);
 
     // Client credentials (RFC 6749 §4.4): a token for the client itself.
-    let t = rp_ok(
+    let t = run_json(
         c,
         &[
             &["client-credentials", "--issuer", iss, "--scope", "api:read"][..],
@@ -484,12 +466,12 @@ async fn rp_initiated_logout_and_back_channel() {
 
     // Two registered clients in one provider session (the second signs in by SSO); the
     // second registers a back-channel logout URI on a loopback listener.
-    let a = rp_ok(
+    let a = run_json(
         c,
         &login_args(&op.issuer, "a", &["--register", "--cookie-jar", jar]),
     )
     .await;
-    let b = rp_ok(
+    let b = run_json(
         c,
         &login_args(
             &op.issuer,
@@ -521,7 +503,7 @@ async fn rp_initiated_logout_and_back_channel() {
 
     // RP-initiated logout of a, headless through oidc-provider's confirmation page; the
     // post-logout redirect comes back with the state rp sent.
-    let v = rp_ok(
+    let v = run_json(
         c,
         &[
             "logout",
@@ -556,11 +538,11 @@ async fn rp_initiated_logout_and_back_channel() {
     assert_eq!(event["dropped"], true);
     assert_eq!(event["sid"], sid.as_str());
     assert_eq!(event["sub"], ALICE_SUB);
-    let (code, stderr) = rp_err(c, &["userinfo", "--profile", "b"]).await;
+    let (code, stderr) = run_failing(c, &["userinfo", "--profile", "b"]).await;
     assert_eq!(code, 2, "b's profile is gone: {stderr}");
 
     // The provider session is over: prompt=none now answers login_required.
-    let (code, stderr) = rp_err(
+    let (code, stderr) = run_failing(
         c,
         &[
             "login",

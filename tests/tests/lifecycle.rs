@@ -42,24 +42,6 @@ async fn login(
     json(&out)
 }
 
-async fn rp_json(cache: &Path, args: &[&str]) -> Value {
-    let mut cmd = rp(cache);
-    cmd.args(args).arg("--json");
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
-}
-
-async fn rp_fails(cache: &Path, args: &[&str]) -> (i32, String) {
-    let mut cmd = rp(cache);
-    cmd.args(args);
-    failure(&output(cmd).await)
-}
-
 fn cached(cache: &Path) -> Value {
     let dir = cache.join("profiles");
     let file = std::fs::read_dir(&dir)
@@ -82,7 +64,7 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         .unwrap()
         .to_string();
 
-    let r1 = rp_json(c, &["refresh", "--profile", "alice"]).await;
+    let r1 = run_json(c, &["refresh", "--profile", "alice"]).await;
     assert_eq!(r1["rotated"], true);
     assert_eq!(r1["id_token_renewed"], true);
     assert!(
@@ -109,7 +91,7 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         .to_string();
     assert_ne!(first, second);
 
-    let r2 = rp_json(c, &["refresh", "--profile", "alice"]).await;
+    let r2 = run_json(c, &["refresh", "--profile", "alice"]).await;
     assert_eq!(r2["rotated"], true);
     let third = cached(c)["tokens"]["refresh_token"]
         .as_str()
@@ -122,7 +104,7 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
         .to_string();
 
     // Someone replays the first (rotated) refresh token: refused, and the grant is revoked.
-    let (code, stderr) = rp_fails(
+    let (code, stderr) = run_failing(
         c,
         &[
             "refresh",
@@ -144,10 +126,10 @@ async fn refresh_rotates_and_reuse_revokes_the_grant() {
     );
 
     // The legitimate holder's newest tokens died with the grant.
-    let (code, stderr) = rp_fails(c, &["refresh", "--profile", "alice"]).await;
+    let (code, stderr) = run_failing(c, &["refresh", "--profile", "alice"]).await;
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("invalid_grant"), "{stderr}");
-    let i = rp_json(c, &["introspect", "--profile", "alice", "--token", &access]).await;
+    let i = run_json(c, &["introspect", "--profile", "alice", "--token", &access]).await;
     assert_eq!(i["introspection"]["active"], false);
 }
 
@@ -159,7 +141,7 @@ async fn token_exchange() {
     login(&op, c, ("rp-demo", "rp-demo-secret"), "alice").await;
 
     // Access token for another access token, for an API.
-    let x = rp_json(c, &["exchange", "--audience", "https://api.rp.example"]).await;
+    let x = run_json(c, &["exchange", "--audience", "https://api.rp.example"]).await;
     let r = &x["response"];
     assert_eq!(
         r["issued_token_type"],
@@ -167,7 +149,7 @@ async fn token_exchange() {
     );
     assert_eq!(r["token_type"], "Bearer");
     let exchanged = r["access_token"].as_str().unwrap().to_string();
-    let i = rp_json(c, &["introspect", "--token", &exchanged]).await;
+    let i = run_json(c, &["introspect", "--token", &exchanged]).await;
     assert_eq!(i["introspection"]["active"], true);
     assert_eq!(
         i["introspection"]["aud"],
@@ -178,11 +160,11 @@ async fn token_exchange() {
         "https://api.rp.example"
     );
     // Audience-restricted: not accepted at the userinfo endpoint (RFC 9700 §4.10).
-    let (code, stderr) = rp_fails(c, &["userinfo", "--token", &exchanged]).await;
+    let (code, stderr) = run_failing(c, &["userinfo", "--token", &exchanged]).await;
     assert_eq!(code, 4, "{stderr}");
 
     // For a refresh token (the grant has offline_access and the policy allows it).
-    let x = rp_json(c, &["exchange", "--requested-token-type", "refresh_token"]).await;
+    let x = run_json(c, &["exchange", "--requested-token-type", "refresh_token"]).await;
     assert_eq!(
         x["response"]["issued_token_type"],
         "urn:ietf:params:oauth:token-type:refresh_token"
@@ -190,7 +172,7 @@ async fn token_exchange() {
     assert_eq!(x["response"]["token_type"], "N_A");
 
     // With the ID token as subject (a JWT the provider signed).
-    let x = rp_json(
+    let x = run_json(
         c,
         &[
             "exchange",
@@ -207,7 +189,7 @@ async fn token_exchange() {
     );
 
     // A refresh token as subject with an audience: invalid_target (RFC 8693 §2.2.2).
-    let (code, stderr) = rp_fails(
+    let (code, stderr) = run_failing(
         c,
         &[
             "exchange",
@@ -221,11 +203,11 @@ async fn token_exchange() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("invalid_target"), "{stderr}");
     // An audience outside the client's policy: invalid_target.
-    let (code, stderr) = rp_fails(c, &["exchange", "--audience", "https://evil.example"]).await;
+    let (code, stderr) = run_failing(c, &["exchange", "--audience", "https://evil.example"]).await;
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("invalid_target"), "{stderr}");
     // Bad usage is caught before any request.
-    let (code, _) = rp_fails(c, &["exchange", "--subject-token-type", "bogus"]).await;
+    let (code, _) = run_failing(c, &["exchange", "--subject-token-type", "bogus"]).await;
     assert_eq!(code, 2);
 }
 
@@ -240,7 +222,7 @@ async fn introspect_revoke_and_userinfo() {
         .unwrap()
         .to_string();
 
-    let u = rp_json(c, &["userinfo"]).await;
+    let u = run_json(c, &["userinfo"]).await;
     assert_eq!(u["userinfo"]["email"], "alice@wonderland.example");
     assert!(
         u["checks"]
@@ -250,7 +232,7 @@ async fn introspect_revoke_and_userinfo() {
             .any(|c| c["name"] == "userinfo sub" && c["passed"] == true)
     );
 
-    let i = rp_json(c, &["introspect"]).await;
+    let i = run_json(c, &["introspect"]).await;
     let i = &i["introspection"];
     assert_eq!(i["active"], true);
     assert_eq!(i["client_id"], "rp-demo");
@@ -258,11 +240,11 @@ async fn introspect_revoke_and_userinfo() {
     assert_eq!(i["sub"], "248289761001");
     assert_eq!(i["token_type"], "Bearer");
     assert!(i["exp"].as_i64().unwrap() > i["iat"].as_i64().unwrap());
-    let r = rp_json(c, &["introspect", "--refresh"]).await;
+    let r = run_json(c, &["introspect", "--refresh"]).await;
     assert_eq!(r["introspection"]["active"], true);
 
     // RFC 9701: a signed introspection response, validated.
-    let j = rp_json(c, &["introspect", "--jwt"]).await;
+    let j = run_json(c, &["introspect", "--jwt"]).await;
     assert_eq!(j["introspection"]["active"], true);
     assert!(
         j["checks"]
@@ -273,7 +255,7 @@ async fn introspect_revoke_and_userinfo() {
     );
 
     // Revoke the access token alone: inactive afterwards, userinfo refused.
-    let x = rp_json(
+    let x = run_json(
         c,
         &[
             "revoke",
@@ -291,9 +273,9 @@ async fn introspect_revoke_and_userinfo() {
     )
     .await;
     assert_eq!(x["revoked"][0], "access_token");
-    let i = rp_json(c, &["introspect", "--token", &access]).await;
+    let i = run_json(c, &["introspect", "--token", &access]).await;
     assert_eq!(i["introspection"]["active"], false);
-    let (code, stderr) = rp_fails(c, &["userinfo"]).await;
+    let (code, stderr) = run_failing(c, &["userinfo"]).await;
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("invalid_token"), "{stderr}");
 
@@ -302,7 +284,7 @@ async fn introspect_revoke_and_userinfo() {
         .as_str()
         .unwrap()
         .to_string();
-    let x = rp_json(c, &["revoke", "--profile", "alice"]).await;
+    let x = run_json(c, &["revoke", "--profile", "alice"]).await;
     assert_eq!(
         x["revoked"],
         serde_json::json!(["refresh_token", "access_token"])
@@ -313,7 +295,7 @@ async fn introspect_revoke_and_userinfo() {
             .filter_map(|e| e.ok())
             .all(|e| e.path().extension().is_none_or(|x| x != "json"))
     );
-    let i = rp_json(
+    let i = run_json(
         c,
         &[
             "introspect",
@@ -329,7 +311,7 @@ async fn introspect_revoke_and_userinfo() {
     )
     .await;
     assert_eq!(i["introspection"]["active"], false);
-    let (code, stderr) = rp_fails(c, &["userinfo"]).await;
+    let (code, stderr) = run_failing(c, &["userinfo"]).await;
     assert_eq!(code, 2, "no profile left: {stderr}");
 }
 
@@ -343,7 +325,7 @@ async fn jwt_access_tokens_are_introspected_too() {
     assert_eq!(at.split('.').count(), 3, "an RFC 9068 JWT access token");
     let header: Value = serde_json::from_slice(&base64_url(at.split('.').next().unwrap())).unwrap();
     assert_eq!(header["typ"], "at+jwt");
-    let i = rp_json(c, &["introspect"]).await;
+    let i = run_json(c, &["introspect"]).await;
     assert_eq!(i["introspection"]["active"], true);
     assert_eq!(i["introspection"]["client_id"], "rp-es256");
 }
@@ -391,7 +373,7 @@ async fn concurrent_refreshes_take_turns() {
         }
     }
     // The cache holds a working refresh token.
-    let r = rp_json(&c, &["refresh", "--profile", "alice"]).await;
+    let r = run_json(&c, &["refresh", "--profile", "alice"]).await;
     assert_eq!(r["rotated"], true);
 }
 
@@ -419,7 +401,7 @@ async fn client_credentials_for_a_service_client() {
     };
     let run = |extra: &[&'static str]| {
         let a = args(extra);
-        async move { rp_json(c, &a.iter().map(String::as_str).collect::<Vec<_>>()).await }
+        async move { run_json(c, &a.iter().map(String::as_str).collect::<Vec<_>>()).await }
     };
     // Without scope: the client's registered scope (RFC 6749 §3.3).
     let r = run(&["--resource", "https://api.rp.example"]).await;
@@ -429,7 +411,7 @@ async fn client_credentials_for_a_service_client() {
     let mut introspect = args(&[]);
     introspect[0] = "introspect".into();
     introspect.extend(["--token".to_string(), at]);
-    let i = rp_json(
+    let i = run_json(
         c,
         &introspect.iter().map(String::as_str).collect::<Vec<_>>(),
     )

@@ -6,45 +6,6 @@
 use oidc_rp::headless::{self, Browser, Credentials};
 use oidc_rp::{HttpClient, Secret};
 use rp_tests::*;
-use std::path::Path;
-
-/// `rp web --port 0`, its URL, its bundled provider's issuer; killed on drop.
-struct Web {
-    watched: Watched,
-    base: String,
-    issuer: String,
-}
-
-impl Drop for Web {
-    fn drop(&mut self) {
-        let _ = self.watched.child.kill();
-        let _ = self.watched.child.wait();
-    }
-}
-
-async fn web(cache: &Path) -> Web {
-    let mut cmd = rp(cache);
-    cmd.args(["web", "--port", "0"]);
-    let mut watched = Watched::spawn(cmd);
-    let line = watched.line(|l| l.contains("listening on")).await;
-    // "rp web: listening on http://127.0.0.1:P/ (bundled provider at http://127.0.0.1:Q); ..."
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|r| r.split('/').take(3).collect::<Vec<_>>().join("/").into())
-        .unwrap();
-    let issuer = line
-        .split("bundled provider at ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .unwrap()
-        .to_string();
-    Web {
-        watched,
-        base,
-        issuer,
-    }
-}
 
 /// A browser for the app's own pages: cookies kept, redirects not followed.
 fn app_client() -> reqwest::Client {
@@ -78,7 +39,7 @@ fn alice() -> Credentials {
 
 /// Log in through the app: landing page, provider's form (driven by `provider`), callback,
 /// identity page. Returns the identity page.
-async fn log_in(w: &Web, app: &reqwest::Client, provider: &Browser, register: bool) -> String {
+async fn log_in(w: &WebApp, app: &reqwest::Client, provider: &Browser, register: bool) -> String {
     let landing = app.get(&w.base).send().await.unwrap();
     let set_cookie = landing
         .headers()
@@ -126,7 +87,7 @@ async fn log_in(w: &Web, app: &reqwest::Client, provider: &Browser, register: bo
     me.text().await.unwrap()
 }
 
-async fn press(w: &Web, app: &reqwest::Client, page: &str, action: &str) -> String {
+async fn press(w: &WebApp, app: &reqwest::Client, page: &str, action: &str) -> String {
     let r = app
         .post(format!("{}/{action}", w.base))
         .form(&[("csrf", csrf(page))])
@@ -146,7 +107,7 @@ async fn press(w: &Web, app: &reqwest::Client, page: &str, action: &str) -> Stri
 #[tokio::test(flavor = "multi_thread")]
 async fn login_identity_lifecycle_buttons_and_rp_initiated_logout() {
     let dir = tempfile::tempdir().unwrap();
-    let w = web(dir.path()).await;
+    let w = start_web(dir.path()).await;
     let app = app_client();
     let provider = Browser::new(&HttpClient::default()).unwrap();
     let me = log_in(&w, &app, &provider, true).await;
@@ -224,7 +185,7 @@ async fn login_identity_lifecycle_buttons_and_rp_initiated_logout() {
 async fn back_channel_logout_from_another_client_ends_the_web_session() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let w = web(&cache).await;
+    let w = start_web(&cache).await;
     let app = app_client();
     let jar = std::sync::Arc::new(oidc_rp::headless::CookieJar::new());
     let provider = Browser::with_jar(&HttpClient::default(), jar.clone()).unwrap();
@@ -279,7 +240,7 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let w = web(dir.path()).await;
+    let w = start_web(dir.path()).await;
     let app = app_client();
     // A callback nobody asked for.
     let r = app

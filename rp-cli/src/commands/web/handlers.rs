@@ -394,6 +394,19 @@ fn failed(title: &str, e: impl std::fmt::Display) -> Shown {
     }
 }
 
+/// `name: value` lines of a JSON object, strings without their quotes.
+fn value_lines(m: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    m.iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
 /// The first and last characters of a token: enough to tell two apart, not to use one.
 fn fragment(token: &str) -> String {
     if token.len() <= 16 {
@@ -488,16 +501,7 @@ async fn introspect(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
     {
         Ok(i) => {
             let lines = match serde_json::to_value(&i) {
-                Ok(serde_json::Value::Object(m)) => m
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let v = match v {
-                            serde_json::Value::String(s) => s,
-                            other => other.to_string(),
-                        };
-                        (k, v)
-                    })
-                    .collect(),
+                Ok(serde_json::Value::Object(m)) => value_lines(&m),
                 _ => Vec::new(),
             };
             Shown {
