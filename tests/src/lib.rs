@@ -294,3 +294,15 @@ pub async fn start_web(cache: &Path) -> WebApp {
         issuer,
     }
 }
+
+/// `rp listen-logout --profile PROFILE --once --json` (60 s at most), once it listens.
+pub async fn listen_logout_once(cache: &Path, profile: &str) -> Watched {
+    let mut cmd = rp(cache);
+    cmd.args(["listen-logout", "--profile", profile])
+        .args(["--once", "--timeout", "60", "--json"]);
+    let mut listener = Watched::spawn(cmd);
+    listener
+        .line(|l| l.contains("listening for logout requests"))
+        .await;
+    listener
+}

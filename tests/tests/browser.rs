@@ -336,20 +336,7 @@ async fn web_app_login_identity_and_single_logout_in_chromium() {
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["subject"], "248289761001");
 
-    let mut cmd = rp(&cache);
-    cmd.args([
-        "listen-logout",
-        "--profile",
-        "cli",
-        "--once",
-        "--timeout",
-        "60",
-        "--json",
-    ]);
-    let mut listener = Watched::spawn(cmd);
-    listener
-        .line(|l| l.contains("listening for logout requests"))
-        .await;
+    let listener = listen_logout_once(&cache, "cli").await;
 
     // Log out of the web app: RP-initiated logout ends the provider session.
     c.goto(&format!("{base}/me")).await.unwrap();

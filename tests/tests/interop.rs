@@ -486,20 +486,7 @@ async fn rp_initiated_logout_and_back_channel() {
         .expect("sid")
         .to_string();
 
-    let mut cmd = rp(c);
-    cmd.args([
-        "listen-logout",
-        "--profile",
-        "b",
-        "--once",
-        "--timeout",
-        "60",
-        "--json",
-    ]);
-    let mut listener = Watched::spawn(cmd);
-    listener
-        .line(|l| l.contains("listening for logout requests"))
-        .await;
+    let listener = listen_logout_once(c, "b").await;
 
     // RP-initiated logout of a, headless through oidc-provider's confirmation page; the
     // post-logout redirect comes back with the state rp sent.

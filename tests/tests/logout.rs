@@ -60,20 +60,7 @@ async fn rp_logout_ends_the_session_and_back_channel_reaches_the_other_client() 
     assert_eq!(a["id_token_claims"]["sid"], b["id_token_claims"]["sid"]);
     let b_client = b["client_id"].as_str().unwrap().to_string();
 
-    let mut cmd = rp(c);
-    cmd.args([
-        "listen-logout",
-        "--profile",
-        "b",
-        "--once",
-        "--timeout",
-        "30",
-        "--json",
-    ]);
-    let mut listener = Watched::spawn(cmd);
-    listener
-        .line(|l| l.contains("listening for logout requests"))
-        .await;
+    let listener = listen_logout_once(c, "b").await;
 
     let mut cmd = rp(c);
     cmd.args([
