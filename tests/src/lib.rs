@@ -306,3 +306,24 @@ pub async fn listen_logout_once(cache: &Path, profile: &str) -> Watched {
         .await;
     listener
 }
+
+/// `rp login --issuer ISSUER --client-id ID --client-secret SECRET`, for more arguments.
+pub fn rp_login(cache: &Path, issuer: &str, client: (&str, &str)) -> Command {
+    let mut cmd = rp(cache);
+    cmd.args(["login", "--issuer", issuer]).args([
+        "--client-id",
+        client.0,
+        "--client-secret",
+        client.1,
+    ]);
+    cmd
+}
+
+/// The value of a query parameter (the `redirect_uri` of an authorization URL rp printed).
+pub fn query_param(url: &url::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("{url} has no {name}"))
+        .1
+        .into_owned()
+}

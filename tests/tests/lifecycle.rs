@@ -14,17 +14,8 @@ async fn login(
     client: (&str, &str),
     profile: &str,
 ) -> Value {
-    let mut cmd = rp(cache);
+    let mut cmd = rp_login(cache, op.issuer(), client);
     cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        client.0,
-        "--client-secret",
-        client.1,
-    ])
-    .args([
         "--username",
         "alice",
         "--password",

@@ -20,25 +20,11 @@ async fn raw(addr: &str, bytes: &[u8]) -> Vec<u8> {
 async fn listener_survives_hostile_input() {
     let op = provider().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = rp(dir.path());
-    cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-demo",
-        "--client-secret",
-        "rp-demo-secret",
-    ])
-    .args(["--no-browser", "--timeout", "60", "--json"]);
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    cmd.args(["--no-browser", "--timeout", "60", "--json"]);
     let mut rp = Watched::spawn(cmd);
     let url = url::Url::parse(&rp.line(|l| l.starts_with("http://")).await).unwrap();
-    let redirect = url
-        .query_pairs()
-        .find(|(k, _)| k == "redirect_uri")
-        .unwrap()
-        .1
-        .into_owned();
+    let redirect = query_param(&url, "redirect_uri");
     let redirect_url = url::Url::parse(&redirect).unwrap();
     let addr = format!("127.0.0.1:{}", redirect_url.port().unwrap());
 

@@ -190,18 +190,9 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
     );
 
     // Consent form, ES256 ID token, EdDSA-signed userinfo; the password from RP_PASSWORD.
-    let mut cmd = rp(dir.path());
-    cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-es256",
-        "--client-secret",
-        "rp-es256-secret",
-    ])
-    .args(["--username", "alice", "--json", "--no-cache"])
-    .env("RP_PASSWORD", "wonderland");
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-es256", "rp-es256-secret"));
+    cmd.args(["--username", "alice", "--json", "--no-cache"])
+        .env("RP_PASSWORD", "wonderland");
     let out = output(cmd).await;
     assert!(
         out.status.success(),
@@ -218,17 +209,8 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
     assert!(alg["detail"].as_str().unwrap().starts_with("ES256"));
     assert_eq!(v["userinfo"]["email"], "alice@wonderland.example");
 
-    let mut cmd = rp(dir.path());
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-consent", "rp-consent-secret"));
     cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-consent",
-        "--client-secret",
-        "rp-consent-secret",
-    ])
-    .args([
         "--username",
         "alice",
         "--password",
@@ -248,17 +230,8 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
 async fn human_output_shows_the_report() {
     let op = provider().await;
     let dir = cache();
-    let mut cmd = rp(dir.path());
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-post", "rp-post-secret"));
     cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-post",
-        "--client-secret",
-        "rp-post-secret",
-    ])
-    .args([
         "--token-auth-method",
         "client_secret_post",
         "--username",
@@ -318,17 +291,8 @@ async fn https_provider_with_and_without_its_ca() {
     .unwrap();
     assert!(op.issuer().starts_with("https://127.0.0.1:"));
 
-    let mut cmd = rp(dir.path());
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
     cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-demo",
-        "--client-secret",
-        "rp-demo-secret",
-    ])
-    .args([
         "--username",
         "alice",
         "--password",
@@ -346,17 +310,8 @@ async fn https_provider_with_and_without_its_ca() {
     );
 
     // Without trusting the CA: a TLS failure, exit 3, with the hint.
-    let mut cmd = rp(dir.path());
-    cmd.args([
-        "login",
-        "--issuer",
-        op.issuer(),
-        "--client-id",
-        "rp-demo",
-        "--client-secret",
-        "rp-demo-secret",
-    ])
-    .args(["--username", "alice", "--password", "wonderland"]);
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    cmd.args(["--username", "alice", "--password", "wonderland"]);
     let (code, stderr) = failure(&output(cmd).await);
     assert_eq!(code, 3, "{stderr}");
     assert!(

@@ -334,12 +334,7 @@ async fn a_post_logout_redirect_with_another_or_no_state_is_an_error() {
         ]);
         let mut run = Watched::spawn(cmd);
         let url = url::Url::parse(&run.line(|l| l.starts_with("http://")).await).unwrap();
-        let back = url
-            .query_pairs()
-            .find(|(k, _)| k == "post_logout_redirect_uri")
-            .unwrap()
-            .1
-            .into_owned();
+        let back = query_param(&url, "post_logout_redirect_uri");
         let r = reqwest::get(format!("{back}?{query}")).await.unwrap();
         assert_eq!(r.status(), 400);
         let (code, _, stderr) = run.finish().await;

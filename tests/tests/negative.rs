@@ -71,17 +71,8 @@ async fn issuer_mismatch_in_discovery() {
     let dir = tempfile::tempdir().unwrap();
     // The same server, asked for with a trailing slash: the document's issuer differs.
     let asked = format!("{}/", op.issuer());
-    let mut cmd = rp(dir.path());
-    cmd.args([
-        "login",
-        "--issuer",
-        &asked,
-        "--client-id",
-        "rp-demo",
-        "--client-secret",
-        "rp-demo-secret",
-    ])
-    .args(["--username", "alice", "--password", "wonderland"]);
+    let mut cmd = rp_login(dir.path(), &asked, ("rp-demo", "rp-demo-secret"));
+    cmd.args(["--username", "alice", "--password", "wonderland"]);
     let (code, stderr) = failure(&output(cmd).await);
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("issuer mismatch"), "{stderr}");
@@ -132,12 +123,7 @@ async fn a_callback_with_a_wrong_state_never_completes_the_login() {
     let mut rp = Watched::spawn(cmd);
     let url = rp.line(|l| l.starts_with("http://")).await;
     let url = url::Url::parse(&url).unwrap();
-    let redirect = url
-        .query_pairs()
-        .find(|(k, _)| k == "redirect_uri")
-        .unwrap()
-        .1
-        .into_owned();
+    let redirect = query_param(&url, "redirect_uri");
 
     // Another local client sends a forged callback: refused, and the login is not completed.
     let forged = reqwest::get(format!("{redirect}?code=stolen&state=forged"))
@@ -173,12 +159,7 @@ async fn the_genuine_callback_still_works_after_a_forged_one() {
     ]);
     let mut rp = Watched::spawn(cmd);
     let url = url::Url::parse(&rp.line(|l| l.starts_with("http://")).await).unwrap();
-    let redirect = url
-        .query_pairs()
-        .find(|(k, _)| k == "redirect_uri")
-        .unwrap()
-        .1
-        .into_owned();
+    let redirect = query_param(&url, "redirect_uri");
     let forged = reqwest::get(format!("{redirect}?code=stolen&state=forged"))
         .await
         .unwrap();

@@ -14,10 +14,8 @@
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use oidc_rp::headless::{self, Browser, Credentials};
-use oidc_rp::{
-    AuthorizationRequest, CallbackParams, ClientConfig, HttpClient, RelyingParty, Secret,
-};
+use oidc_rp::headless::{Browser, Credentials};
+use oidc_rp::{AuthorizationRequest, ClientConfig, HttpClient, RelyingParty, Secret};
 use std::hint::black_box;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -30,11 +28,8 @@ async fn login(rp: &RelyingParty, http: &HttpClient, creds: &Credentials) -> Str
             REDIRECT,
         )
         .unwrap();
-    let arrival = headless::walk(&browser, &url, REDIRECT, Some(creds))
-        .await
-        .unwrap();
     let login = rp
-        .complete(&txn, &CallbackParams::parse(&arrival.params()).unwrap())
+        .complete_headless(&browser, &url, &txn, Some(creds))
         .await
         .unwrap();
     login.id_token.subject

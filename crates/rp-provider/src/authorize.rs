@@ -204,12 +204,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             "the client is not registered for response_type=code",
         );
     }
-    let scope: Vec<String> = get("scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let scope = crate::op::space_list(get("scope").unwrap_or(""));
     if !scope.iter().any(|s| s == "openid") {
         return answer.error(op, "invalid_scope", "scope must include openid");
     }
@@ -245,12 +240,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             );
         }
     };
-    let prompt: Vec<String> = get("prompt")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let prompt = crate::op::space_list(get("prompt").unwrap_or(""));
     if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
         return answer.error(
             op,

@@ -111,6 +111,11 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         self.map.keys()
     }
 
+    /// Every value, mutably (ages unchanged).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.map.values_mut().map(|(v, _)| &mut **v)
+    }
+
     /// How many entries.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -23,14 +23,7 @@ pub fn client_credentials(op: &Op, client: &Client, form: &Params) -> Response {
             "the client may not use client_credentials (it needs the grant and a secret or key)",
         );
     }
-    let allowed: Vec<String> = client
-        .scope
-        .as_deref()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let allowed = crate::op::space_list(client.scope.as_deref().unwrap_or(""));
     // RFC 6749 §3.3: without `scope`, the client's registered scope is the default.
     let scope = match narrowed_scope(form.get("scope"), &allowed) {
         Ok(s) => s,

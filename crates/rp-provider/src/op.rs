@@ -367,6 +367,16 @@ impl Params {
     }
 }
 
+/// The values of a space-delimited list parameter (`scope`, `prompt`: RFC 6749 §3.3; OIDC
+/// Core §3.1.2.1), empty entries dropped.
+pub fn space_list(value: &str) -> Vec<String> {
+    value
+        .split(' ')
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Parse form-encoded parameters (see [`Params`]).
 pub fn parse_params(raw: &[u8]) -> Result<Params, String> {
     Params::parse(raw)

@@ -208,11 +208,7 @@ pub fn narrowed_scope(asked: Option<&String>, granted: &[String]) -> Result<Vec<
     let Some(asked) = asked else {
         return Ok(granted.to_vec());
     };
-    let asked: Vec<String> = asked
-        .split(' ')
-        .filter(|x| !x.is_empty())
-        .map(str::to_string)
-        .collect();
+    let asked = crate::op::space_list(asked);
     match asked.iter().find(|x| !granted.contains(x)) {
         Some(extra) => Err(oauth_error(
             StatusCode::BAD_REQUEST,

@@ -18,11 +18,10 @@ mod stats;
 use crate::cli::{ClientArgs, HttpArgs};
 use crate::exit::CliError;
 use clap::{Args, ValueEnum};
-use oidc_rp::headless::{self, Browser, Credentials};
+use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::{
-    AuthorizationRequest, CallbackParams, ClientConfig, ClientCredentialsRequest, HttpClient,
-    RelyingParty, Secret,
+    AuthorizationRequest, ClientConfig, ClientCredentialsRequest, HttpClient, RelyingParty, Secret,
 };
 use serde_json::json;
 use stats::{Latencies, ms};
@@ -183,15 +182,10 @@ impl Plan {
         let (url, txn) = self
             .rp
             .authorization_url(&self.request, &self.redirect_uri)?;
-        let arrival = headless::walk(
-            &browser,
-            &url,
-            &self.redirect_uri,
-            self.credentials.as_ref(),
-        )
-        .await?;
-        let callback = CallbackParams::parse(&arrival.params())?;
-        let login = self.rp.complete(&txn, &callback).await?;
+        let login = self
+            .rp
+            .complete_headless(&browser, &url, &txn, self.credentials.as_ref())
+            .await?;
         if self.userinfo {
             self.rp
                 .userinfo(login.tokens.access_token().secret(), &login.id_token)

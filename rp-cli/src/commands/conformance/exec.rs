@@ -7,9 +7,9 @@ use oidc_rp::headless::{self, Browser};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
-    AuthorizationRequest, CallbackParams, CheckId, ClientConfig, ClientKey, Error,
-    ExtraClientMetadata, FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache,
-    RequestObject, ResponseMode, TokenAuthMethod, ValidationOptions, discovery,
+    AuthorizationRequest, CheckId, ClientConfig, ClientKey, Error, ExtraClientMetadata,
+    FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache, RequestObject,
+    ResponseMode, TokenAuthMethod, ValidationOptions, discovery,
 };
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -488,9 +488,7 @@ async fn login(
             Some(jwt.expose().to_string());
     }
     let browser = Browser::new(ctx.http)?;
-    let arrival = headless::walk(&browser, &url, REDIRECT, None).await?;
-    let params = CallbackParams::parse(&arrival.params())?;
-    let login = rp.complete(&txn, &params).await?;
+    let login = rp.complete_headless(&browser, &url, &txn, None).await?;
     let info = rp
         .userinfo(login.tokens.access_token().secret(), &login.id_token)
         .await?;

@@ -184,6 +184,9 @@ impl App {
                     "this app has no static client at that provider: tick \"Register a client dynamically\"".to_string()
                 })?
         };
+        if let Some(rp) = self.known_rp(&issuer, &client.client_id) {
+            return Ok(rp);
+        }
         let key = (issuer.clone(), client.client_id.clone());
         let rp = Arc::new(
             RelyingParty::new(self.http.clone(), metadata, client).map_err(|e| e.to_string())?,
@@ -346,7 +349,11 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
             false,
         ),
         None if s.notice.is_some() => {
-            let page = pages::logged_out(&s, "Log in again to see your identity.", None);
+            let page = pages::logged_out(
+                s.notice.as_deref(),
+                "Log in again to see your identity.",
+                None,
+            );
             app.sessions.update(&id, |s| s.notice = None);
             html(StatusCode::OK, page, cookie, false)
         }
@@ -554,18 +561,7 @@ async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
         Ok(u) => Shown {
             title: "Userinfo".into(),
             ok: true,
-            lines: u
-                .claims
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect(),
+            lines: value_lines(&u.claims),
         },
         Err(e) => failed("Userinfo", e),
     };
@@ -587,25 +583,37 @@ async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
             app.sessions.update(&id, |s| s.logging_out = Some(txn));
             see_other(url.as_str(), None)
         }
-        Err(_) => {
-            // No end_session_endpoint: end this app's session only, and say so.
-            app.sessions.update(&id, |s| {
-                s.signed_in = None;
-                s.shown = None;
-            });
-            let (_, s, _) = session_of(&app, &headers);
-            html(
-                StatusCode::OK,
-                pages::logged_out(
-                    &s,
-                    "The provider has no end_session_endpoint: you are logged out of this app only.",
-                    None,
-                ),
-                None,
-                false,
-            )
-        }
+        // No end_session_endpoint: end this app's session only, and say so.
+        Err(_) => signed_out(
+            &app,
+            &id,
+            "The provider has no end_session_endpoint: you are logged out of this app only.",
+            None,
+            None,
+        ),
     }
+}
+
+/// End this browser's sign-in (and any logout in progress) and show the logged-out page.
+fn signed_out(
+    app: &App,
+    id: &str,
+    detail: &str,
+    report: Option<&oidc_rp::Report>,
+    cookie: Option<String>,
+) -> Response {
+    let s = app.sessions.update(id, |s| {
+        s.signed_in = None;
+        s.logging_out = None;
+        s.shown = None;
+    });
+    let notice = s.as_ref().and_then(|s| s.notice.as_deref());
+    html(
+        StatusCode::OK,
+        pages::logged_out(notice, detail, report),
+        cookie,
+        false,
+    )
 }
 
 async fn logged_out(
@@ -622,24 +630,13 @@ async fn logged_out(
         );
     };
     match txn.check_redirect(query.unwrap_or_default().as_bytes()) {
-        Ok(report) => {
-            app.sessions.update(&id, |s| {
-                s.signed_in = None;
-                s.logging_out = None;
-                s.shown = None;
-            });
-            let (_, s, _) = session_of(&app, &headers);
-            html(
-                StatusCode::OK,
-                pages::logged_out(
-                    &s,
-                    "The provider ended your session and sent you back with the state this app sent.",
-                    Some(&report),
-                ),
-                cookie,
-                false,
-            )
-        }
+        Ok(report) => signed_out(
+            &app,
+            &id,
+            "The provider ended your session and sent you back with the state this app sent.",
+            Some(&report),
+            cookie,
+        ),
         Err(e) => error_page(
             StatusCode::BAD_REQUEST,
             "Logout not confirmed",

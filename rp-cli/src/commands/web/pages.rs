@@ -34,10 +34,8 @@ fn csrf_field(session: &WebSession) -> String {
     )
 }
 
-fn notice(session: &WebSession) -> String {
-    session
-        .notice
-        .as_deref()
+fn notice(notice: Option<&str>) -> String {
+    notice
         .map(|n| format!("<p class=\"notice\" id=\"notice\">{}</p>", esc(n)))
         .unwrap_or_default()
 }
@@ -88,7 +86,7 @@ pub fn landing(session: &WebSession, providers: &[Choice], error: Option<&str>) 
 <label><input type=\"checkbox\" name=\"register\" value=\"on\" checked> Register a client dynamically (RFC 7591), \
 with this app's redirect, logout and back-/front-channel URIs</label>\
 <button type=\"submit\" id=\"go\">Log in</button></form>",
-            notice(session),
+            notice(session.notice.as_deref()),
             csrf_field(session)
         ),
     )
@@ -195,7 +193,7 @@ pub fn identity(session: &WebSession, s: &SignedIn) -> String {
 <p>{}{}{}{}{}</p>{}\
 <h2>Validation report</h2>{}<h2>ID token claims</h2>{}{userinfo}<p><a href=\"/\">Home</a></p>",
             esc(&display_name(s)),
-            notice(session),
+            notice(session.notice.as_deref()),
             esc(&s.issuer),
             esc(&s.client_id),
             esc(&s.id_token.subject),
@@ -212,12 +210,12 @@ pub fn identity(session: &WebSession, s: &SignedIn) -> String {
 }
 
 /// After RP-initiated logout, or when the session is gone.
-pub fn logged_out(session: &WebSession, detail: &str, report: Option<&Report>) -> String {
+pub fn logged_out(notice_text: Option<&str>, detail: &str, report: Option<&Report>) -> String {
     page(
         "Logged out",
         &format!(
             "<h1 id=\"logged-out\">You are logged out</h1>{}<p>{}</p>{}<p><a href=\"/\">Log in again</a></p>",
-            notice(session),
+            notice(notice_text),
             esc(detail),
             report.map(report_table).unwrap_or_default()
         ),

@@ -124,11 +124,12 @@ impl Sessions {
         self.lock().get(id).cloned()
     }
 
-    /// Change a session in place.
-    pub fn update(&self, id: &str, change: impl FnOnce(&mut WebSession)) {
-        if let Some(s) = self.lock().get_mut(id) {
-            change(s);
-        }
+    /// Change a session in place; returns it as changed (`None` if it is gone).
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut WebSession)) -> Option<WebSession> {
+        let mut map = self.lock();
+        let s = map.get_mut(id)?;
+        change(s);
+        Some(s.clone())
     }
 
     /// Move a session to a fresh id (after login) and return the new id.
@@ -150,13 +151,8 @@ impl Sessions {
         sub: Option<&str>,
         notice: &str,
     ) -> usize {
-        let mut map = self.lock();
-        let ids: Vec<String> = map.keys().cloned().collect();
         let mut ended = 0;
-        for id in ids {
-            let Some(session) = map.get_mut(&id) else {
-                continue;
-            };
+        for session in self.lock().values_mut() {
             let matches = session.signed_in.as_ref().is_some_and(|s| {
                 s.issuer == issuer
                     && match (sid, sub) {
