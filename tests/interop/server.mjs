@@ -17,13 +17,22 @@
 //   RP-initiated and back-channel logout, refresh tokens, PKCE S256 required;
 // - RFC 8693 token exchange, registered with provider.registerGrantType;
 // - outgoing requests (back-channel logout) to loopback hosts only.
+//
+// OIDC_PROVIDER_MODULE=<path to an oidc-provider entry file> runs the same configuration on
+// another installed version (benches/providers.sh uses it for the 9.x line, which warns on
+// Node 20 but runs); by default the version pinned in package-lock.json next to this file.
 
 import { createServer } from 'node:http';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as dns from 'node:dns';
+import { pathToFileURL } from 'node:url';
 
-import Provider, { errors } from 'oidc-provider';
+const { default: Provider, errors } = await import(
+  process.env.OIDC_PROVIDER_MODULE
+    ? pathToFileURL(process.env.OIDC_PROVIDER_MODULE).href
+    : 'oidc-provider'
+);
 
 const here = new URL('.', import.meta.url);
 const fixtures = new URL('../../fixtures/', here);
