@@ -103,6 +103,28 @@ pub async fn output(mut cmd: Command) -> Output {
         .expect("join")
 }
 
+/// Require a successful exit (the command line and stderr in the failure message).
+pub fn succeeded(out: Output, what: &str) -> Output {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Run to completion and require success.
+pub async fn output_ok(cmd: Command) -> Output {
+    let what = format!("{cmd:?}");
+    succeeded(output(cmd).await, &what)
+}
+
+/// Run to completion, require success, and parse stdout as JSON.
+pub async fn output_json(cmd: Command) -> serde_json::Value {
+    json(&output_ok(cmd).await)
+}
+
 /// The bundled provider on 127.0.0.1 with an ephemeral port.
 pub async fn provider() -> rp_provider::RunningProvider {
     rp_provider::start(rp_provider::ProviderConfig::default())
@@ -229,16 +251,7 @@ pub async fn drive_as_alice(url: &url::Url, redirect_uri: &str) -> oidc_rp::head
 pub async fn run_json<S: AsRef<std::ffi::OsStr>>(cache: &Path, args: &[S]) -> serde_json::Value {
     let mut cmd = rp(cache);
     cmd.args(args).arg("--json");
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        args.iter()
-            .map(|a| a.as_ref().to_string_lossy())
-            .collect::<Vec<_>>(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+    output_json(cmd).await
 }
 
 /// Run `rp ARGS` expecting a failure: (exit status, stderr).

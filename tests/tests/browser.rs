@@ -328,12 +328,7 @@ async fn web_app_login_identity_and_single_logout_in_chromium() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli = json(&succeeded(out, "rp login"));
     assert_eq!(cli["subject"], "248289761001");
 
     let listener = listen_logout_once(&cache, "cli").await;
@@ -383,12 +378,7 @@ async fn rp_login_opens_the_browser_which_fills_the_provider_form() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json(&succeeded(out, "rp login"));
     assert_eq!(v["userinfo"]["preferred_username"], "bob");
     assert!(
         v["checks"]

@@ -57,12 +57,7 @@ async fn a_single_test_and_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = rp(dir.path());
     cmd.args(["conformance", "--test", "oidcc-client-test-nonce-invalid"]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(cmd).await;
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("reject (nonce)") && table.contains("PASS"),
@@ -94,11 +89,5 @@ async fn against_a_provider_started_elsewhere() {
         op.issuer(),
         "--json",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(json(&out)["passed"], 8);
+    assert_eq!(output_json(cmd).await["passed"], 8);
 }

@@ -142,9 +142,16 @@ fn login_args<'a>(issuer: &'a str, profile: &'a str, extra: &[&'a str]) -> Vec<&
     v
 }
 
-fn static_client(extra: &[&'static str]) -> Vec<&'static str> {
+fn static_client<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["--client-id", STATIC.0, "--client-secret", STATIC.1];
     v.extend_from_slice(extra);
+    v
+}
+
+/// `rp login` with the static client and no user (the arguments decide the rest).
+fn static_login<'a>(issuer: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["login", "--issuer", issuer];
+    v.extend(static_client(extra));
     v
 }
 
@@ -205,19 +212,10 @@ async fn discovery_and_login_with_static_clients() {
     // A wrong password: the provider's form comes back with its message; exit status 7.
     let (code, stderr) = run_failing(
         c,
-        &[
-            "login",
-            "--issuer",
+        &static_login(
             &op.issuer,
-            "--client-id",
-            STATIC.0,
-            "--client-secret",
-            STATIC.1,
-            "--username",
-            "alice",
-            "--password",
-            "looking-glass",
-        ],
+            &["--username", "alice", "--password", "looking-glass"],
+        ),
     )
     .await;
     assert_eq!(code, 7, "{stderr}");
@@ -531,20 +529,10 @@ async fn rp_initiated_logout_and_back_channel() {
     // The provider session is over: prompt=none now answers login_required.
     let (code, stderr) = run_failing(
         c,
-        &[
-            "login",
-            "--issuer",
+        &static_login(
             &op.issuer,
-            "--client-id",
-            STATIC.0,
-            "--client-secret",
-            STATIC.1,
-            "--prompt",
-            "none",
-            "--headless",
-            "--cookie-jar",
-            jar,
-        ],
+            &["--prompt", "none", "--headless", "--cookie-jar", jar],
+        ),
     )
     .await;
     assert_eq!(code, 4, "{stderr}");

@@ -24,13 +24,7 @@ async fn login(
         OFFLINE,
     ])
     .args(["--profile", profile, "--json"]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+    output_json(cmd).await
 }
 
 fn cached(cache: &Path) -> Value {

@@ -40,13 +40,7 @@ async fn headless_login_with_a_static_client() {
             "wonderland",
             "--json",
         ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    let v = output_json(cmd).await;
     assert_eq!(v["issuer"], op.issuer());
     assert_eq!(v["client_id"], "rp-demo");
     assert!(checks_all_passed(&v), "{v:#}");
@@ -122,12 +116,7 @@ async fn headless_login_with_dynamic_registration() {
         "--profile",
         "bob",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(cmd).await;
     let v = json(&out);
     let client_id = v["client_id"].as_str().unwrap();
     assert!(!client_id.is_empty() && client_id != "rp-demo");
@@ -169,13 +158,7 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
         "--max-age",
         "300",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    let v = output_json(cmd).await;
     assert!(checks_all_passed(&v));
     assert!(v["cache_file"].is_null());
     let auth_time = v["checks"]
@@ -193,13 +176,7 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
     let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-es256", "rp-es256-secret"));
     cmd.args(["--username", "alice", "--json", "--no-cache"])
         .env("RP_PASSWORD", "wonderland");
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    let v = output_json(cmd).await;
     let alg = v["checks"]
         .as_array()
         .unwrap()
@@ -218,12 +195,7 @@ async fn public_client_form_post_consent_and_signed_userinfo() {
         "--json",
         "--no-cache",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(cmd).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -239,12 +211,7 @@ async fn human_output_shows_the_report() {
         "--password",
         "wonderland",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = output_ok(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("every check passed"), "{stdout}");
     assert!(stdout.contains("✓ signature"), "{stdout}");
@@ -261,13 +228,7 @@ async fn embedded_provider_needs_no_input() {
     let dir = cache();
     let mut cmd = rp(dir.path());
     cmd.args(["login", "--json"]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    let v = output_json(cmd).await;
     assert!(
         v["issuer"]
             .as_str()
@@ -302,12 +263,7 @@ async fn https_provider_with_and_without_its_ca() {
     ])
     .arg("--ca-file")
     .arg(&ca);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(cmd).await;
 
     // Without trusting the CA: a TLS failure, exit 3, with the hint.
     let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));

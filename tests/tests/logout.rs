@@ -30,13 +30,7 @@ async fn login(
     if listener {
         cmd.arg("--logout-listener");
     }
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    json(&out)
+    output_json(cmd).await
 }
 
 fn profile(cache: &Path, name: &str) -> Option<Value> {
@@ -72,13 +66,7 @@ async fn rp_logout_ends_the_session_and_back_channel_reaches_the_other_client() 
         "30",
         "--json",
     ]);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = json(&out);
+    let v = output_json(cmd).await;
     assert_eq!(v["cache_deleted"], true);
     assert!(
         v["checks"]

@@ -209,21 +209,11 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
     ])
     .arg("--cookie-jar")
     .arg(&jar_file);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(cmd).await;
     let mut cmd = rp(&cache);
     cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
         .arg(&jar_file);
-    let out = output(cmd).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    output_ok(cmd).await;
 
     let page = app
         .get(format!("{}/me", w.base))

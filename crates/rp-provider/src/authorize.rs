@@ -317,10 +317,9 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
                     expires_at: t + INTERACTION_TTL,
                 },
             );
-            let name = client.client_name.as_deref().unwrap_or(&client.client_id);
             pages::html(
                 StatusCode::OK,
-                pages::login(&op.issuer, name, &id, &username, None),
+                pages::login(&op.issuer, client.display_name(), &id, &username, None),
                 &[op.cookie(INTERACTION_COOKIE, &binding, INTERACTION_TTL)],
             )
         }
@@ -434,11 +433,7 @@ fn after_login(
         }
         let id = op.random(24);
         let binding = op.random(24);
-        let name = client
-            .client_name
-            .clone()
-            .unwrap_or_else(|| client.client_id.clone());
-        let page = pages::consent(&op.issuer, &name, &id, &request.scope);
+        let page = pages::consent(&op.issuer, client.display_name(), &id, &request.scope);
         op.store.put_interaction(
             &id,
             Interaction {
@@ -480,12 +475,14 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
     .send(op, &[("code", &code)], cookies)
 }
 
-/// The interaction named by a form, if its browser binding cookie came with it.
-fn interaction_of(
+/// A posted interaction form and the interaction it names, if its browser binding cookie came
+/// with it: (form, interaction id, interaction).
+fn interaction_form(
     op: &Op,
     headers: &HeaderMap,
-    form: &Params,
-) -> Result<(String, Interaction), Response> {
+    body: &[u8],
+) -> Result<(Params, String, Interaction), Response> {
+    let form = parse_params(body).map_err(|e| user_error("Invalid request", &e))?;
     let id = form.get("interaction").cloned().unwrap_or_default();
     let Some(ix) = op.store.interaction(&id, now()) else {
         return Err(user_error(
@@ -505,26 +502,21 @@ fn interaction_of(
             "This form was not opened in this browser (missing or wrong cookie). Start again from the application.",
         ));
     }
-    Ok((id, ix))
+    Ok((form, id, ix))
 }
 
 /// POST /login
 pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_params(&body) {
-        Ok(f) => f,
-        Err(e) => return user_error("Invalid request", &e),
-    };
-    let (id, ix) = match interaction_of(&op, &headers, &form) {
+    let (form, id, ix) = match interaction_form(&op, &headers, &body) {
         Ok(v) => v,
         Err(resp) => return resp,
     };
     let username = form.get("username").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
     let Some(user) = op.authenticate(username, password) else {
-        let client = op.client(&ix.request.client_id);
-        let name = client
-            .as_ref()
-            .map(|c| c.client_name.clone().unwrap_or_else(|| c.client_id.clone()))
+        let name = op
+            .client(&ix.request.client_id)
+            .map(|c| c.display_name().to_string())
             .unwrap_or_default();
         tracing::info!(target: "rp_provider", user = %username, "failed login");
         return pages::html(
@@ -547,11 +539,7 @@ pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
 
 /// POST /consent
 pub async fn consent(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = match parse_params(&body) {
-        Ok(f) => f,
-        Err(e) => return user_error("Invalid request", &e),
-    };
-    let (id, ix) = match interaction_of(&op, &headers, &form) {
+    let (form, id, ix) = match interaction_form(&op, &headers, &body) {
         Ok(v) => v,
         Err(resp) => return resp,
     };

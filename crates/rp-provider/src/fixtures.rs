@@ -128,6 +128,11 @@ impl Client {
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == "none"
     }
+
+    /// The name shown to the user: `client_name`, else the `client_id`.
+    pub fn display_name(&self) -> &str {
+        self.client_name.as_deref().unwrap_or(&self.client_id)
+    }
 }
 
 /// The PEM private keys the provider signs with.

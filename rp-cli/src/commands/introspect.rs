@@ -57,9 +57,7 @@ pub async fn run(args: IntrospectArgs) -> Result<(), CliError> {
             Some("access_token"),
         ),
         (None, None, _) => {
-            return Err(CliError::Usage(
-                "give --token or use a cached profile".into(),
-            ));
+            return Err(target::no_token());
         }
     };
     let hint = args.token_type_hint.as_deref().or(default_hint);

@@ -43,9 +43,7 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
             ))
         })?,
         (None, None) => {
-            return Err(CliError::Usage(
-                "give --token or use a cached profile".into(),
-            ));
+            return Err(target::no_token());
         }
     };
     let previous = match (&profile, &args.token) {

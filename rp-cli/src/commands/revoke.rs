@@ -57,9 +57,7 @@ pub async fn run(args: RevokeArgs) -> Result<(), CliError> {
             cache::remove(&p.name).map_err(CliError::Cache)?;
         }
         (None, None) => {
-            return Err(CliError::Usage(
-                "give --token or use a cached profile".into(),
-            ));
+            return Err(target::no_token());
         }
     }
     if args.target.json {

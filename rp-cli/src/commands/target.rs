@@ -97,6 +97,11 @@ pub async fn open(
     })
 }
 
+/// The usage error of commands given neither `--token` nor a cached profile.
+pub fn no_token() -> CliError {
+    CliError::Usage("give --token or use a cached profile".into())
+}
+
 /// Load a profile (for commands that only read it).
 pub fn load(name: &Option<String>) -> Result<Option<Profile>, CliError> {
     let Some(name) = name else { return Ok(None) };

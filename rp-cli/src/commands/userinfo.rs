@@ -32,9 +32,7 @@ pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
             Some(p.sub.clone()),
         ),
         (None, None) => {
-            return Err(CliError::Usage(
-                "give --token or use a cached profile".into(),
-            ));
+            return Err(target::no_token());
         }
     };
     let info = rp.userinfo_for(&token, sub.as_deref()).await?;
