@@ -221,6 +221,16 @@ pub fn json(out: &Output) -> serde_json::Value {
     })
 }
 
+/// Assert that a JSON report has checks and that every one passed (naming the first that did
+/// not).
+pub fn all_checks_passed(v: &serde_json::Value) {
+    let checks = v["checks"].as_array().expect("a checks array");
+    assert!(!checks.is_empty(), "no checks in {v}");
+    for c in checks {
+        assert_eq!(c["passed"], true, "{c}");
+    }
+}
+
 /// The exit code and stderr, for assertions.
 pub fn failure(out: &Output) -> (i32, String) {
     (

@@ -380,13 +380,7 @@ async fn rp_login_opens_the_browser_which_fills_the_provider_form() {
         .unwrap();
     let v = json(&succeeded(out, "rp login"));
     assert_eq!(v["userinfo"]["preferred_username"], "bob");
-    assert!(
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["passed"] == true)
-    );
+    all_checks_passed(&v);
     // The browser landed on rp's own page, on its loopback listener.
     find(
         c,

@@ -104,13 +104,7 @@ async fn listener_survives_hostile_input() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert!(
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["passed"] == true)
-    );
+    all_checks_passed(&v);
 
     drop(idle);
     // Single use: the listener is gone once the login completed.

@@ -68,13 +68,7 @@ async fn rp_logout_ends_the_session_and_back_channel_reaches_the_other_client() 
     ]);
     let v = output_json(cmd).await;
     assert_eq!(v["cache_deleted"], true);
-    assert!(
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["passed"] == true)
-    );
+    all_checks_passed(&v);
     assert!(profile(c, "a").is_none(), "a's tokens are deleted");
 
     // b's listener received a valid logout token, answered 200 and dropped b's tokens.
