@@ -47,12 +47,14 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
         })
         .await?;
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "client_id": rp.client().client_id,
-            "response": serde_json::to_value(&response).unwrap_or_default(),
-        }));
+        target::print_result(
+            rp.issuer(),
+            name.as_deref(),
+            json!({
+                            "client_id": rp.client().client_id,
+                "response": serde_json::to_value(&response).unwrap_or_default(),
+            }),
+        );
         return Ok(());
     }
     let scope = response

@@ -135,11 +135,13 @@ pub async fn run(args: ExchangeArgs) -> Result<(), CliError> {
         cache::save(p).map_err(CliError::Cache)?;
     }
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "response": serde_json::to_value(&response).unwrap_or_default(),
-        }));
+        target::print_result(
+            rp.issuer(),
+            name.as_deref(),
+            json!({
+                            "response": serde_json::to_value(&response).unwrap_or_default(),
+            }),
+        );
         return Ok(());
     }
     crate::outln!(

@@ -69,12 +69,14 @@ pub async fn run(args: IntrospectArgs) -> Result<(), CliError> {
         (rp.introspect(&token, hint).await?, None)
     };
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "introspection": response,
-            "checks": report,
-        }));
+        target::print_result(
+            rp.issuer(),
+            name.as_deref(),
+            json!({
+                            "introspection": response,
+                "checks": report,
+            }),
+        );
         return Ok(());
     }
     if !response.active {

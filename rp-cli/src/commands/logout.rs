@@ -121,12 +121,14 @@ pub async fn run(args: LogoutArgs) -> Result<(), CliError> {
     let report = checked?;
     cache::remove(&name).map_err(CliError::Cache)?;
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "checks": report,
-            "cache_deleted": true,
-        }));
+        target::print_result(
+            rp.issuer(),
+            Some(&name),
+            json!({
+                            "checks": report,
+                "cache_deleted": true,
+            }),
+        );
         return Ok(());
     }
     crate::outln!(

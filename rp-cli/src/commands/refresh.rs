@@ -79,15 +79,17 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
         cache::save(p).map_err(CliError::Cache)?;
     }
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "rotated": refreshed.rotated,
-            "id_token_renewed": refreshed.id_token_renewed,
-            "checks": refreshed.report,
-            "id_token_claims": refreshed.id_token.as_ref().filter(|_| refreshed.id_token_renewed).map(|t| t.claims()),
-            "token_response": super::login::token_response_json(&refreshed.tokens),
-        }));
+        target::print_result(
+            rp.issuer(),
+            name.as_deref(),
+            json!({
+                            "rotated": refreshed.rotated,
+                "id_token_renewed": refreshed.id_token_renewed,
+                "checks": refreshed.report,
+                "id_token_claims": refreshed.id_token.as_ref().filter(|_| refreshed.id_token_renewed).map(|t| t.claims()),
+                "token_response": super::login::token_response_json(&refreshed.tokens),
+            }),
+        );
         return Ok(());
     }
     crate::outln!(

@@ -61,7 +61,7 @@ pub async fn run(args: RevokeArgs) -> Result<(), CliError> {
         }
     }
     if args.target.json {
-        target::print_json(&json!({"issuer": rp.issuer(), "profile": name, "revoked": revoked}));
+        target::print_result(rp.issuer(), name.as_deref(), json!({"revoked": revoked}));
     } else {
         crate::outln!("Revoked at {}: {}.", rp.issuer(), revoked.join(", "));
         if let (Some(n), None) = (&name, &args.token) {

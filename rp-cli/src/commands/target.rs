@@ -163,9 +163,12 @@ pub fn stored_id_token(profile: &Profile) -> Result<Option<VerifiedIdToken>, Cli
     )?))
 }
 
-/// Print a JSON value on stdout.
-pub fn print_json(value: &serde_json::Value) {
-    crate::outln!("{value}");
+/// Print a command's `--json` result on stdout: `fields` plus the `issuer` and `profile`
+/// every command on a profile reports.
+pub fn print_result(issuer: &str, profile: Option<&str>, mut fields: serde_json::Value) {
+    fields["issuer"] = issuer.into();
+    fields["profile"] = profile.into();
+    crate::outln!("{fields}");
 }
 
 /// Seconds from now until `t`, for humans.

@@ -37,13 +37,15 @@ pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
     };
     let info = rp.userinfo_for(&token, sub.as_deref()).await?;
     if args.target.json {
-        target::print_json(&json!({
-            "issuer": rp.issuer(),
-            "profile": name,
-            "userinfo": info.claims,
-            "signed": info.signed,
-            "checks": info.report,
-        }));
+        target::print_result(
+            rp.issuer(),
+            name.as_deref(),
+            json!({
+                            "userinfo": info.claims,
+                "signed": info.signed,
+                "checks": info.report,
+            }),
+        );
         return Ok(());
     }
     crate::outln!("{}", output::claims(&info.claims));
