@@ -265,12 +265,7 @@ impl RelyingParty {
                 report: report.clone(),
             })
         };
-        if !token::is_bearer(tokens) {
-            return Err(fail(
-                report,
-                "token_type is not Bearer (OIDC Core §3.1.3.3)",
-            ));
-        }
+        require_bearer(tokens, report, "token response")?;
         match &tokens.extra_fields().id_token {
             Some(raw) => {
                 report.pass(CheckId::TokenResponse, "Bearer token with an ID token");
@@ -367,15 +362,7 @@ impl RelyingParty {
         )
         .await?;
         let mut report = Report::new();
-        if !token::is_bearer(&tokens) {
-            report.fail(CheckId::TokenResponse, "token_type is not Bearer");
-            return Err(Error::Validation(ValidationError {
-                subject: "refresh response",
-                check: CheckId::TokenResponse,
-                detail: "token_type is not Bearer (OIDC Core §3.1.3.3)".into(),
-                report,
-            }));
-        }
+        require_bearer(&tokens, &mut report, "refresh response")?;
         report.pass(CheckId::TokenResponse, "Bearer token response");
         let (id_token, renewed) = match &tokens.extra_fields().id_token {
             Some(raw) => {
@@ -680,4 +667,23 @@ fn id_token_algorithms(metadata: &ProviderMetadata, client: &ClientConfig) -> Re
         algs.push(Alg::RS256);
     }
     Ok(algs)
+}
+
+/// OIDC Core §3.1.3.3: a token response (at login or refresh) carries `token_type` Bearer.
+fn require_bearer(
+    tokens: &TokenResponse,
+    report: &mut Report,
+    subject: &'static str,
+) -> Result<()> {
+    if token::is_bearer(tokens) {
+        return Ok(());
+    }
+    let detail = "token_type is not Bearer (OIDC Core §3.1.3.3)";
+    report.fail(CheckId::TokenResponse, detail);
+    Err(Error::Validation(ValidationError {
+        subject,
+        check: CheckId::TokenResponse,
+        detail: detail.into(),
+        report: report.clone(),
+    }))
 }

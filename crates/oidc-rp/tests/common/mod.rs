@@ -203,7 +203,12 @@ impl JwksServer {
     }
 
     pub fn set_keys(&self, keys: Vec<Value>) {
-        *self.jwks.lock().unwrap() = json!({ "keys": keys });
+        self.set_json(json!({ "keys": keys }));
+    }
+
+    /// Answer every request with `body` instead (the server ignores the path).
+    pub fn set_json(&self, body: Value) {
+        *self.jwks.lock().unwrap() = body;
     }
 
     pub fn hits(&self) -> usize {
