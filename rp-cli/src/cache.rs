@@ -30,6 +30,27 @@ pub struct StoredTokens {
     pub scope: Option<String>,
 }
 
+impl StoredTokens {
+    /// What a token response (from a login or a refresh) leaves to cache, received at `now`.
+    pub fn from_response(
+        tokens: &oidc_rp::TokenResponse,
+        id_token: Option<Secret>,
+        now: i64,
+    ) -> StoredTokens {
+        use oidc_rp::oauth2::TokenResponse as _;
+        StoredTokens {
+            access_token: Secret::new(tokens.access_token().secret().as_str()),
+            token_type: "Bearer".into(),
+            refresh_token: tokens
+                .refresh_token()
+                .map(|r| Secret::new(r.secret().as_str())),
+            id_token,
+            expires_at: tokens.expires_in().map(|d| now + d.as_secs() as i64),
+            scope: oidc_rp::token::scope_string(tokens),
+        }
+    }
+}
+
 /// A token obtained by token exchange (RFC 8693), kept with the profile it came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangedToken {

@@ -29,6 +29,18 @@ pub fn is_bearer(response: &TokenResponse) -> bool {
     matches!(response.token_type(), oauth2::basic::BasicTokenType::Bearer)
 }
 
+/// The granted scope of a token response as one space-separated string (RFC 6749 §5.1), when
+/// the provider named one.
+pub fn scope_string(response: &TokenResponse) -> Option<String> {
+    response.scopes().map(|scopes| {
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
 /// Redeem an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub(crate) async fn exchange_code(
     call: Call<'_>,

@@ -57,10 +57,7 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let scope = response
-        .scopes()
-        .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
-        .filter(|s| !s.is_empty());
+    let scope = oidc_rp::token::scope_string(&response).filter(|s| !s.is_empty());
     crate::outln!(
         "Access token for client {} from {} (token_type {}){}{}:",
         rp.client().client_id,

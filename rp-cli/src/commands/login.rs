@@ -285,21 +285,7 @@ fn save_profile(
         ca_file: args.http.ca_file.clone(),
         sub: login.id_token.subject.clone(),
         id_token_claims: login.id_token.claims(),
-        tokens: StoredTokens {
-            access_token: Secret::new(tokens.access_token().secret().clone()),
-            token_type: "Bearer".into(),
-            refresh_token: tokens
-                .refresh_token()
-                .map(|r| Secret::new(r.secret().clone())),
-            id_token: Some(login.id_token.raw.clone()),
-            expires_at: tokens.expires_in().map(|d| now + d.as_secs() as i64),
-            scope: tokens.scopes().map(|s| {
-                s.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
-        },
+        tokens: StoredTokens::from_response(tokens, Some(login.id_token.raw.clone()), now),
         updated_at: now,
         exchanged: Vec::new(),
         post_logout_redirect_uri: logout.post_logout_redirect_uri,

@@ -1,12 +1,11 @@
 //! `rp refresh`: the refresh_token grant on a cached profile, under its lock.
 
 use super::target::{self, TargetArgs};
-use crate::cache;
+use crate::cache::{self, StoredTokens};
 use crate::exit::CliError;
 use crate::output;
 use clap::Args;
 use oidc_rp::Secret;
-use oidc_rp::oauth2::TokenResponse as _;
 use serde_json::json;
 
 /// `rp refresh`.
@@ -54,25 +53,25 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
         .refresh(&refresh_token, previous.as_ref(), args.scope.as_deref())
         .await?;
     let now = oidc_rp::jwt::unix_now();
-    let expires_at = refreshed
-        .tokens
-        .expires_in()
-        .map(|d| now + d.as_secs() as i64);
+    let fresh = StoredTokens::from_response(
+        &refreshed.tokens,
+        refreshed
+            .id_token
+            .as_ref()
+            .filter(|_| refreshed.id_token_renewed)
+            .map(|t| t.raw.clone()),
+        now,
+    );
+    let expires_at = fresh.expires_at;
     if let (Some(p), None) = (profile.as_mut(), &args.token) {
-        p.tokens.access_token = Secret::new(refreshed.tokens.access_token().secret().clone());
-        p.tokens.refresh_token = Some(refreshed.refresh_token.clone());
-        p.tokens.expires_at = expires_at;
-        if let Some(scopes) = refreshed.tokens.scopes() {
-            p.tokens.scope = Some(
-                scopes
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
-        }
+        // Without a new ID token or a scope in the response, the cached ones still hold.
+        p.tokens = StoredTokens {
+            refresh_token: Some(refreshed.refresh_token.clone()),
+            id_token: fresh.id_token.or_else(|| p.tokens.id_token.take()),
+            scope: fresh.scope.or_else(|| p.tokens.scope.take()),
+            ..fresh
+        };
         if let Some(id) = &refreshed.id_token {
-            p.tokens.id_token = Some(id.raw.clone());
             p.id_token_claims = id.claims();
         }
         p.updated_at = now;
