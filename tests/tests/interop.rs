@@ -287,33 +287,20 @@ async fn refresh_needs_offline_access_and_consent() {
     );
     let first_access = v["token_response"]["access_token"].as_str().unwrap();
 
-    let r = run_json(
-        c,
-        &[
-            "refresh",
-            "--profile",
-            "offline",
-            "--client-secret",
-            STATIC.1,
-        ],
-    )
-    .await;
+    let refresh = [
+        "refresh",
+        "--profile",
+        "offline",
+        "--client-secret",
+        STATIC.1,
+    ];
+    let r = run_json(c, &refresh).await;
     all_checks_passed(&r);
     assert_ne!(r["token_response"]["access_token"], first_access);
     // The refreshed ID token is consistent with the first (OIDC Core §12.2).
     assert_eq!(check(&r, "refresh_consistency")["passed"], true);
     // Refresh again with what the cache now holds (rotated or not).
-    let r2 = run_json(
-        c,
-        &[
-            "refresh",
-            "--profile",
-            "offline",
-            "--client-secret",
-            STATIC.1,
-        ],
-    )
-    .await;
+    let r2 = run_json(c, &refresh).await;
     all_checks_passed(&r2);
 }
 
