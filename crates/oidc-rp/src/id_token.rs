@@ -8,10 +8,10 @@
 
 use crate::error::{Result, truncate};
 use crate::jose::{Alg, half_hash};
-use crate::jwt::unix_now;
 use crate::jwt::{Checker, KeySource, SignaturePolicy, TypRule, verify_signed};
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
+use crate::time::{Clock, TimeError, numeric_date};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -155,6 +155,8 @@ struct Claims<'a> {
     #[serde(borrow, default)]
     iat: Option<&'a RawValue>,
     #[serde(borrow, default)]
+    nbf: Option<&'a RawValue>,
+    #[serde(borrow, default)]
     auth_time: Option<&'a RawValue>,
     #[serde(borrow, default)]
     nonce: Option<&'a RawValue>,
@@ -177,6 +179,7 @@ impl<'a> Claims<'a> {
             "azp" => self.azp,
             "exp" => self.exp,
             "iat" => self.iat,
+            "nbf" => self.nbf,
             "auth_time" => self.auth_time,
             "nonce" => self.nonce,
             "acr" => self.acr,
@@ -233,14 +236,18 @@ fn str_claim<'a>(claims: &Claims<'a>, name: &str) -> Option<Cow<'a, str>> {
         .or_else(|| serde_json::from_str::<String>(raw).ok().map(Cow::Owned))
 }
 
-/// A NumericDate (RFC 7519 §2): integer or decimal seconds. Fractions are truncated.
-fn time_claim(claims: &Claims<'_>, name: &str) -> Option<std::result::Result<i64, ()>> {
-    claims.get(name).map(|raw| {
-        let n: serde_json::Number = serde_json::from_str(raw.get()).map_err(|_| ())?;
-        n.as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            .ok_or(())
-    })
+/// A NumericDate claim (RFC 7519 §2), through the one checked time path ([`crate::time`]).
+fn time_claim(claims: &Claims<'_>, name: &str) -> Option<std::result::Result<i64, TimeError>> {
+    claims.get(name).map(|raw| numeric_date(raw.get()))
+}
+
+/// A string claim: `None` when absent, `Some(Err(()))` when present but not a string.
+fn string_or_not<'a>(
+    claims: &Claims<'a>,
+    name: &str,
+) -> Option<std::result::Result<Cow<'a, str>, ()>> {
+    claims.get(name)?;
+    Some(str_claim(claims, name).ok_or(()))
 }
 
 fn check_claims(
@@ -250,12 +257,14 @@ fn check_claims(
     claims: &Claims<'_>,
     rules: &IdTokenRules<'_>,
 ) -> Result<VerifiedIdToken> {
-    let now = rules.now.unwrap_or_else(unix_now);
-    let leeway = rules.leeway.as_secs() as i64;
+    let clock = Clock::new(rules.now, rules.leeway);
 
     // Rule 2: iss exactly the issuer.
-    let iss = str_claim(claims, "iss");
-    c.issuer(iss.as_deref(), rules.issuer)?;
+    let iss = string_or_not(claims, "iss");
+    c.issuer(
+        iss.as_ref().map(|r| r.as_deref().map_err(|_| ())),
+        rules.issuer,
+    )?;
     let issuer = rules.issuer.to_string();
 
     // §2: sub is REQUIRED, a non-empty string of at most 255 ASCII characters.
@@ -343,42 +352,63 @@ fn check_claims(
         (None, _) => c.report.pass(CheckId::Azp, "absent, single audience"),
     }
 
-    // Rule 9: exp in the future.
+    // Rule 9: exp in the future (RFC 7519 §4.1.4).
     let expires_at = match time_claim(claims, "exp") {
-        Some(Ok(exp)) if now < exp.saturating_add(leeway) => exp,
+        Some(Ok(exp)) if clock.before_expiry(exp) => exp,
         Some(Ok(exp)) => {
             return Err(c.fail(
                 CheckId::Expiry,
-                format!("expired {} s ago (leeway {leeway} s)", now - exp),
+                format!("expired {} s ago ({})", clock.since(exp), clock.note()),
             ));
         }
-        Some(Err(())) => return Err(c.fail(CheckId::Expiry, "exp is not a number")),
+        Some(Err(e)) => return Err(c.fail(CheckId::Expiry, e.message("exp"))),
         None => return Err(c.fail(CheckId::Expiry, "exp is missing")),
     };
     c.report.pass(
         CheckId::Expiry,
-        format!("expires in {} s", expires_at - now),
+        match clock.until(expires_at) {
+            left if left >= 0 => format!("expires in {left} s ({})", clock.note()),
+            left => format!("expired {} s ago, within the {}", -left, clock.note()),
+        },
     );
 
     // Rule 10: iat present and not in the future.
     let issued_at = match time_claim(claims, "iat") {
-        Some(Ok(iat)) if iat <= now.saturating_add(leeway) => iat,
+        Some(Ok(iat)) if clock.not_after_now(iat) => iat,
         Some(Ok(iat)) => {
             return Err(c.fail(
                 CheckId::IssuedAt,
                 format!(
-                    "issued {} s in the future (leeway {leeway} s): check the clocks",
-                    iat - now
+                    "issued {} s in the future ({}): check the clocks",
+                    clock.until(iat),
+                    clock.note()
                 ),
             ));
         }
-        Some(Err(())) => return Err(c.fail(CheckId::IssuedAt, "iat is not a number")),
+        Some(Err(e)) => return Err(c.fail(CheckId::IssuedAt, e.message("iat"))),
         None => return Err(c.fail(CheckId::IssuedAt, "iat is missing")),
     };
-    c.report.pass(
-        CheckId::IssuedAt,
-        format!("issued {} s ago", now - issued_at),
-    );
+    c.report
+        .pass(CheckId::IssuedAt, ago(&clock, issued_at, "issued"));
+
+    // RFC 7519 §4.1.5: not accepted before nbf, with the same leeway.
+    match time_claim(claims, "nbf") {
+        Some(Ok(nbf)) if clock.not_after_now(nbf) => c
+            .report
+            .pass(CheckId::NotBefore, ago(&clock, nbf, "valid since")),
+        Some(Ok(nbf)) => {
+            return Err(c.fail(
+                CheckId::NotBefore,
+                format!(
+                    "not valid for another {} s ({}): the token must not be accepted before nbf",
+                    clock.until(nbf),
+                    clock.note()
+                ),
+            ));
+        }
+        Some(Err(e)) => return Err(c.fail(CheckId::NotBefore, e.message("nbf"))),
+        None => c.report.pass(CheckId::NotBefore, "absent (optional)"),
+    }
 
     // Rule 11: nonce.
     match rules.nonce {
@@ -433,21 +463,27 @@ fn check_claims(
     // Rule 13: auth_time with max_age.
     let auth_time = match time_claim(claims, "auth_time") {
         Some(Ok(t)) => Some(t),
-        Some(Err(())) => return Err(c.fail(CheckId::AuthTime, "auth_time is not a number")),
+        Some(Err(e)) => return Err(c.fail(CheckId::AuthTime, e.message("auth_time"))),
         None => None,
     };
     match (rules.max_age, auth_time) {
         (Some(max_age), Some(t)) => {
-            let age = now - t;
-            if age > max_age as i64 + leeway {
+            let age = clock.since(t);
+            if !clock.within(t, max_age) {
                 return Err(c.fail(
                     CheckId::AuthTime,
-                    format!("the user authenticated {age} s ago, more than max_age {max_age} s"),
+                    format!(
+                        "the user authenticated {age} s ago, more than max_age {max_age} s + {}",
+                        clock.note()
+                    ),
                 ));
             }
             c.report.pass(
                 CheckId::AuthTime,
-                format!("authenticated {age} s ago, within max_age {max_age} s"),
+                format!(
+                    "authenticated {age} s ago, within max_age {max_age} s + {}",
+                    clock.note()
+                ),
             );
         }
         (Some(_), None) => {
@@ -490,6 +526,18 @@ fn check_claims(
         payload: String::new(),
         report: c.report,
     })
+}
+
+/// "issued 3 s ago (60 s clock leeway)", or "… in the future, within the leeway".
+fn ago(clock: &Clock, t: i64, what: &str) -> String {
+    match clock.since(t) {
+        age if age >= 0 => format!("{what} {age} s ago ({})", clock.note()),
+        age => format!(
+            "{what} {} s in the future, within the {}",
+            -age,
+            clock.note()
+        ),
+    }
 }
 
 fn hash_check(
@@ -563,10 +611,7 @@ impl VerifiedIdToken {
             ],
             None => return Err(corrupt("aud")),
         };
-        let time = |name| match time_claim(&claims, name) {
-            Some(Ok(t)) => Some(t),
-            _ => None,
-        };
+        let time = |name| time_claim(&claims, name).and_then(std::result::Result::ok);
         Ok(VerifiedIdToken {
             alg,
             issuer,

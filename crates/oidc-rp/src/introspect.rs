@@ -7,10 +7,11 @@ use crate::endpoint::Call;
 use crate::error::{Error, Result, display_url};
 use crate::jose::Alg;
 use crate::jwt::{
-    Checker, KeySource, SignaturePolicy, TypRule, aud_contains, unix_now, verify_signed,
+    Checker, KeySource, SignaturePolicy, TypRule, aud_contains, string_claim, verify_signed,
 };
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
+use crate::time::{Clock, numeric_date_value};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -82,6 +83,7 @@ pub(crate) struct JwtRules<'a> {
     pub client_id: &'a str,
     pub allowed_algs: &'a [Alg],
     pub client_secret: Option<&'a Secret>,
+    pub clock: Clock,
 }
 
 fn params<'t>(token: &'t str, hint: Option<&'t str>) -> Vec<(&'static str, &'t str)> {
@@ -143,14 +145,27 @@ pub(crate) async fn introspect_jwt(
             format!("the claims are not a JSON object: {e}"),
         )
     })?;
-    c.issuer(claims.get("iss").and_then(Value::as_str), rules.issuer)?;
+    c.issuer(string_claim(&claims, "iss"), rules.issuer)?;
     if !aud_contains(claims.get("aud"), rules.client_id) {
         return Err(c.fail(CheckId::Audience, "aud does not name this client"));
     }
     c.report.pass(CheckId::Audience, "is this client");
-    match claims.get("iat").and_then(Value::as_i64) {
-        Some(iat) if iat <= unix_now() + 60 => c.report.pass(CheckId::IssuedAt, "present"),
-        Some(_) => return Err(c.fail(CheckId::IssuedAt, "iat is in the future")),
+    match claims.get("iat").map(numeric_date_value) {
+        Some(Ok(iat)) if rules.clock.not_after_now(iat) => c.report.pass(
+            CheckId::IssuedAt,
+            format!("present ({})", rules.clock.note()),
+        ),
+        Some(Ok(iat)) => {
+            return Err(c.fail(
+                CheckId::IssuedAt,
+                format!(
+                    "iat is {} s in the future ({})",
+                    rules.clock.until(iat),
+                    rules.clock.note()
+                ),
+            ));
+        }
+        Some(Err(e)) => return Err(c.fail(CheckId::IssuedAt, e.message("iat"))),
         None => return Err(c.fail(CheckId::IssuedAt, "iat is missing")),
     }
     let body = claims

@@ -8,7 +8,6 @@ use crate::jose::{Alg, Jws, verify_hmac, verify_with_key};
 use crate::keys::JwksCache;
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Where the signing key comes from.
 #[derive(Debug, Clone, Copy)]
@@ -80,27 +79,45 @@ impl Checker {
 
 impl Checker {
     /// `iss` must be exactly the issuer (OIDC Core §3.1.3.7 rule 2 and every JWT it signs).
-    pub fn issuer(&mut self, iss: Option<&str>, expected: &str) -> Result<()> {
+    /// `iss` is `None` when absent, `Some(Err(()))` when present but not a string.
+    pub fn issuer(
+        &mut self,
+        iss: Option<std::result::Result<&str, ()>>,
+        expected: &str,
+    ) -> Result<()> {
         match iss {
             _ if crate::faults::skipped(CheckId::Issuer) => {
                 self.report
                     .pass(CheckId::Issuer, "SKIPPED by fault injection");
                 Ok(())
             }
-            Some(iss) if iss == expected => {
+            Some(Ok(iss)) if iss == expected => {
                 self.report.pass(CheckId::Issuer, "equals the issuer");
                 Ok(())
             }
-            Some(iss) => Err(self.fail(
+            Some(Ok(iss)) => Err(self.fail(
                 CheckId::Issuer,
                 format!(
                     "iss is `{}` but the issuer is `{expected}`",
                     truncate(iss, 200)
                 ),
             )),
+            Some(Err(())) => Err(self.fail(
+                CheckId::Issuer,
+                "iss is not a string (RFC 7519 §4.1.1: a StringOrURI)",
+            )),
             None => Err(self.fail(CheckId::Issuer, "iss is missing")),
         }
     }
+}
+
+/// A string claim of a parsed claims object: `None` when absent, `Some(Err(()))` when present
+/// but not a string.
+pub(crate) fn string_claim<'a>(
+    claims: &'a serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Option<std::result::Result<&'a str, ()>> {
+    claims.get(name).map(|v| v.as_str().ok_or(()))
 }
 
 /// Whether an `aud` claim (a string or an array of strings) names `client_id`.
@@ -114,13 +131,7 @@ pub fn aud_contains(aud: Option<&serde_json::Value>, client_id: &str) -> bool {
     }
 }
 
-/// The current time in seconds since the epoch.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::time::unix_now;
 
 fn signature_detail(alg: Alg) -> &'static str {
     match alg {

@@ -51,6 +51,7 @@ pub mod report;
 pub mod revoke;
 mod rp;
 pub mod secret;
+pub mod time;
 pub mod token;
 pub mod userinfo;
 

@@ -5,10 +5,11 @@
 use crate::error::{Error, Result, ValidationError, truncate};
 use crate::jose::Alg;
 use crate::jwt::{
-    Checker, KeySource, SignaturePolicy, TypRule, aud_contains, unix_now, verify_signed,
+    Checker, KeySource, SignaturePolicy, TypRule, aud_contains, string_claim, verify_signed,
 };
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
+use crate::time::{Clock, numeric_date_value};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
@@ -181,15 +182,16 @@ impl ReplayCache {
         }
     }
 
-    /// Record `key` until `until`; false when it is already recorded and not expired.
+    /// Record `key` until `until` (the last second, inclusive, at which it must still be
+    /// refused); false when it is already recorded and `now` is not past its `until`.
     pub fn first_use(&self, key: &str, until: i64, now: i64) -> bool {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (seen, order) = &mut *guard;
-        if seen.get(key).is_some_and(|t| *t > now) {
+        if seen.get(key).is_some_and(|t| *t >= now) {
             return false;
         }
         while let Some(oldest) = order.front() {
-            let expired = seen.get(oldest).is_none_or(|t| *t <= now);
+            let expired = seen.get(oldest).is_none_or(|t| *t < now);
             if expired || seen.len() >= self.capacity {
                 if let Some(k) = order.pop_front() {
                     seen.remove(&k);
@@ -241,50 +243,68 @@ pub async fn validate_logout_token(
             format!("the claims are not a JSON object: {e}"),
         )
     })?;
-    let now = rules.now.unwrap_or_else(unix_now);
-    let leeway = rules.leeway.as_secs() as i64;
+    let clock = Clock::new(rules.now, rules.leeway);
     let string = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
-    let number = |name: &str| claims.get(name).and_then(Value::as_i64);
 
     // Rule 4: iss, aud, iat as for ID tokens.
-    c.issuer(claims.get("iss").and_then(Value::as_str), rules.issuer)?;
+    c.issuer(string_claim(&claims, "iss"), rules.issuer)?;
     let issuer = rules.issuer.to_string();
     if !aud_contains(claims.get("aud"), rules.client_id) {
         return Err(c.fail(CheckId::Audience, "aud does not name this client"));
     }
     c.report.pass(CheckId::Audience, "names this client");
-    let issued_at = match number("iat") {
-        Some(iat) if iat > now + leeway => {
+    let max_age = rules.max_age.as_secs();
+    let issued_at = match claims.get("iat").map(numeric_date_value) {
+        Some(Ok(iat)) if !clock.not_after_now(iat) => {
             return Err(c.fail(
                 CheckId::IssuedAt,
-                format!("issued {} s in the future", iat - now),
+                format!(
+                    "issued {} s in the future ({})",
+                    clock.until(iat),
+                    clock.note()
+                ),
             ));
         }
-        Some(iat) if now - iat > rules.max_age.as_secs() as i64 + leeway => {
+        Some(Ok(iat)) if !clock.within(iat, max_age) => {
             return Err(c.fail(
                 CheckId::IssuedAt,
-                format!("issued {} s ago: too old", now - iat),
+                format!(
+                    "issued {} s ago: older than {max_age} s + {}",
+                    clock.since(iat),
+                    clock.note()
+                ),
             ));
         }
-        Some(iat) => iat,
+        Some(Ok(iat)) => iat,
+        Some(Err(e)) => return Err(c.fail(CheckId::IssuedAt, e.message("iat"))),
         None => return Err(c.fail(CheckId::IssuedAt, "iat is missing")),
     };
-    c.report.pass(CheckId::IssuedAt, "recent");
+    c.report.pass(
+        CheckId::IssuedAt,
+        format!(
+            "issued {} s ago, within {max_age} s + {}",
+            clock.since(issued_at),
+            clock.note()
+        ),
+    );
     // Rule 5 (exp, when present).
-    let expires_at = match (claims.get("exp"), number("exp")) {
-        (None, _) => None,
-        (Some(_), Some(exp)) if exp + leeway > now => Some(exp),
-        (Some(_), Some(exp)) => {
-            return Err(c.fail(CheckId::Expiry, format!("expired {} s ago", now - exp)));
+    let expires_at = match claims.get("exp").map(numeric_date_value) {
+        None => None,
+        Some(Ok(exp)) if clock.before_expiry(exp) => Some(exp),
+        Some(Ok(exp)) => {
+            return Err(c.fail(
+                CheckId::Expiry,
+                format!("expired {} s ago ({})", clock.since(exp), clock.note()),
+            ));
         }
-        (Some(_), None) => return Err(c.fail(CheckId::Expiry, "exp is not a number")),
+        Some(Err(e)) => return Err(c.fail(CheckId::Expiry, e.message("exp"))),
     };
     c.report.pass(
         CheckId::Expiry,
         if expires_at.is_some() {
-            "not expired"
+            format!("not expired ({})", clock.note())
         } else {
-            "absent (optional)"
+            "absent (optional)".to_string()
         },
     );
     // Rule 6: events holds exactly the back-channel logout event, whose value is an object.
@@ -325,8 +345,13 @@ pub async fn validate_logout_token(
     let Some(jti) = string("jti") else {
         return Err(c.fail(CheckId::Replay, "jti is missing"));
     };
-    let until = expires_at.unwrap_or(issued_at + rules.max_age.as_secs() as i64) + leeway;
-    if !replay.first_use(&format!("{issuer} {jti}"), until, now) {
+    // Remembered for as long as the token could still be accepted: until the last second of
+    // its age window, and no earlier than the last second before its exp.
+    let mut until = clock.last_accepted(issued_at, max_age);
+    if let Some(exp) = expires_at {
+        until = until.max(clock.last_before_expiry(exp));
+    }
+    if !replay.first_use(&format!("{issuer} {jti}"), until, clock.now()) {
         return Err(c.fail(
             CheckId::Replay,
             "this jti was seen before: a replayed logout token",

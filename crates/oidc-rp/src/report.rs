@@ -42,6 +42,8 @@ pub enum CheckId {
     Expiry,
     /// `iat` is present and not in the future (with leeway).
     IssuedAt,
+    /// `nbf`, when present, is not in the future (with leeway).
+    NotBefore,
     /// `nonce` equals the one sent.
     Nonce,
     /// `at_hash` matches the access token.
@@ -89,6 +91,7 @@ impl CheckId {
             CheckId::Azp => "azp",
             CheckId::Expiry => "exp",
             CheckId::IssuedAt => "iat",
+            CheckId::NotBefore => "nbf",
             CheckId::Nonce => "nonce",
             CheckId::AtHash => "at_hash",
             CheckId::CHash => "c_hash",
@@ -123,6 +126,7 @@ impl CheckId {
             CheckId::Azp => "OpenID Connect Core 1.0 §3.1.3.7 rules 4-5",
             CheckId::Expiry => "OpenID Connect Core 1.0 §3.1.3.7 rule 9",
             CheckId::IssuedAt => "OpenID Connect Core 1.0 §3.1.3.7 rule 10",
+            CheckId::NotBefore => "RFC 7519 §4.1.5",
             CheckId::Nonce => "OpenID Connect Core 1.0 §3.1.3.7 rule 11",
             CheckId::AtHash => "OpenID Connect Core 1.0 §3.1.3.8",
             CheckId::CHash => "OpenID Connect Core 1.0 §3.3.2.11",

@@ -518,6 +518,7 @@ impl RelyingParty {
                 client_id: &self.client.client_id,
                 allowed_algs: &algs,
                 client_secret: self.client.client_secret.as_ref(),
+                clock: crate::time::Clock::new(None, self.options.leeway),
             },
             self.key_source(),
         )
@@ -669,16 +670,21 @@ fn id_token_algorithms(metadata: &ProviderMetadata, client: &ClientConfig) -> Re
     Ok(algs)
 }
 
-/// OIDC Core §3.1.3.3: a token response (at login or refresh) carries `token_type` Bearer.
+/// OIDC Core §3.1.3.3: a token response (at login or refresh) carries `token_type` Bearer, and
+/// RFC 6749 §5.1: a non-empty `access_token` (an empty one would be sent as an empty
+/// credential, or cached as if it were one).
 fn require_bearer(
     tokens: &TokenResponse,
     report: &mut Report,
     subject: &'static str,
 ) -> Result<()> {
-    if token::is_bearer(tokens) {
+    let detail = if tokens.access_token().secret().is_empty() {
+        "access_token is empty (RFC 6749 §5.1)"
+    } else if !token::is_bearer(tokens) {
+        "token_type is not Bearer (OIDC Core §3.1.3.3)"
+    } else {
         return Ok(());
-    }
-    let detail = "token_type is not Bearer (OIDC Core §3.1.3.3)";
+    };
     report.fail(CheckId::TokenResponse, detail);
     Err(Error::Validation(ValidationError {
         subject,

@@ -1,5 +1,6 @@
 //! OIDC Core §3.1.3.3: a token response whose `token_type` is not Bearer is refused, at login
-//! and at refresh, before its ID token is looked at. A loopback server answers every request
+//! and at refresh, before its ID token is looked at; so is one with an empty `access_token`
+//! (RFC 6749 §5.1). A loopback server answers every request
 //! with the same (otherwise valid-looking) token response.
 #![allow(clippy::unwrap_used)]
 
@@ -46,19 +47,27 @@ fn not_bearer() -> serde_json::Value {
     })
 }
 
-fn assert_refused(result: Result<impl std::fmt::Debug, Error>) {
+fn empty_access_token() -> serde_json::Value {
+    json!({
+        "access_token": "",
+        "token_type": "Bearer",
+        "refresh_token": "rt-2",
+        "id_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+    })
+}
+
+fn assert_refused(result: Result<impl std::fmt::Debug, Error>, why: &str) {
     match result {
         Err(Error::Validation(v)) => {
             assert_eq!(v.check, CheckId::TokenResponse, "{v:?}");
-            assert!(v.detail.contains("not Bearer"), "{}", v.detail);
+            assert!(v.detail.contains(why), "{}", v.detail);
         }
-        other => panic!("a non-Bearer token response must be refused: {other:?}"),
+        other => panic!("the token response must be refused ({why}): {other:?}"),
     }
 }
 
-#[tokio::test]
-async fn login_refuses_a_token_type_other_than_bearer() {
-    let (rp, _server) = rp_answered_with(not_bearer()).await;
+async fn login_with(body: serde_json::Value) -> Result<oidc_rp::Login, Error> {
+    let (rp, _server) = rp_answered_with(body).await;
     let (_, txn) = rp
         .authorization_url(
             &AuthorizationRequest::with_scopes(["openid"]),
@@ -67,11 +76,36 @@ async fn login_refuses_a_token_type_other_than_bearer() {
         .unwrap();
     let callback = format!("code=c-1&state={}", txn.state.expose());
     let callback = oidc_rp::authorize::CallbackParams::parse(callback.as_bytes()).unwrap();
-    assert_refused(rp.complete(&txn, &callback).await);
+    rp.complete(&txn, &callback).await
+}
+
+#[tokio::test]
+async fn login_refuses_a_token_type_other_than_bearer() {
+    assert_refused(login_with(not_bearer()).await, "not Bearer");
 }
 
 #[tokio::test]
 async fn refresh_refuses_a_token_type_other_than_bearer() {
     let (rp, _server) = rp_answered_with(not_bearer()).await;
-    assert_refused(rp.refresh(&Secret::new("rt-1"), None, None).await);
+    assert_refused(
+        rp.refresh(&Secret::new("rt-1"), None, None).await,
+        "not Bearer",
+    );
+}
+
+#[tokio::test]
+async fn login_refuses_an_empty_access_token() {
+    assert_refused(
+        login_with(empty_access_token()).await,
+        "access_token is empty",
+    );
+}
+
+#[tokio::test]
+async fn refresh_refuses_an_empty_access_token() {
+    let (rp, _server) = rp_answered_with(empty_access_token()).await;
+    assert_refused(
+        rp.refresh(&Secret::new("rt-1"), None, None).await,
+        "access_token is empty",
+    );
 }
