@@ -169,11 +169,6 @@ impl HttpClient {
         b
     }
 
-    /// The shared `reqwest` client (built on first use), for the headless browser.
-    pub(crate) fn reqwest(&self) -> Result<&reqwest::Client> {
-        self.client()
-    }
-
     fn client(&self) -> Result<&reqwest::Client> {
         self.inner
             .client

@@ -181,13 +181,37 @@ impl VerifyingKey {
     }
 
     fn usable_for(&self, alg: Alg) -> bool {
-        self.material.fits(alg)
-            && self.alg.as_deref().is_none_or(|a| a == alg.name())
-            && self.key_use.as_deref().is_none_or(|u| u == "sig")
-            && self
-                .key_ops
-                .as_ref()
-                .is_none_or(|ops| ops.iter().any(|o| o == "verify"))
+        self.unusable_because(alg).is_none()
+    }
+
+    /// Why this key cannot verify `alg` tokens, if it cannot.
+    fn unusable_because(&self, alg: Alg) -> Option<String> {
+        if !self.material.fits(alg) {
+            return Some(format!(
+                "it is an {:?} key, which cannot verify {alg}",
+                self.material
+            ));
+        }
+        if let Some(a) = self.alg.as_deref().filter(|a| *a != alg.name()) {
+            return Some(format!(
+                "its alg is {}, not {alg} (RFC 7517 §4.4)",
+                crate::error::truncate(a, 20)
+            ));
+        }
+        if let Some(u) = self.key_use.as_deref().filter(|u| *u != "sig") {
+            return Some(format!(
+                "its use is `{}`, not sig: it is not a signing key (RFC 7517 §4.2)",
+                crate::error::truncate(u, 20)
+            ));
+        }
+        if self
+            .key_ops
+            .as_ref()
+            .is_some_and(|ops| !ops.iter().any(|o| o == "verify"))
+        {
+            return Some("its key_ops do not include verify (RFC 7517 §4.3)".into());
+        }
+        None
     }
 }
 
@@ -203,6 +227,9 @@ pub struct KeySet {
     keys: Vec<Arc<VerifyingKey>>,
     /// Keys that could not be used, with the reason (for diagnostics).
     pub skipped: Vec<String>,
+    /// The `kid` and reason of each key that could not be decoded, so that a token naming one
+    /// is told what is wrong with it rather than "no such key".
+    refused: Vec<(Option<String>, String)>,
 }
 
 /// The outcome of key selection.
@@ -216,6 +243,9 @@ pub enum Selection {
     NoMatch,
     /// No `kid` in the header and several keys fit.
     Ambiguous(usize),
+    /// The header names a key that exists but cannot verify this token (too short, an
+    /// encryption key, another algorithm): the reason.
+    Unusable(String),
 }
 
 impl KeySet {
@@ -230,7 +260,11 @@ impl KeySet {
         for (i, jwk) in jwks.keys.iter().enumerate() {
             match VerifyingKey::from_jwk(jwk) {
                 Ok(k) => set.keys.push(Arc::new(k)),
-                Err(reason) => set.skipped.push(format!("key {i}: {reason}")),
+                Err(reason) => {
+                    set.skipped.push(format!("key {i}: {reason}"));
+                    let kid = jwk.get("kid").and_then(|k| k.as_str()).map(str::to_string);
+                    set.refused.push((kid, reason));
+                }
             }
         }
         Ok(set)
@@ -262,9 +296,27 @@ impl KeySet {
             // Two keys with the same kid: the first one wins, as every JOSE library does.
             (Some(k), _, Some(_)) => Selection::Found(k.clone()),
             (Some(_), n, None) => Selection::Ambiguous(n),
-            (None, _, Some(_)) => Selection::UnknownKid,
+            (None, _, Some(kid)) => match self.why_unusable(alg, kid) {
+                Some(reason) => Selection::Unusable(reason),
+                None => Selection::UnknownKid,
+            },
             (None, _, None) => Selection::NoMatch,
         }
+    }
+
+    /// Why the key(s) named `kid` cannot verify an `alg` token, when there are such keys.
+    fn why_unusable(&self, alg: Alg, kid: &str) -> Option<String> {
+        let decoded = self
+            .keys
+            .iter()
+            .filter(|k| k.kid.as_deref() == Some(kid))
+            .find_map(|k| k.unusable_because(alg));
+        decoded.or_else(|| {
+            self.refused
+                .iter()
+                .find(|(k, _)| k.as_deref() == Some(kid))
+                .map(|(_, reason)| reason.clone())
+        })
     }
 }
 
@@ -319,6 +371,13 @@ pub enum KeyLookupError {
     },
     /// Several keys fit and the token names none.
     Ambiguous(usize),
+    /// The key the token names exists but cannot verify it.
+    Unusable {
+        /// The `kid`.
+        kid: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for KeyLookupError {
@@ -339,6 +398,11 @@ impl std::fmt::Display for KeyLookupError {
             KeyLookupError::Ambiguous(n) => write!(
                 f,
                 "the token has no kid and {n} keys of the provider's JWKS fit; refusing to guess"
+            ),
+            KeyLookupError::Unusable { kid, reason } => write!(
+                f,
+                "the provider's key `{}` cannot verify this token: {reason}",
+                crate::error::truncate(kid, 80)
             ),
         }
     }
@@ -444,7 +508,7 @@ impl JwksCache {
         match keys.select(alg, kid) {
             Selection::Found(k) => return Ok(Ok(k)),
             Selection::Ambiguous(n) => return Ok(Err(KeyLookupError::Ambiguous(n))),
-            Selection::UnknownKid | Selection::NoMatch => {}
+            Selection::UnknownKid | Selection::NoMatch | Selection::Unusable(_) => {}
         }
         let (keys, refetched) = {
             let _guard = self.fetch_lock.lock().await;
@@ -460,6 +524,10 @@ impl JwksCache {
         Ok(match keys.select(alg, kid) {
             Selection::Found(k) => Ok(k),
             Selection::Ambiguous(n) => Err(KeyLookupError::Ambiguous(n)),
+            Selection::Unusable(reason) => Err(KeyLookupError::Unusable {
+                kid: kid.unwrap_or_default().to_string(),
+                reason,
+            }),
             Selection::UnknownKid | Selection::NoMatch => match kid {
                 Some(kid) => Err(KeyLookupError::UnknownKid {
                     kid: kid.to_string(),
@@ -551,7 +619,7 @@ mod tests {
         );
         assert!(matches!(
             s.select(Alg::ES256, Some("r1")),
-            Selection::UnknownKid
+            Selection::Unusable(_)
         ));
         assert!(matches!(
             s.select(Alg::RS256, None),
@@ -567,11 +635,11 @@ mod tests {
         let s = set(vec![enc, ps]);
         assert!(matches!(
             s.select(Alg::RS256, Some("enc")),
-            Selection::UnknownKid
+            Selection::Unusable(_)
         ));
         assert!(matches!(
             s.select(Alg::RS256, Some("ps")),
-            Selection::UnknownKid
+            Selection::Unusable(r) if r.contains("alg is PS256")
         ));
         assert!(matches!(
             s.select(Alg::PS256, Some("ps")),
@@ -596,6 +664,30 @@ mod tests {
         assert!(s.skipped[0].contains("too short"));
         assert!(s.skipped[1].contains("never taken from a JWKS"));
         assert!(KeySet::from_json(b"{}").is_err());
+    }
+
+    #[test]
+    fn a_named_but_unusable_key_says_why() {
+        let short = json!({"kty": "RSA", "kid": "short", "n": URL_SAFE_NO_PAD.encode([1u8; 128]), "e": "AQAB"});
+        let mut enc = rsa_jwk(Some("enc"));
+        enc["use"] = json!("enc");
+        let s = set(vec![short, enc, rsa_jwk(Some("ok"))]);
+        match s.select(Alg::RS256, Some("short")) {
+            Selection::Unusable(r) => assert!(r.contains("1024 bits is too short"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        match s.select(Alg::RS256, Some("enc")) {
+            Selection::Unusable(r) => assert!(r.contains("use is `enc`"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        match s.select(Alg::ES256, Some("ok")) {
+            Selection::Unusable(r) => assert!(r.contains("cannot verify ES256"), "{r}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            s.select(Alg::RS256, Some("other")),
+            Selection::UnknownKid
+        ));
     }
 
     #[test]

@@ -545,3 +545,30 @@ async fn failures_carry_the_report_so_far() {
     assert!(v.report.get(CheckId::Signature).unwrap().passed);
     assert!(!v.to_string().contains(NONCE), "the nonce is not echoed");
 }
+
+#[tokio::test]
+async fn a_named_key_that_cannot_verify_says_why() {
+    // A JWK with `use: enc` under the token's kid, and an RSA key under 2048 bits: both were
+    // reported as "no key with kid …"; the message now names the actual problem.
+    let key = TestKey::rsa(Some("r1"));
+    let mut enc = key.jwk.clone();
+    enc["use"] = json!("enc");
+    let env = env(&[]).await;
+    env.server.set_keys(vec![enc]);
+    let err = env
+        .check(&key.sign(&claims(NONCE)), &rules())
+        .await
+        .unwrap_err();
+    assert_eq!(err.check(), Some(CheckId::Key));
+    assert!(err.to_string().contains("use is `enc`"), "{err}");
+
+    let short = json!({"kty": "RSA", "kid": "r1", "n": b64(&[0xC5u8; 128]), "e": "AQAB"});
+    let env = self::env(&[]).await;
+    env.server.set_keys(vec![short]);
+    let err = env
+        .check(&key.sign(&claims(NONCE)), &rules())
+        .await
+        .unwrap_err();
+    assert_eq!(err.check(), Some(CheckId::Key));
+    assert!(err.to_string().contains("1024 bits is too short"), "{err}");
+}
