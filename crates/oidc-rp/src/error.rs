@@ -108,6 +108,13 @@ pub enum Error {
     /// Headless login could not get through the provider's pages.
     #[error("{0}")]
     Login(#[from] LoginError),
+
+    /// A refresh failed after the provider had already rotated the refresh token: the cause,
+    /// and the new refresh token, which the caller must keep (RFC 6749 §6, RFC 9700 §4.14.2:
+    /// the old one is spent, and presenting it again revokes the grant at providers that
+    /// detect reuse).
+    #[error(transparent)]
+    Refresh(Box<RefreshError>),
 }
 
 impl Error {
@@ -125,6 +132,7 @@ impl Error {
             Error::IssuerMismatch { .. } | Error::Validation(_) => ErrorKind::Validation,
             Error::Login(LoginError::Rejected { .. }) => ErrorKind::LoginRejected,
             Error::Login(_) => ErrorKind::Provider,
+            Error::Refresh(r) => r.cause.kind(),
         }
     }
 
@@ -133,9 +141,39 @@ impl Error {
         match self {
             Error::Validation(v) => Some(v.check),
             Error::IssuerMismatch { .. } => Some(CheckId::DiscoveryIssuer),
+            Error::Refresh(r) => r.cause.check(),
             _ => None,
         }
     }
+
+    /// The validation failure with its report, when this is one.
+    pub fn validation(&self) -> Option<&ValidationError> {
+        match self {
+            Error::Validation(v) => Some(v),
+            Error::Refresh(r) => r.cause.validation(),
+            _ => None,
+        }
+    }
+
+    /// The refresh token a failed refresh response carried, when the provider rotated it:
+    /// keep it in place of the one sent.
+    pub fn rotated_refresh_token(&self) -> Option<&crate::secret::Secret> {
+        match self {
+            Error::Refresh(r) => Some(&r.rotated_refresh_token),
+            _ => None,
+        }
+    }
+}
+
+/// A refresh refused after the provider rotated the refresh token (see [`Error::Refresh`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{cause}")]
+pub struct RefreshError {
+    /// Why the refreshed tokens were refused (a failed check of the new ID token, most often).
+    pub cause: Error,
+    /// The new refresh token the response carried. The access and ID tokens of a refused
+    /// response are not handed out.
+    pub rotated_refresh_token: crate::secret::Secret,
 }
 
 /// Broad classes of [`Error`].

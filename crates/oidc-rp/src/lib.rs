@@ -62,7 +62,8 @@ pub use client::{ClientConfig, TokenAuthMethod};
 pub use client_key::ClientKey;
 pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
 pub use error::{
-    AuthorizationError, Error, ErrorKind, LoginError, ProviderError, Result, ValidationError,
+    AuthorizationError, Error, ErrorKind, LoginError, ProviderError, RefreshError, Result,
+    ValidationError,
 };
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse};
 pub use http::{HttpClient, HttpConfig};

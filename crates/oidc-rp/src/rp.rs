@@ -348,6 +348,10 @@ impl RelyingParty {
 
     /// Refresh (RFC 6749 §6). A new ID token is validated like at login but without a nonce,
     /// and must match `previous` (OIDC Core §12.2); without one, `previous` is kept.
+    ///
+    /// When the response is refused after the provider rotated the refresh token, the error
+    /// is [`Error::Refresh`] and carries the new refresh token
+    /// ([`Error::rotated_refresh_token`]): keep it, since the one sent is spent.
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
@@ -361,6 +365,32 @@ impl RelyingParty {
             scope,
         )
         .await?;
+        let rotated = tokens
+            .refresh_token()
+            .map(|r| r.secret().as_str())
+            .filter(|r| !r.is_empty() && *r != refresh_token.expose())
+            .map(Secret::new);
+        match self.check_refresh(tokens, refresh_token, previous).await {
+            Ok(refreshed) => Ok(refreshed),
+            Err(cause) => Err(match rotated {
+                Some(rotated_refresh_token) => {
+                    Error::Refresh(Box::new(crate::error::RefreshError {
+                        cause,
+                        rotated_refresh_token,
+                    }))
+                }
+                None => cause,
+            }),
+        }
+    }
+
+    /// Every check of a refresh response (OIDC Core §3.1.3.3, §12.2).
+    async fn check_refresh(
+        &self,
+        tokens: TokenResponse,
+        refresh_token: &Secret,
+        previous: Option<&VerifiedIdToken>,
+    ) -> Result<Refreshed> {
         let mut report = Report::new();
         require_bearer(&tokens, &mut report, "refresh response")?;
         report.pass(CheckId::TokenResponse, "Bearer token response");
@@ -370,15 +400,37 @@ impl RelyingParty {
                     access_token: Some(tokens.access_token().secret()),
                     ..self.id_token_rules(NonceCheck::NotExpected)
                 };
-                let mut fresh = id_token::validate(
+                let mut fresh = match id_token::validate(
                     raw.expose(),
                     &rules,
                     self.key_source(),
                     "refreshed ID token",
                 )
-                .await?;
+                .await
+                {
+                    Ok(t) => t,
+                    Err(Error::Validation(mut v)) => {
+                        let mut full = report.clone();
+                        full.extend(v.report);
+                        v.report = full;
+                        return Err(Error::Validation(v));
+                    }
+                    Err(e) => return Err(e),
+                };
                 match previous {
-                    Some(previous) => id_token::check_refresh_consistency(&mut fresh, previous)?,
+                    Some(previous) => {
+                        if let Err(e) = id_token::check_refresh_consistency(&mut fresh, previous) {
+                            return Err(match e {
+                                Error::Validation(mut v) => {
+                                    let mut full = report.clone();
+                                    full.extend(v.report);
+                                    v.report = full;
+                                    Error::Validation(v)
+                                }
+                                other => other,
+                            });
+                        }
+                    }
                     None => fresh.report.pass(
                         CheckId::RefreshConsistency,
                         "not compared: no original ID token at hand",
@@ -396,11 +448,11 @@ impl RelyingParty {
             }
         };
         let (refresh_token, rotated) = match tokens.refresh_token() {
-            Some(r) => (
+            Some(r) if !r.secret().is_empty() => (
                 Secret::new(r.secret().clone()),
                 r.secret() != refresh_token.expose(),
             ),
-            None => (refresh_token.clone(), false),
+            _ => (refresh_token.clone(), false),
         };
         Ok(Refreshed {
             tokens,

@@ -25,6 +25,33 @@ pub struct RefreshArgs {
     pub scope: Option<String>,
 }
 
+/// Save the refresh token of a refused refresh response in the profile (or, for a token given
+/// with `--token`, print it: it exists nowhere else).
+fn keep_rotated(
+    profile: Option<&mut cache::Profile>,
+    explicit: bool,
+    rotated: &Secret,
+) -> Result<(), CliError> {
+    match profile {
+        Some(p) if !explicit => {
+            p.tokens.refresh_token = Some(rotated.clone());
+            p.updated_at = oidc_rp::jwt::unix_now();
+            cache::save(p).map_err(CliError::Cache)?;
+            crate::progress!(
+                "the provider rotated the refresh token before its response was refused: the new refresh token is saved in profile \"{}\" (the refused ID and access tokens are not)",
+                p.name
+            );
+        }
+        _ => {
+            crate::progress!(
+                "the provider rotated the refresh token before its response was refused; the one you gave is spent, use this one next:"
+            );
+            crate::outln!("{}", rotated.expose());
+        }
+    }
+    Ok(())
+}
+
 /// Run the command.
 pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
     let target::Opened {
@@ -49,9 +76,21 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
         (Some(p), None) => target::stored_id_token(p)?,
         _ => None,
     };
-    let refreshed = rp
+    let refreshed = match rp
         .refresh(&refresh_token, previous.as_ref(), args.scope.as_deref())
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // The provider issued a new refresh token before its response was refused: the
+            // one sent is spent (RFC 6749 §6), so keep the new one, and nothing else of the
+            // refused response, before reporting the failure.
+            if let Some(rotated) = e.rotated_refresh_token() {
+                keep_rotated(profile.as_mut(), args.token.is_some(), rotated)?;
+            }
+            return Err(e.into());
+        }
+    };
     let now = oidc_rp::jwt::unix_now();
     let fresh = StoredTokens::from_response(
         &refreshed.tokens,
