@@ -15,6 +15,7 @@ Exit status:
   7  the provider's login form rejected the username or password
   8  the token cache could not be written or read
   9  conformance tests failed
+ 10  the provider does not offer what the command needs (an endpoint, a grant)
 
 Examples:
   rp login                                   log in to the embedded provider as alice

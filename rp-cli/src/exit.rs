@@ -24,6 +24,8 @@ pub mod code {
     pub const CACHE: u8 = 8;
     /// Conformance tests failed.
     pub const FAILED: u8 = 9;
+    /// The provider lacks what the command needs (an endpoint, a grant, a method).
+    pub const UNSUPPORTED: u8 = 10;
 }
 
 /// A failure of a command.
@@ -76,6 +78,7 @@ impl CliError {
                 ErrorKind::Provider => code::PROVIDER,
                 ErrorKind::Validation => code::VALIDATION,
                 ErrorKind::LoginRejected => code::LOGIN_REJECTED,
+                ErrorKind::Unsupported => code::UNSUPPORTED,
                 _ => code::INTERNAL,
             },
             CliError::Usage(_) => code::USAGE,

@@ -350,3 +350,113 @@ pub fn query_param(url: &url::Url, name: &str) -> String {
         .1
         .into_owned()
 }
+
+/// A loopback HTTP server answering fixed documents by path, for providers that behave in
+/// ways the bundled one does not (metadata split across documents, odd error pages, hostile
+/// text). `{base}` in a body is replaced by the server's own `http://127.0.0.1:PORT`. Every
+/// request is counted per path.
+#[derive(Debug, Clone)]
+pub struct StaticServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    hits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+/// One answer of a [`StaticServer`]: status, content type, body.
+pub type Answer = (u16, &'static str, String);
+
+impl StaticServer {
+    /// Serve `routes` (path without query → answer); anything else is a 404.
+    pub async fn start(routes: Vec<(&str, Answer)>) -> StaticServer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let routes: std::collections::HashMap<String, Answer> = routes
+            .into_iter()
+            .map(|(p, (s, ct, body))| (p.to_string(), (s, ct, body.replace("{base}", &base))))
+            .collect();
+        let routes = std::sync::Arc::new(routes);
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let counted = hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (routes, counted) = (routes.clone(), counted.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::with_capacity(4096);
+                    let mut chunk = [0u8; 4096];
+                    // Headers, then as much body as Content-Length says (bounded).
+                    let head_end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                        if buf.len() > 64 * 1024 {
+                            return;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0)
+                        .min(1 << 20);
+                    while buf.len() < head_end + length {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let target = head.split_whitespace().nth(1).unwrap_or("/");
+                    let path = target.split('?').next().unwrap_or("/").to_string();
+                    *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
+                    let (status, ct, body) = routes.get(&path).cloned().unwrap_or((
+                        404,
+                        "text/plain",
+                        "not found".into(),
+                    ));
+                    let resp = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: {ct}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        StaticServer { base, hits }
+    }
+
+    /// Requests received on `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+/// A minimal OpenID discovery document for a [`StaticServer`] (`{base}` is its issuer), with
+/// `extra` members merged in.
+pub fn openid_configuration(extra: serde_json::Value) -> String {
+    let mut doc = serde_json::json!({
+        "issuer": "{base}",
+        "authorization_endpoint": "{base}/authorize",
+        "token_endpoint": "{base}/token",
+        "jwks_uri": "{base}/jwks",
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    if let (Some(doc), Some(extra)) = (doc.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    doc.to_string()
+}

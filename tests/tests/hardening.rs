@@ -49,3 +49,68 @@ async fn a_rotated_refresh_token_survives_a_refused_refresh() {
         assert!(!stderr.contains("already used"), "{stderr}");
     }
 }
+
+/// django-oauth-toolkit names its introspection, revocation and registration endpoints only in
+/// its RFC 8414 document; rp reads it when the OpenID document lacks an endpoint. A provider
+/// with neither is not a usage error: exit 10, naming what is missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_only_in_the_rfc8414_document_are_found() {
+    let json = "application/json";
+    let split = StaticServer::start(vec![
+        (
+            "/.well-known/openid-configuration",
+            (200, json, openid_configuration(serde_json::json!({}))),
+        ),
+        (
+            "/.well-known/oauth-authorization-server",
+            (
+                200,
+                json,
+                serde_json::json!({
+                    "issuer": "{base}",
+                    "introspection_endpoint": "{base}/o/introspect",
+                    "revocation_endpoint": "{base}/o/revoke",
+                })
+                .to_string(),
+            ),
+        ),
+        (
+            "/o/introspect",
+            (200, json, r#"{"active":true,"scope":"openid"}"#.into()),
+        ),
+        ("/o/revoke", (200, json, "{}".into())),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = ["--client-id", "c", "--client-secret", "s", "--token", "t"];
+    let v = run_json(
+        dir.path(),
+        &[&["introspect", "--issuer", &split.base][..], &client[..]].concat(),
+    )
+    .await;
+    assert_eq!(v["introspection"]["active"], true, "{v}");
+    assert_eq!(split.hits("/o/introspect"), 1);
+    let mut revoke = rp(dir.path());
+    revoke
+        .args(["revoke", "--issuer", &split.base])
+        .args(client);
+    output_ok(revoke).await;
+    assert_eq!(split.hits("/o/revoke"), 1);
+
+    let bare = StaticServer::start(vec![(
+        "/.well-known/openid-configuration",
+        (200, json, openid_configuration(serde_json::json!({}))),
+    )])
+    .await;
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[&["introspect", "--issuer", &bare.base][..], &client[..]].concat(),
+    )
+    .await;
+    assert_eq!(code, 10, "{stderr}");
+    assert!(
+        stderr.contains("does not offer token introspection")
+            && stderr.contains("no introspection_endpoint in its OpenID or RFC 8414 metadata"),
+        "{stderr}"
+    );
+}

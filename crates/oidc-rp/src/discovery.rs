@@ -218,6 +218,68 @@ pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> 
     })
 }
 
+/// The members of an RFC 8414 authorization server metadata document that an OpenID document
+/// may lack: providers such as django-oauth-toolkit list their introspection, revocation and
+/// registration endpoints only there. Read when an operation needs an endpoint the OpenID
+/// document does not name; the OpenID document wins where both name one.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct AuthServerMetadata {
+    /// RFC 8414 §2 `issuer` (checked to be exactly the issuer).
+    pub issuer: String,
+    /// RFC 7591 `registration_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    /// RFC 7662 `introspection_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint: Option<String>,
+    /// RFC 8414 §2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 7009 `revocation_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// RFC 8414 §2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint_auth_methods_supported: Option<Vec<String>>,
+    /// RFC 9701 §7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introspection_signing_alg_values_supported: Option<Vec<String>>,
+    /// Not an RFC 8414 member, but some providers list it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+}
+
+/// Fetch the RFC 8414 document of `issuer` (`/.well-known/oauth-authorization-server{path}`),
+/// with the same exact issuer check as discovery (RFC 8414 §3.3). `None` when the provider
+/// serves none (HTTP 404 or another client error).
+pub async fn authorization_server_metadata(
+    http: &HttpClient,
+    issuer: &str,
+) -> Result<Option<AuthServerMetadata>> {
+    let issuer_url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
+        url: display_url(issuer),
+        reason: e.to_string(),
+    })?;
+    http.check_url(&issuer_url, "issuer")?;
+    let (_, url) = metadata_urls(&issuer_url);
+    let response = http.get(&url, "application/json").await?;
+    if response.status().is_client_error() {
+        return Ok(None);
+    }
+    if !response.status().is_success() {
+        return Err(provider_error("discovery", &response));
+    }
+    let doc: AuthServerMetadata = parse_json(url.as_str(), "RFC 8414 metadata", &response)?;
+    if doc.issuer != issuer {
+        return Err(Error::IssuerMismatch {
+            expected: issuer.to_string(),
+            found: doc.issuer,
+            url: display_url(url.as_str()),
+        });
+    }
+    Ok(Some(doc))
+}
+
 /// The WebFinger relation of OpenID Connect issuers (Discovery §2).
 pub const ISSUER_REL: &str = "http://openid.net/specs/connect/1.0/issuer";
 

@@ -25,6 +25,18 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// The provider does not offer what was asked for (no such endpoint in its OpenID or
+    /// RFC 8414 metadata, a grant or method it does not support). Not the caller's mistake.
+    #[error("{issuer} does not offer {capability}{}", .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Unsupported {
+        /// The issuer.
+        issuer: String,
+        /// What is missing ("an introspection endpoint", "dynamic client registration", ...).
+        capability: String,
+        /// Where it was looked for, or what the provider offers instead.
+        detail: Option<String>,
+    },
+
     /// The provider could not be reached (DNS, connection refused, reset).
     #[error("cannot reach {url}: {reason}; check the URL and that the provider is running")]
     Unreachable {
@@ -122,6 +134,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidUrl { .. } | Error::Config(_) => ErrorKind::Config,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
             Error::Unreachable { .. } | Error::Timeout { .. } | Error::Tls { .. } => {
                 ErrorKind::Unreachable
             }
@@ -190,6 +203,8 @@ pub enum ErrorKind {
     Validation,
     /// The provider's login form refused the credentials.
     LoginRejected,
+    /// The provider lacks a capability the operation needs.
+    Unsupported,
 }
 
 /// An error answer from a provider endpoint.

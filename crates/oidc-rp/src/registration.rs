@@ -103,12 +103,29 @@ pub async fn register(
     metadata: &ProviderMetadata,
     request: &RegistrationRequest,
 ) -> Result<ClientConfig> {
-    let endpoint = metadata.registration_endpoint().ok_or_else(|| {
-        Error::Config(format!(
-            "{} does not offer dynamic registration (no registration_endpoint); register a client by hand and pass its id and secret",
-            metadata.issuer().as_str()
-        ))
-    })?;
+    let issuer = metadata.issuer().as_str();
+    let endpoint = match metadata.registration_endpoint() {
+        Some(e) => e.clone(),
+        // Some providers name it only in their RFC 8414 document.
+        None => {
+            let oauth = crate::discovery::authorization_server_metadata(http, issuer).await?;
+            let found =
+                oauth
+                    .and_then(|m| m.registration_endpoint)
+                    .ok_or_else(|| Error::Unsupported {
+                        issuer: issuer.to_string(),
+                        capability: "dynamic client registration".into(),
+                        detail: Some(
+                            "no registration_endpoint in its OpenID or RFC 8414 metadata".into(),
+                        ),
+                    })?;
+            openidconnect::RegistrationUrl::new(found.clone()).map_err(|e| Error::InvalidUrl {
+                url: display_url(&found),
+                reason: format!("the provider's registration_endpoint: {e}"),
+            })?
+        }
+    };
+    let endpoint = &endpoint;
     http.check_url(endpoint.url(), "registration endpoint")?;
     let redirect_uris = request
         .redirect_uris

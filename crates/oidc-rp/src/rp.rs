@@ -107,6 +107,7 @@ pub struct RelyingParty {
     jwks: Arc<JwksCache>,
     id_token_algs: Vec<Alg>,
     options: ValidationOptions,
+    oauth_metadata: Arc<tokio::sync::OnceCell<Option<crate::discovery::AuthServerMetadata>>>,
 }
 
 impl RelyingParty {
@@ -132,6 +133,7 @@ impl RelyingParty {
             client,
             id_token_algs,
             options: ValidationOptions::default(),
+            oauth_metadata: Arc::default(),
         })
     }
 
@@ -343,7 +345,11 @@ impl RelyingParty {
         self.metadata
             .token_endpoint()
             .map(|t| t.url().clone())
-            .ok_or_else(|| Error::Config("the provider has no token_endpoint".into()))
+            .ok_or_else(|| Error::Unsupported {
+                issuer: self.issuer().to_string(),
+                capability: "a token endpoint".into(),
+                detail: Some("no token_endpoint in its metadata".into()),
+            })
     }
 
     /// Refresh (RFC 6749 §6). A new ID token is validated like at login but without a nonce,
@@ -505,12 +511,72 @@ impl RelyingParty {
         .await
     }
 
-    fn endpoint(&self, url: Option<&String>, name: &str) -> Result<Url> {
-        let url = url.ok_or_else(|| Error::Config(format!("{} has no {name}", self.issuer())))?;
+    /// An endpoint the provider's metadata names, or [`Error::Unsupported`].
+    fn endpoint(&self, url: Option<&String>, name: &str, capability: &str) -> Result<Url> {
+        let url = url.ok_or_else(|| Error::Unsupported {
+            issuer: self.issuer().to_string(),
+            capability: capability.to_string(),
+            detail: Some(format!("no {name} in its metadata")),
+        })?;
         Url::parse(url).map_err(|e| Error::InvalidUrl {
             url: crate::error::display_url(url),
             reason: format!("the provider's {name}: {e}"),
         })
+    }
+
+    /// The provider's RFC 8414 document, fetched once, for endpoints the OpenID document does
+    /// not name (the OpenID document wins where both do).
+    async fn oauth_metadata(&self) -> Result<Option<&crate::discovery::AuthServerMetadata>> {
+        self.oauth_metadata
+            .get_or_try_init(|| {
+                crate::discovery::authorization_server_metadata(&self.http, self.issuer())
+            })
+            .await
+            .map(Option::as_ref)
+    }
+
+    /// An endpoint and its authentication methods, from the OpenID document or else the
+    /// RFC 8414 one: `pick` reads (endpoint, methods) from either.
+    async fn supplemented(
+        &self,
+        name: &str,
+        capability: &str,
+        pick: impl Fn(&crate::discovery::AuthServerMetadata) -> (Option<String>, Option<Vec<String>>),
+    ) -> Result<(Url, crate::client::TokenAuthMethod)> {
+        let extra = self.metadata.additional_metadata();
+        let from_openid = pick(&crate::discovery::AuthServerMetadata {
+            issuer: String::new(),
+            introspection_endpoint: extra.introspection_endpoint.clone(),
+            introspection_endpoint_auth_methods_supported: extra
+                .introspection_endpoint_auth_methods_supported
+                .clone(),
+            revocation_endpoint: extra.revocation_endpoint.clone(),
+            revocation_endpoint_auth_methods_supported: extra
+                .revocation_endpoint_auth_methods_supported
+                .clone(),
+            ..Default::default()
+        });
+        let (url, methods) = match from_openid {
+            (Some(url), methods) => (Some(url), methods),
+            (None, _) => match self.oauth_metadata().await? {
+                Some(doc) => pick(doc),
+                None => (None, None),
+            },
+        };
+        let url = self
+            .endpoint(url.as_ref(), name, capability)
+            .map_err(|e| match e {
+                Error::Unsupported {
+                    issuer, capability, ..
+                } => Error::Unsupported {
+                    issuer,
+                    capability,
+                    detail: Some(format!("no {name} in its OpenID or RFC 8414 metadata")),
+                },
+                other => other,
+            })?;
+        let method = self.method_for(methods.as_ref())?;
+        Ok((url, method))
     }
 
     fn method_for(&self, names: Option<&Vec<String>>) -> Result<crate::client::TokenAuthMethod> {
@@ -520,15 +586,18 @@ impl RelyingParty {
         }
     }
 
-    fn introspection_endpoint(&self) -> Result<(Url, crate::client::TokenAuthMethod)> {
-        let extra = self.metadata.additional_metadata();
-        let endpoint = self.endpoint(
-            extra.introspection_endpoint.as_ref(),
+    async fn introspection_endpoint(&self) -> Result<(Url, crate::client::TokenAuthMethod)> {
+        self.supplemented(
             "introspection_endpoint",
-        )?;
-        let method =
-            self.method_for(extra.introspection_endpoint_auth_methods_supported.as_ref())?;
-        Ok((endpoint, method))
+            "token introspection (RFC 7662)",
+            |m| {
+                (
+                    m.introspection_endpoint.clone(),
+                    m.introspection_endpoint_auth_methods_supported.clone(),
+                )
+            },
+        )
+        .await
     }
 
     /// Introspect a token (RFC 7662). `active: false` is a normal answer.
@@ -537,7 +606,7 @@ impl RelyingParty {
         token: &str,
         hint: Option<&str>,
     ) -> Result<IntrospectionResponse> {
-        let (endpoint, method) = self.introspection_endpoint()?;
+        let (endpoint, method) = self.introspection_endpoint().await?;
         introspect::introspect(self.call("introspection", &endpoint, method), token, hint).await
     }
 
@@ -547,10 +616,19 @@ impl RelyingParty {
         token: &str,
         hint: Option<&str>,
     ) -> Result<(IntrospectionResponse, Report)> {
-        let (endpoint, method) = self.introspection_endpoint()?;
-        let extra = self.metadata.additional_metadata();
-        let mut algs: Vec<Alg> = extra
+        let (endpoint, method) = self.introspection_endpoint().await?;
+        let advertised = match &self
+            .metadata
+            .additional_metadata()
             .introspection_signing_alg_values_supported
+        {
+            Some(algs) => Some(algs.clone()),
+            None => self
+                .oauth_metadata()
+                .await?
+                .and_then(|m| m.introspection_signing_alg_values_supported.clone()),
+        };
+        let mut algs: Vec<Alg> = advertised
             .iter()
             .flatten()
             .filter_map(|a| Alg::parse(a))
@@ -579,9 +657,14 @@ impl RelyingParty {
 
     /// Revoke a token (RFC 7009).
     pub async fn revoke(&self, token: &str, hint: Option<&str>) -> Result<()> {
-        let extra = self.metadata.additional_metadata();
-        let endpoint = self.endpoint(extra.revocation_endpoint.as_ref(), "revocation_endpoint")?;
-        let method = self.method_for(extra.revocation_endpoint_auth_methods_supported.as_ref())?;
+        let (endpoint, method) = self
+            .supplemented("revocation_endpoint", "token revocation (RFC 7009)", |m| {
+                (
+                    m.revocation_endpoint.clone(),
+                    m.revocation_endpoint_auth_methods_supported.clone(),
+                )
+            })
+            .await?;
         revoke::revoke(self.call("revocation", &endpoint, method), token, hint).await
     }
 
@@ -620,6 +703,7 @@ impl RelyingParty {
                 .end_session_endpoint
                 .as_ref(),
             "end_session_endpoint",
+            "RP-initiated logout",
         )?;
         self.http.check_url(&endpoint, "end_session_endpoint")?;
         Ok(crate::logout::end_session_url(
@@ -667,7 +751,11 @@ impl RelyingParty {
         let endpoint = self
             .metadata
             .userinfo_endpoint()
-            .ok_or_else(|| Error::Config("the provider has no userinfo_endpoint".into()))?
+            .ok_or_else(|| Error::Unsupported {
+                issuer: self.issuer().to_string(),
+                capability: "a userinfo endpoint".into(),
+                detail: Some("no userinfo_endpoint in its metadata".into()),
+            })?
             .url()
             .clone();
         let signed_alg = self
