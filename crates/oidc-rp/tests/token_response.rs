@@ -57,12 +57,12 @@ fn empty_access_token() -> serde_json::Value {
 }
 
 fn assert_refused(result: Result<impl std::fmt::Debug, Error>, why: &str) {
-    match result {
-        Err(Error::Validation(v)) => {
+    match result.as_ref().map_err(Error::validation) {
+        Err(Some(v)) => {
             assert_eq!(v.check, CheckId::TokenResponse, "{v:?}");
             assert!(v.detail.contains(why), "{}", v.detail);
         }
-        other => panic!("the token response must be refused ({why}): {other:?}"),
+        _ => panic!("the token response must be refused ({why}): {result:?}"),
     }
 }
 
@@ -104,8 +104,9 @@ async fn login_refuses_an_empty_access_token() {
 #[tokio::test]
 async fn refresh_refuses_an_empty_access_token() {
     let (rp, _server) = rp_answered_with(empty_access_token()).await;
-    assert_refused(
-        rp.refresh(&Secret::new("rt-1"), None, None).await,
-        "access_token is empty",
-    );
+    let result = rp.refresh(&Secret::new("rt-1"), None, None).await;
+    // The refused response rotated the refresh token: it is handed back with the failure.
+    let rotated = result.as_ref().err().and_then(Error::rotated_refresh_token);
+    assert_eq!(rotated.map(Secret::expose), Some("rt-2"));
+    assert_refused(result, "access_token is empty");
 }
