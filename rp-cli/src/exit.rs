@@ -69,6 +69,26 @@ fn listener_timeout(seconds: u64, rejected: usize) -> String {
 }
 
 impl CliError {
+    /// What to do about it, in terms of rp's own flags, when the library's typed error data
+    /// says more than its message (the library speaks no CLI).
+    pub fn hint(&self) -> Option<String> {
+        use oidc_rp::{Error, LoginError};
+        match self {
+            CliError::Rp(Error::Tls { .. }) => Some(
+                "a provider with a private CA: trust it with --ca-file PEM (never --insecure-skip-tls-verify outside a lab)".into(),
+            ),
+            CliError::Rp(Error::Login(LoginError::RedirectUriRefused { redirect_uri, .. })) => {
+                Some(format!(
+                    "rp sent {redirect_uri}; register that exact URI with the provider, or make rp send the registered one: --port N for the login callback, --post-logout-redirect-uri URI for logout"
+                ))
+            }
+            CliError::Rp(Error::Login(LoginError::Unsupported { .. })) => Some(
+                "open the page in a browser instead: drop --username/--headless (or use --no-browser and open the URL yourself)".into(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The exit status.
     pub fn exit_code(&self) -> u8 {
         match self {

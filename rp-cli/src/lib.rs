@@ -67,6 +67,9 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit::code::OK),
         Err(e) => {
             crate::errln!("rp: error: {e}");
+            if let Some(hint) = e.hint() {
+                crate::errln!("rp: hint: {hint}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

@@ -114,3 +114,88 @@ async fn endpoints_only_in_the_rfc8414_document_are_found() {
         "{stderr}"
     );
 }
+
+/// A provider whose pages are served by a [`StaticServer`]: discovery plus `pages`.
+async fn provider_with_pages(pages: Vec<(&str, Answer)>) -> StaticServer {
+    let mut routes = vec![(
+        "/.well-known/openid-configuration",
+        (
+            200,
+            "application/json",
+            openid_configuration(serde_json::json!({})),
+        ),
+    )];
+    routes.extend(pages);
+    StaticServer::start(routes).await
+}
+
+fn headless_login(dir: &std::path::Path, issuer: &str) -> std::process::Command {
+    let mut cmd = rp(dir);
+    cmd.args(["login", "--issuer", issuer, "--client-id", "app"])
+        .args([
+            "--username",
+            "alice",
+            "--password",
+            "wrong",
+            "--timeout",
+            "20",
+        ]);
+    cmd
+}
+
+/// The wrong password gave exit 7 on one provider and 4 on another: a login form that comes
+/// back, whatever the status, is a refused login.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_form_that_comes_back_with_an_error_status_is_a_refused_login() {
+    let form = r#"<form method="post" action="/login"><input name="username"><input type="password" name="password"><button>Sign in</button></form>"#;
+    let op = provider_with_pages(vec![
+        ("/authorize", (200, "text/html", form.to_string())),
+        (
+            "/login",
+            (
+                401,
+                "text/html",
+                format!(r#"<div role="alert">Wrong credentials, try again.</div>{form}"#),
+            ),
+        ),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = failure(&output(headless_login(dir.path(), &op.base)).await);
+    assert_eq!(code, 7, "{stderr}");
+    assert!(
+        stderr.contains("login failed") && stderr.contains("Wrong credentials, try again."),
+        "{stderr}"
+    );
+}
+
+/// oidc-provider's default error page puts the reason in `<pre>`, django-oauth-toolkit in
+/// `<h2>`/`<p>`: rp quotes it, and for a refused redirect URI names the exact URI it sent and
+/// how to change it.
+#[tokio::test(flavor = "multi_thread")]
+async fn error_pages_give_their_reason_and_a_refused_redirect_uri_is_named() {
+    let oidc_provider = r#"<!DOCTYPE html><html><head><title>oops! something went wrong</title></head><body><div class="container"><h1>oops! something went wrong</h1><pre><strong>error</strong>: invalid_redirect_uri</pre><pre><strong>error_description</strong>: redirect_uri did not match any of the client's registered redirect_uris</pre></div></body></html>"#;
+    let django = r#"<html><body><h2>Error: invalid_request</h2><p>Mismatching redirect URI.</p></body></html>"#;
+    let other = r#"<html><head><title>Error</title></head><body><h1>Bad Request</h1><p>Unknown client app.</p></body></html>"#;
+    for (page, status, expect) in [
+        (oidc_provider, 400, "invalid_redirect_uri"),
+        (django, 400, "Mismatching redirect URI."),
+        (other, 400, "Unknown client app."),
+    ] {
+        let op =
+            provider_with_pages(vec![("/authorize", (status, "text/html", page.into()))]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stderr) = failure(&output(headless_login(dir.path(), &op.base)).await);
+        assert_eq!(code, 4, "{stderr}");
+        assert!(stderr.contains(expect), "{expect}: {stderr}");
+        assert!(!stderr.contains("HTTP 400: Error\n"), "{stderr}");
+        if expect != "Unknown client app." {
+            assert!(
+                stderr.contains("refused the redirect URI `http://127.0.0.1:")
+                    && stderr.contains("/callback`")
+                    && stderr.contains("--port"),
+                "{stderr}"
+            );
+        }
+    }
+}

@@ -59,7 +59,7 @@ pub enum Error {
 
     /// TLS failed: untrusted certificate, wrong host name, protocol error.
     #[error(
-        "TLS failure talking to {url}: {reason}; if the provider uses a private CA, trust it with a CA file (rp: --ca-file)"
+        "TLS failure talking to {url}: {reason}; if the provider uses a private CA, trust its certificate"
     )]
     Tls {
         /// The URL requested (without query).
@@ -284,7 +284,7 @@ pub enum LoginError {
         message: Option<String>,
     },
     /// A page had no form the headless driver understands.
-    #[error("headless login stopped at {url}: {reason}; log in with a browser instead")]
+    #[error("the headless browser stopped at {url}: {reason}; use a real browser instead")]
     Unsupported {
         /// The page (without query).
         url: String,
@@ -292,7 +292,7 @@ pub enum LoginError {
         reason: String,
     },
     /// The provider answered a page with an HTTP error.
-    #[error("headless login: {url} answered HTTP {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[error("{url} answered HTTP {status}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
     HttpStatus {
         /// The page (without query).
         url: String,
@@ -303,9 +303,22 @@ pub enum LoginError {
     },
     /// Too many pages without reaching the redirect URI.
     #[error(
-        "headless login did not reach the redirect URI after {0} pages; the provider's login flow is not a plain HTML form"
+        "the headless browser did not reach the redirect URI after {0} pages; the provider's pages are not plain HTML forms"
     )]
     TooManySteps(usize),
+    /// The provider refused the redirect URI (not registered, or not exactly as registered).
+    #[error("the provider refused the redirect URI `{redirect_uri}`: {url} answered HTTP {status}{}; register exactly this URI for the client, or send the one it has",
+        .message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    RedirectUriRefused {
+        /// The page (without query).
+        url: String,
+        /// The status.
+        status: u16,
+        /// Text from the page, truncated.
+        message: Option<String>,
+        /// The redirect URI that was sent.
+        redirect_uri: String,
+    },
 }
 
 /// Shorten text from a provider before it goes into an error message.

@@ -38,11 +38,14 @@ impl CookieJar {
             .map_err(|e| Error::Config(format!("the cookie jar is not readable: {e}")))
     }
 
-    /// The unexpired persistent cookies, as JSON.
+    /// Every cookie, session cookies included, as JSON: a saved jar stands for one browser
+    /// session that later runs continue (a provider's session cookie usually has no expiry,
+    /// and logging out without it fails with "missing cookie"). Expired cookies are dropped
+    /// when the jar is loaded.
     pub fn to_json(&self) -> Result<String> {
         let mut out = Vec::new();
         let store = self.0.read().unwrap_or_else(|p| p.into_inner());
-        cookie_store::serde::json::save(&store, &mut out)
+        cookie_store::serde::json::save_incl_expired_and_nonpersistent(&store, &mut out)
             .map_err(|e| Error::Config(format!("cannot serialise the cookie jar: {e}")))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
@@ -321,12 +324,29 @@ pub async fn walk(
             continue;
         }
         if !status.is_success() {
-            return Err(LoginError::HttpStatus {
-                url: display_url(step.url.as_str()),
-                status: status.as_u16(),
-                message: page_message(&body),
+            // A login form that comes back with an error status (401, 400, 422: providers
+            // differ) is still the login form coming back; anything else is an error page.
+            let doc = Html::parse_document(&body);
+            if logins == 0 || FormIndex::build(&doc).login_form().is_none() {
+                let message = message_in(&doc);
+                let url = display_url(step.url.as_str());
+                let status = status.as_u16();
+                if message.as_deref().is_some_and(mentions_redirect_uri) {
+                    return Err(LoginError::RedirectUriRefused {
+                        url,
+                        status,
+                        message,
+                        redirect_uri: redirect_uri.to_string(),
+                    }
+                    .into());
+                }
+                return Err(LoginError::HttpStatus {
+                    url,
+                    status,
+                    message,
+                }
+                .into());
             }
-            .into());
         }
         // A browser loads the page's iframes (front-channel logout pages are made of them).
         for frame in frame_sources(&step.url, &body) {
@@ -380,31 +400,67 @@ fn sel(s: &'static str) -> &'static Selector {
         .or_insert(compiled)
 }
 
-/// The error text shown on a page, if any.
-fn page_message(body: &str) -> Option<String> {
-    let doc = Html::parse_document(body);
-    message_in(&doc)
+/// Markup that providers put their error messages in (Keycloak, Django, Spring, Bootstrap
+/// themes, ours, and ARIA alerts).
+const ERROR_MARKUP: &[&str] = &[
+    "[role=alert]",
+    ".error",
+    "#error",
+    ".errors",
+    ".errorlist",
+    ".error-message",
+    ".error_description",
+    "#error_description",
+    ".alert-danger",
+    ".alert-error",
+    ".alert",
+    ".kc-feedback-text",
+    "#input-error",
+];
+
+/// What an error page says, for an error message: its error markup when it has some; else its
+/// headings, preformatted lines and first paragraphs (oidc-provider's default error page puts
+/// `error: invalid_redirect_uri` in `<pre>`, django-oauth-toolkit its reason in `<h2>` and
+/// `<p>`); else its title. Whitespace collapsed, control characters dropped, truncated.
+fn message_in(doc: &Html) -> Option<String> {
+    let text = |e: ElementRef<'_>| {
+        e.text()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if let Some(found) = ERROR_MARKUP
+        .iter()
+        .find_map(|s| doc.select(sel(s)).map(text).find(|t| !t.is_empty()))
+    {
+        return Some(truncate(&found, 300));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for e in doc.select(sel("h1, h2, h3, pre, p")) {
+        let t = text(e);
+        if !t.is_empty() && !parts.contains(&t) {
+            parts.push(t);
+        }
+        if parts.len() == 4 {
+            break;
+        }
+    }
+    if !parts.is_empty() {
+        return Some(truncate(&parts.join(": "), 300));
+    }
+    doc.select(sel("title"))
+        .map(text)
+        .find(|t| !t.is_empty())
+        .map(|t| truncate(&t, 300))
 }
 
-fn message_in(doc: &Html) -> Option<String> {
-    let selectors = [
-        "[role=alert]",
-        ".error",
-        "#error",
-        ".alert",
-        ".kc-feedback-text",
-        "#input-error",
-        ".errors",
-        "h1",
-        "title",
-    ];
-    selectors.iter().find_map(|s| {
-        doc.select(sel(s))
-            .map(|e| e.text().collect::<Vec<_>>().join(" "))
-            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-            .find(|t| !t.is_empty())
-            .map(|t| truncate(&t, 200))
-    })
+/// Whether an error page is about the redirect URI (`invalid_redirect_uri`,
+/// `redirect_uri_mismatch`, "Mismatching redirect URI", ...).
+fn mentions_redirect_uri(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("redirect_uri") || m.contains("redirect uri") || m.contains("redirect url")
 }
 
 fn attr<'a>(e: &'a ElementRef<'_>, name: &str) -> Option<&'a str> {
@@ -495,9 +551,18 @@ fn next_action(
             return Action::Follow(url);
         }
     }
+    let message = message_in(&doc);
+    if message.as_deref().is_some_and(mentions_redirect_uri) {
+        return Action::Fail(LoginError::RedirectUriRefused {
+            url: display_url(page.as_str()),
+            status: 200,
+            message,
+            redirect_uri: redirect.to_string(),
+        });
+    }
     Action::Fail(LoginError::Unsupported {
         url: display_url(page.as_str()),
-        reason: match message_in(&doc) {
+        reason: match message {
             Some(m) => format!("the page has no form (it says \"{m}\")"),
             None => "the page has no form".into(),
         },
