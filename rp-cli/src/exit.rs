@@ -38,12 +38,14 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// The listener waited in vain.
-    #[error("{}", listener_timeout(*.seconds, *.rejected))]
+    #[error("{}", listener_timeout(*.seconds, *.rejected, .purpose))]
     ListenerTimeout {
         /// How long it waited.
         seconds: u64,
         /// Callbacks refused because their state did not match.
         rejected: usize,
+        /// "login" or "logout".
+        purpose: &'static str,
     },
     /// The token cache.
     #[error("token cache: {0}")]
@@ -56,14 +58,14 @@ pub enum CliError {
     Failed(String),
 }
 
-fn listener_timeout(seconds: u64, rejected: usize) -> String {
+fn listener_timeout(seconds: u64, rejected: usize, purpose: &str) -> String {
     if rejected > 0 {
         format!(
-            "state mismatch: no valid callback arrived within {seconds} s, and {rejected} callback(s) with a wrong state were refused (RFC 6749 §10.12); something other than your provider is sending requests to the listener"
+            "state mismatch: no valid redirect arrived within {seconds} s, and {rejected} callback(s) with a wrong state were refused (RFC 6749 §10.12); something other than your provider is sending requests to the listener"
         )
     } else {
         format!(
-            "no callback arrived within {seconds} s; finish the login in the browser sooner, or raise --timeout"
+            "no redirect arrived within {seconds} s; finish the {purpose} in the browser sooner, or raise --timeout"
         )
     }
 }
@@ -79,7 +81,7 @@ impl CliError {
             ),
             CliError::Rp(Error::Login(LoginError::RedirectUriRefused { redirect_uri, .. })) => {
                 Some(format!(
-                    "rp sent {redirect_uri}; register that exact URI with the provider, or make rp send the registered one: --port N for the login callback, --post-logout-redirect-uri URI for logout"
+                    "rp sent {redirect_uri}; register that exact URI with the provider, or make rp send the registered one (rp login: --port N; rp logout: --post-logout-redirect-uri URI)"
                 ))
             }
             CliError::Rp(Error::Login(LoginError::Unsupported { .. })) => Some(

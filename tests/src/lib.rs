@@ -365,25 +365,54 @@ pub struct StaticServer {
 /// One answer of a [`StaticServer`]: status, content type, body.
 pub type Answer = (u16, &'static str, String);
 
+/// A full answer: status, headers, body.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// The status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+type Handler = dyn Fn(&str, &url::Url) -> Option<Reply> + Send + Sync;
+
 impl StaticServer {
     /// Serve `routes` (path without query → answer); anything else is a 404.
     pub async fn start(routes: Vec<(&str, Answer)>) -> StaticServer {
+        let routes: std::collections::HashMap<String, Answer> = routes
+            .into_iter()
+            .map(|(p, a)| (p.to_string(), a))
+            .collect();
+        StaticServer::start_fn(move |_, url| {
+            let (status, ct, body) = routes.get(url.path())?.clone();
+            Some(Reply {
+                status,
+                headers: vec![("content-type".into(), ct.into())],
+                body,
+            })
+        })
+        .await
+    }
+
+    /// Serve what `handler` answers for (method, URL); `None` is a 404.
+    pub async fn start_fn(
+        handler: impl Fn(&str, &url::Url) -> Option<Reply> + Send + Sync + 'static,
+    ) -> StaticServer {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let routes: std::collections::HashMap<String, Answer> = routes
-            .into_iter()
-            .map(|(p, (s, ct, body))| (p.to_string(), (s, ct, body.replace("{base}", &base))))
-            .collect();
-        let routes = std::sync::Arc::new(routes);
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
         let hits = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
         let counted = hits.clone();
+        let own = base.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (routes, counted) = (routes.clone(), counted.clone());
+                let (handler, counted, own) = (handler.clone(), counted.clone(), own.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::with_capacity(4096);
                     let mut chunk = [0u8; 4096];
@@ -416,18 +445,30 @@ impl StaticServer {
                             Ok(n) => buf.extend_from_slice(&chunk[..n]),
                         }
                     }
-                    let target = head.split_whitespace().nth(1).unwrap_or("/");
-                    let path = target.split('?').next().unwrap_or("/").to_string();
-                    *counted.lock().unwrap().entry(path.clone()).or_default() += 1;
-                    let (status, ct, body) = routes.get(&path).cloned().unwrap_or((
-                        404,
-                        "text/plain",
-                        "not found".into(),
-                    ));
-                    let resp = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: {ct}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    let mut words = head.split_whitespace();
+                    let method = words.next().unwrap_or("GET").to_string();
+                    let target = words.next().unwrap_or("/");
+                    let url = url::Url::parse(&format!("{own}{target}"))
+                        .unwrap_or_else(|_| url::Url::parse(&own).unwrap());
+                    *counted
+                        .lock()
+                        .unwrap()
+                        .entry(url.path().to_string())
+                        .or_default() += 1;
+                    let reply = handler(&method, &url).unwrap_or(Reply {
+                        status: 404,
+                        headers: vec![("content-type".into(), "text/plain".into())],
+                        body: "not found".into(),
+                    });
+                    let body = reply.body.replace("{base}", &own);
+                    let mut resp = format!("HTTP/1.1 {} X\r\n", reply.status);
+                    for (k, v) in &reply.headers {
+                        resp.push_str(&format!("{k}: {}\r\n", v.replace("{base}", &own)));
+                    }
+                    resp.push_str(&format!(
+                        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
-                    );
+                    ));
                     let _ = stream.write_all(resp.as_bytes()).await;
                 });
             }

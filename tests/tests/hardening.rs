@@ -199,3 +199,104 @@ async fn error_pages_give_their_reason_and_a_refused_redirect_uri_is_named() {
         }
     }
 }
+
+/// Headless, rp follows the provider's redirect itself: when it comes back with another
+/// `state`, that is the answer, and the login fails at once on the state check (exit 5)
+/// instead of waiting out the callback timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn headless_login_fails_at_once_on_a_wrong_state() {
+    let op = StaticServer::start_fn(|_, url| {
+        if url.path() == "/.well-known/openid-configuration" {
+            return Some(Reply {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: openid_configuration(serde_json::json!({})),
+            });
+        }
+        if url.path() != "/authorize" {
+            return None;
+        }
+        let redirect = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.into_owned())?;
+        Some(Reply {
+            status: 303,
+            headers: vec![(
+                "location".into(),
+                format!("{redirect}?code=c&state=not-the-one-sent"),
+            )],
+            body: String::new(),
+        })
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp(dir.path());
+    cmd.args(["login", "--issuer", &op.base, "--client-id", "app"])
+        .args(["--username", "alice", "--password", "x", "--timeout", "300"]);
+    let started = std::time::Instant::now();
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("rejected by the state check"), "{stderr}");
+    // Not a timing test: the 300 s callback timeout must simply not be what ended it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+}
+
+/// A client that registered another post-logout redirect (idpy-oidc's `/logged-out`, a fixed
+/// port) can be logged out: `--post-logout-redirect-uri` sets host, port and path, sent
+/// exactly as given; an unregistered one is refused by the provider and rp names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn rp_logout_sends_the_registered_post_logout_redirect_uri() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let login = || {
+        let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args(["--username", "alice", "--password", "wonderland"])
+            .args(["--profile", "p", "--cookie-jar"])
+            .arg(dir.path().join("jar.json"));
+        cmd
+    };
+    output_ok(login()).await;
+    let logout = |uri: &str| {
+        let mut cmd = rp(dir.path());
+        cmd.args(["logout", "--profile", "p", "--headless", "--timeout", "30"])
+            .args(["--post-logout-redirect-uri", uri, "--cookie-jar"])
+            .arg(dir.path().join("jar.json"));
+        cmd
+    };
+    let (code, stderr) = failure(&output(logout("http://127.0.0.1/logged-out")).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("refused the redirect URI `http://127.0.0.1:")
+            && stderr.contains("/logged-out`")
+            && stderr.contains("--post-logout-redirect-uri"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("headless login") && !stderr.contains("the login"),
+        "logout speaks of logout: {stderr}"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fixed = format!("http://127.0.0.1:{port}/logout");
+    let out = output_ok(logout(&fixed)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Logged out of"), "{stdout}");
+
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[
+            "logout",
+            "--profile",
+            "p",
+            "--post-logout-redirect-uri",
+            "https://evil.example/x",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+}

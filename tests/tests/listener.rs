@@ -113,3 +113,125 @@ async fn listener_survives_hostile_input() {
         "the listener stopped"
     );
 }
+
+/// Resident memory high-water mark and thread count of a process, from /proc.
+fn peak_rss_kib_and_threads(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("Threads:"))
+}
+
+/// A flood of hostile connections: hundreds that never send a byte, oversized request lines,
+/// endless headers, then the genuine callback, which completes. Memory and threads stay
+/// bounded (a 400 MB request line used to grow rp by 400 MB; 1,000 idle connections made
+/// 887 threads).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn listener_bounds_a_flood_and_still_completes_the_login() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    cmd.args(["--no-browser", "--timeout", "120", "--json"]);
+    let mut rp = Watched::spawn(cmd);
+    let pid = rp.child.id();
+    let url = url::Url::parse(&rp.line(|l| l.starts_with("http://")).await).unwrap();
+    let redirect = query_param(&url, "redirect_uri");
+    let addr = format!(
+        "127.0.0.1:{}",
+        url::Url::parse(&redirect).unwrap().port().unwrap()
+    );
+
+    // 300 idle connections (the listener serves 64 at once, evicting idle ones).
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        if let Ok(s) = TcpStream::connect(&addr).await {
+            idle.push(s);
+        }
+    }
+    // 16 request lines of up to 32 MB each, and endless headers: cut off after 16 KiB.
+    let floods: Vec<_> = (0..16)
+        .map(|i| {
+            let addr = addr.clone();
+            tokio::spawn(async move {
+                let Ok(mut s) = TcpStream::connect(&addr).await else {
+                    return 0usize;
+                };
+                let mut sent = 0usize;
+                let start: &[u8] = if i % 2 == 0 {
+                    b"GET /callback?x="
+                } else {
+                    b"GET /callback HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                };
+                if s.write_all(start).await.is_err() {
+                    return sent;
+                }
+                let chunk = if i % 2 == 0 {
+                    vec![b'A'; 64 * 1024]
+                } else {
+                    b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(1000)
+                };
+                while sent < 32 * 1024 * 1024 {
+                    match tokio::time::timeout(
+                        std::time::Duration::from_secs(5),
+                        s.write_all(&chunk),
+                    )
+                    .await
+                    {
+                        Ok(Ok(())) => sent += chunk.len(),
+                        _ => break,
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    for f in floods {
+        let sent = f.await.unwrap();
+        assert!(
+            sent < 32 * 1024 * 1024,
+            "the listener kept reading an endless request head ({sent} bytes)"
+        );
+    }
+    // A crowd of complete forged callbacks, refused one by one.
+    let client = reqwest::Client::new();
+    for i in 0..50 {
+        let r = client
+            .get(format!("{redirect}?code=c{i}&state=s{i}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+    }
+    // A DNS-rebinding page would send another Host: refused.
+    let rebind = raw(
+        &addr,
+        b"GET /callback?code=x&state=y HTTP/1.1\r\nHost: evil.example\r\n\r\n",
+    )
+    .await;
+    assert!(
+        String::from_utf8_lossy(&rebind).starts_with("HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&rebind)
+    );
+
+    // The genuine callback completes while the idle connections are still open.
+    let outcome = drive_as_alice(&url, &redirect).await;
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let (peak_kib, threads) = peak_rss_kib_and_threads(pid);
+    eprintln!("rp under the flood: peak RSS {peak_kib} KiB, {threads} threads");
+    let (code, stdout, stderr) = rp.finish().await;
+    assert_eq!(code, 0, "{stderr}");
+    all_checks_passed(&serde_json::from_str(&stdout).unwrap());
+    assert!(
+        peak_kib < 150 * 1024,
+        "rp grew to {peak_kib} KiB under the flood"
+    );
+    assert!(threads < 40, "{threads} threads under the flood");
+    drop(idle);
+}

@@ -964,6 +964,29 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_jar_keeps_session_cookies() {
+        // idpy-oidc's session cookie has no expiry: a jar that saved only persistent cookies
+        // came back empty, and the end-session endpoint answered "Missing cookie".
+        use reqwest::cookie::CookieStore as _;
+        let jar = CookieJar::new();
+        let url = Url::parse("https://op.example/session").unwrap();
+        let headers = [
+            reqwest::header::HeaderValue::from_static("sid=abc; Path=/; HttpOnly"),
+            reqwest::header::HeaderValue::from_static("pref=1; Path=/; Max-Age=3600"),
+            reqwest::header::HeaderValue::from_static("gone=1; Path=/; Max-Age=0"),
+        ];
+        jar.set_cookies(&mut headers.iter(), &url);
+        let again = CookieJar::from_json(&jar.to_json().unwrap()).unwrap();
+        let sent = again.cookies(&url).unwrap();
+        let sent = sent.to_str().unwrap();
+        assert!(
+            sent.contains("sid=abc") && sent.contains("pref=1"),
+            "{sent}"
+        );
+        assert!(!sent.contains("gone"), "{sent}");
+    }
+
+    #[test]
     fn pages_without_forms_are_reported() {
         match next_action(
             &page(),

@@ -2,7 +2,7 @@
 //! it, or drive it headless) while the loopback listener waits for the provider's redirect.
 
 use crate::exit::CliError;
-use crate::listener::{Cancel, Incoming, Listener, WaitError};
+use crate::listener::{Incoming, Listener, Rejection, WaitError};
 use crate::progress;
 use oidc_rp::Secret;
 use oidc_rp::headless::{self, Browser, CookieJar, Credentials};
@@ -72,22 +72,40 @@ pub fn save_jar(path: Option<&std::path::Path>, jar: &CookieJar) -> Result<(), C
     crate::cache::write_private(path, json.as_bytes()).map_err(CliError::Cache)
 }
 
+/// What the browser step is for: it names the step in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A login: the provider redirects to the callback.
+    Login,
+    /// A logout: the provider redirects to the post-logout URI.
+    Logout,
+}
+
+impl Purpose {
+    /// "login" or "logout".
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::Login => "login",
+            Purpose::Logout => "logout",
+        }
+    }
+}
+
 /// Send the user (or the driver) to `url` and wait for the redirect to `path`.
+///
+/// With a browser, requests that do not answer this step (another `state`, another path) are
+/// refused and the wait goes on: they may come from another local process, and the genuine
+/// redirect may still come. Headless, rp follows the redirects itself, so the request it
+/// sends is the answer: when the listener refuses it, the step fails at once.
 pub async fn walk(
     listener: Arc<Listener>,
-    path: &'static str,
+    path: &str,
     expected_state: Option<Secret>,
     timeout: Duration,
     url: &Url,
     drive: Drive,
+    purpose: Purpose,
 ) -> Result<Arrived, CliError> {
-    let cancel = listener.cancel_handle();
-    let waiting = {
-        let listener = listener.clone();
-        tokio::task::spawn_blocking(move || {
-            listener.wait_callback(path, expected_state.as_ref(), timeout)
-        })
-    };
     let target = listener.uri(path);
     let mut driver = match drive {
         Drive::Headless {
@@ -95,6 +113,7 @@ pub async fn walk(
             credentials,
         } => {
             let url = url.clone();
+            let target = target.clone();
             Some(tokio::spawn(async move {
                 headless::drive(&browser, &url, &target, credentials.as_ref()).await
             }))
@@ -111,69 +130,74 @@ pub async fn walk(
             None
         }
     };
-    match wait_for_callback(waiting, &mut driver, &cancel, timeout).await {
+    let wait = listener.wait_callback(path, expected_state.as_ref(), timeout);
+    tokio::pin!(wait);
+    let waited = match driver.as_mut() {
+        None => wait.await,
+        Some(handle) => tokio::select! {
+            r = &mut wait => r,
+            d = handle => {
+                return Err(match d {
+                    // The driver's last request was answered, so the listener refused it.
+                    Ok(Ok(_)) => refused(&listener, path, purpose),
+                    Ok(Err(e)) => e.into(),
+                    Err(e) => CliError::Internal(format!("the headless browser failed: {e}")),
+                });
+            }
+        },
+    };
+    match waited {
         Ok(incoming) => Ok(Arrived { incoming, driver }),
         Err(e) => {
             if let Some(d) = driver {
                 d.abort();
             }
-            Err(e)
+            Err(match e {
+                WaitError::Timeout { rejected } => CliError::ListenerTimeout {
+                    seconds: timeout.as_secs(),
+                    rejected,
+                    purpose: purpose.name(),
+                },
+                WaitError::Closed => CliError::Internal("the listener stopped".into()),
+            })
         }
     }
 }
 
-#[allow(clippy::large_enum_variant)] // one value per login
-enum First {
-    Listener(Result<Result<Incoming, WaitError>, tokio::task::JoinError>),
-    Driver(Result<oidc_rp::Result<headless::Outcome>, tokio::task::JoinError>),
-}
-
-/// Wait for the listener; if the headless driver fails first (wrong password, a page it cannot
-/// handle), stop the listener and report the driver's error.
-async fn wait_for_callback(
-    mut waiting: tokio::task::JoinHandle<Result<Incoming, WaitError>>,
-    driver: &mut Option<tokio::task::JoinHandle<oidc_rp::Result<headless::Outcome>>>,
-    cancel: &Cancel,
-    timeout: Duration,
-) -> Result<Incoming, CliError> {
-    let first = match driver.as_mut() {
-        Some(handle) => tokio::select! {
-            r = &mut waiting => First::Listener(r),
-            d = handle => First::Driver(d),
-        },
-        None => First::Listener((&mut waiting).await),
-    };
-    let result = match first {
-        First::Listener(r) => r,
-        First::Driver(d) => {
-            *driver = None;
-            match d {
-                Ok(Ok(_)) => waiting.await,
-                Ok(Err(e)) => {
-                    cancel.cancel();
-                    let _ = waiting.await;
-                    return Err(e.into());
-                }
-                Err(e) => {
-                    cancel.cancel();
-                    let _ = waiting.await;
-                    return Err(CliError::Internal(format!(
-                        "the headless login failed: {e}"
-                    )));
-                }
-            }
+/// The error for a headless walk whose final redirect the listener refused.
+fn refused(listener: &Listener, path: &str, purpose: Purpose) -> CliError {
+    match listener.last_rejection() {
+        Some(Rejection::WrongState) => {
+            let detail = "the provider redirected with a state that is not the one sent: a forged, replayed or mixed-up response";
+            let mut report = oidc_rp::Report::new();
+            report.fail(oidc_rp::CheckId::State, detail);
+            CliError::Rp(oidc_rp::Error::Validation(oidc_rp::ValidationError {
+                subject: match purpose {
+                    Purpose::Login => "authorization response",
+                    Purpose::Logout => "post-logout redirect",
+                },
+                check: oidc_rp::CheckId::State,
+                detail: detail.into(),
+                report,
+            }))
         }
-    };
-    match result {
-        Ok(Ok(accepted)) => Ok(accepted),
-        Ok(Err(WaitError::Timeout { rejected })) => Err(CliError::ListenerTimeout {
-            seconds: timeout.as_secs(),
-            rejected,
+        Some(Rejection::WrongPath(other)) => CliError::Rp(oidc_rp::Error::BadResponse {
+            what: "redirect",
+            url: listener.uri(path),
+            reason: format!(
+                "the provider redirected to {} instead of {path}",
+                crate::output::one_line(&other, 100)
+            ),
         }),
-        Ok(Err(WaitError::Cancelled)) => Err(CliError::Internal("the login was cancelled".into())),
-        Err(e) => Err(CliError::Internal(format!(
-            "the listener thread failed: {e}"
-        ))),
+        Some(Rejection::Malformed(reason)) => CliError::Rp(oidc_rp::Error::BadResponse {
+            what: "redirect",
+            url: listener.uri(path),
+            reason,
+        }),
+        None => CliError::Internal(format!(
+            "the headless {} ended without reaching {path}",
+            purpose.name()
+        )),
     }
 }
 

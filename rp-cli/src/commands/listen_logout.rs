@@ -7,11 +7,11 @@ use crate::exit::CliError;
 use crate::listener::{BACKCHANNEL_PATH, FRONTCHANNEL_PATH, Incoming, Listener, WaitError};
 use crate::progress;
 use clap::Args;
+use hyper::Method;
 use oidc_rp::{FrontChannelLogout, ReplayCache};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tiny_http::Method;
 
 /// `rp listen-logout`.
 #[derive(Debug, Args)]
@@ -88,21 +88,15 @@ pub async fn run(args: ListenLogoutArgs) -> Result<(), CliError> {
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(100 * 365 * 24 * 3600));
     loop {
-        let next = {
-            let listener = listener.clone();
-            tokio::task::spawn_blocking(move || listener.next(deadline))
-                .await
-                .map_err(|e| CliError::Internal(e.to_string()))?
-        };
-        let incoming = match next {
+        let incoming = match listener.next(deadline).await {
             Ok(i) => i,
-            Err(WaitError::Timeout { .. }) | Err(WaitError::Cancelled) => return Ok(()),
+            Err(WaitError::Timeout { .. }) | Err(WaitError::Closed) => return Ok(()),
         };
         let ended = match (incoming.method.clone(), incoming.path.as_str()) {
-            (Method::Post, BACKCHANNEL_PATH) => {
+            (Method::POST, BACKCHANNEL_PATH) => {
                 backchannel(&rp, incoming, &replay, &mut session, &args).await?
             }
-            (Method::Get, FRONTCHANNEL_PATH) => {
+            (Method::GET, FRONTCHANNEL_PATH) => {
                 frontchannel(&rp, incoming, &mut session, &args).await?
             }
             _ => {

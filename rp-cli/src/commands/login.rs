@@ -172,6 +172,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         timeout,
         &url,
         drive,
+        flow::Purpose::Login,
     )
     .await?;
 

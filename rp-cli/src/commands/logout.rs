@@ -4,7 +4,7 @@ use super::flow::{self, Drive, load_jar, save_jar};
 use super::target::{self, TargetArgs};
 use crate::cache;
 use crate::exit::CliError;
-use crate::listener::{LOGOUT_PATH, Listener};
+use crate::listener::{LOGOUT_PATH, Listener, LoopbackHost, LoopbackUri};
 use crate::{output, progress};
 use clap::Args;
 use oidc_rp::LogoutRequest;
@@ -43,6 +43,11 @@ pub struct LogoutArgs {
     /// Port of the post-logout redirect listener (default: the registered one, else ephemeral).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
+    /// The post_logout_redirect_uri to send and listen on: http on 127.0.0.1, [::1] or
+    /// localhost, with a port (or none: an ephemeral one) and a path, as registered with the
+    /// provider (default: the one registered at login, else http://127.0.0.1:PORT/logout).
+    #[arg(long, value_name = "URI")]
+    pub post_logout_redirect_uri: Option<String>,
     /// Seconds to wait for the post-logout redirect.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
@@ -60,18 +65,32 @@ pub async fn run(args: LogoutArgs) -> Result<(), CliError> {
         ));
     };
     let rp = target::connect(&args.target, Some(&profile)).await?;
-    let registered_port = profile
+    let wanted = args
         .post_logout_redirect_uri
         .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.port());
-    let port = args.port.or(registered_port).unwrap_or(0);
-    let listener = Listener::bind(port).map_err(|e| {
+        .or(profile.post_logout_redirect_uri.as_deref())
+        .map(LoopbackUri::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("post-logout redirect URI: {e}")))?;
+    let (host, port, path) = match &wanted {
+        Some(w) => (w.host, args.port.or(w.port).unwrap_or(0), w.path.clone()),
+        None => (
+            LoopbackHost::Ipv4,
+            args.port.unwrap_or(0),
+            LOGOUT_PATH.to_string(),
+        ),
+    };
+    let listener = Listener::bind_host(host, port).map_err(|e| {
         CliError::Usage(format!(
-            "cannot listen on 127.0.0.1:{port}: {e}; choose another --port"
+            "cannot listen on {}:{port}: {e}; choose another --port",
+            host.as_uri_host()
         ))
     })?;
-    let post_logout = listener.uri(LOGOUT_PATH);
+    // A fixed URI goes out exactly as given (providers compare strings).
+    let post_logout = match wanted.and_then(|w| w.exact).filter(|_| args.port.is_none()) {
+        Some(exact) => exact,
+        None => listener.uri(&path),
+    };
     let (url, txn) = rp.end_session_url(&LogoutRequest {
         id_token_hint: profile.tokens.id_token.clone(),
         post_logout_redirect_uri: Some(post_logout),
@@ -92,11 +111,12 @@ pub async fn run(args: LogoutArgs) -> Result<(), CliError> {
     };
     let arrived = flow::walk(
         Arc::new(listener),
-        LOGOUT_PATH,
+        &path,
         None,
         Duration::from_secs(args.timeout.max(1)),
         &url,
         drive,
+        flow::Purpose::Logout,
     )
     .await?;
     let checked = txn.check_redirect(arrived.incoming.form());

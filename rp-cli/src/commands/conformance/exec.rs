@@ -68,8 +68,9 @@ fn describe(expect: Expect) -> String {
 type LogoutVerdict = Result<Option<String>, (Option<CheckId>, String)>;
 
 /// The loopback endpoints the RP under test serves: request objects, back- and front-channel
-/// logout. Runs on a blocking thread until dropped.
+/// logout. Runs as a task until dropped.
 struct Helper {
+    task: tokio::task::JoinHandle<()>,
     listener: Arc<Listener>,
     rp: Arc<Mutex<Option<RelyingParty>>>,
     sid: Arc<Mutex<Option<String>>>,
@@ -87,14 +88,13 @@ impl Helper {
         let sid_slot = Arc::new(Mutex::new(None::<String>));
         let (l, ro, lo) = (listener.clone(), request_object.clone(), logout.clone());
         let (rp, sid) = (rp_slot.clone(), sid_slot.clone());
-        let handle = tokio::runtime::Handle::current();
         let replay = ReplayCache::default();
-        tokio::task::spawn_blocking(move || {
+        let task = tokio::spawn(async move {
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {
-                let incoming: Incoming = match l.next(deadline) {
+                let incoming: Incoming = match l.next(deadline).await {
                     Ok(i) => i,
-                    Err(WaitError::Timeout { .. }) | Err(WaitError::Cancelled) => return,
+                    Err(WaitError::Timeout { .. }) | Err(WaitError::Closed) => return,
                 };
                 match incoming.path.as_str() {
                     "/request" => match ro.lock().unwrap_or_else(|p| p.into_inner()).clone() {
@@ -108,8 +108,9 @@ impl Helper {
                             .unwrap_or_default();
                         let rp = rp.lock().unwrap_or_else(|p| p.into_inner()).clone();
                         let verdict = match rp {
-                            Some(rp) => handle
-                                .block_on(rp.validate_logout_token(&token, &replay))
+                            Some(rp) => rp
+                                .validate_logout_token(&token, &replay)
+                                .await
                                 .map(|t| t.sid)
                                 .map_err(|e| (e.check(), e.to_string())),
                             None => Err((None, "no RP".into())),
@@ -134,6 +135,7 @@ impl Helper {
             }
         });
         Ok(Helper {
+            task,
             listener,
             rp: rp_slot,
             sid: sid_slot,
@@ -149,7 +151,7 @@ impl Helper {
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        self.listener.cancel_handle().cancel();
+        self.task.abort();
     }
 }
 
