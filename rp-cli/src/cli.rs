@@ -113,6 +113,20 @@ pub struct HttpArgs {
     /// DANGEROUS: accept any TLS certificate. Anyone on the path can then steal the tokens.
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+    /// Clock leeway in seconds for every time check (exp, iat, nbf, auth_time with max_age,
+    /// a logout token's age); shown in the report.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub clock_skew: u64,
+}
+
+impl HttpArgs {
+    /// The validation options these flags set.
+    pub fn validation(&self) -> oidc_rp::ValidationOptions {
+        oidc_rp::ValidationOptions {
+            leeway: std::time::Duration::from_secs(self.clock_skew),
+            ..Default::default()
+        }
+    }
 }
 
 /// A registered client given on the command line.

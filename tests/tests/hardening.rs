@@ -300,3 +300,31 @@ async fn rp_logout_sends_the_registered_post_logout_redirect_uri() {
     .await;
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// The clock leeway is settable (`--clock-skew`) and named in every time check.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clock_skew_is_settable_and_shown() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (skew, expect) in [(None, "60 s clock leeway"), (Some("5"), "5 s clock leeway")] {
+        let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args(["--username", "alice", "--password", "wonderland"])
+            .args(["--max-age", "300", "--no-cache", "--json"]);
+        if let Some(s) = skew {
+            cmd.args(["--clock-skew", s]);
+        }
+        let v = output_json(cmd).await;
+        for name in ["exp", "iat", "nbf", "auth_time"] {
+            let check = v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap_or_else(|| panic!("no {name} check in {v}"));
+            let detail = check["detail"].as_str().unwrap();
+            if name != "nbf" {
+                assert!(detail.contains(expect), "{name}: {detail}");
+            }
+        }
+    }
+}

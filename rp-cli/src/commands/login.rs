@@ -122,7 +122,8 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
             "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
         ));
     };
-    let rp = RelyingParty::new(http.clone(), metadata, client)?;
+    let rp =
+        RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
 
     let mut request = AuthorizationRequest {
         scopes: args.scope.split_whitespace().map(str::to_string).collect(),

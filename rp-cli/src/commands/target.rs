@@ -147,7 +147,9 @@ pub async fn connect(
         http_args.ca_file = profile.and_then(|p| p.ca_file.clone());
     }
     let http = super::http_client(&http_args)?;
-    Ok(RelyingParty::discover(&http, &issuer, client).await?)
+    Ok(RelyingParty::discover(&http, &issuer, client)
+        .await?
+        .with_options(args.http.validation()))
 }
 
 /// The profile's ID token, as validated at login.
