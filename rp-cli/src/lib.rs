@@ -1,21 +1,33 @@
 //! The `rp` command: clap definitions and one module per subcommand over the `oidc-rp` library
 //! and the bundled provider. The binary's `main` calls [`main`].
 
-/// `println!` that never panics: a closed stdout (`rp ... | head`) is not an error of ours.
+/// A line of human output on stdout, with control characters made visible
+/// ([`term::clean`]); never panics (a closed stdout, `rp ... | head`, is not an error of ours).
 #[macro_export]
 macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", $crate::term::clean(&text));
+    }};
+}
+
+/// A line on stdout exactly as given: JSON (`--json`), or a token for a script.
+#[macro_export]
+macro_rules! rawln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
 
-/// `eprintln!` that never panics.
+/// A line on stderr with control characters made visible; never panics.
 #[macro_export]
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::term::clean(&text));
     }};
 }
 
@@ -25,6 +37,7 @@ pub mod commands;
 pub mod exit;
 pub mod listener;
 pub mod output;
+pub mod term;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -66,7 +79,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(exit::code::OK),
         Err(e) => {
-            crate::errln!("rp: error: {e}");
+            // One line, whatever a provider put in the message.
+            crate::errln!("rp: error: {}", term::inline(&e.to_string()));
             if let Some(hint) = e.hint() {
                 crate::errln!("rp: hint: {hint}");
             }

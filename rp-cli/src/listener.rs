@@ -166,6 +166,19 @@ pub struct Incoming {
     /// The body of a form POST.
     pub body: Bytes,
     respond: oneshot::Sender<Answer>,
+    written: oneshot::Receiver<()>,
+}
+
+/// An answer handed to the connection; [`Sent::written`] waits until it is on the wire (before
+/// a command exits, so the browser or provider gets it).
+#[derive(Debug)]
+pub struct Sent(oneshot::Receiver<()>);
+
+impl Sent {
+    /// Wait (5 s at most) until the answer was written and the connection closed.
+    pub async fn written(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.0).await;
+    }
 }
 
 impl std::fmt::Debug for Incoming {
@@ -190,39 +203,40 @@ impl Incoming {
     }
 
     /// Answer with an HTML page.
-    pub fn page(self, status: u16, title: &str, detail: &str) {
+    pub fn page(self, status: u16, title: &str, detail: &str) -> Sent {
         self.send(
             status,
             "text/html; charset=utf-8",
             page(title, detail),
             true,
-        );
+        )
     }
 
     /// Answer with a page that may be shown in a provider's iframe (front-channel logout).
-    pub fn frameable_page(self, status: u16, title: &str, detail: &str) {
+    pub fn frameable_page(self, status: u16, title: &str, detail: &str) -> Sent {
         self.send(
             status,
             "text/html; charset=utf-8",
             page(title, detail),
             false,
-        );
+        )
     }
 
     /// Answer with any body.
-    pub fn raw(self, status: u16, content_type: &str, body: &str) {
-        self.send(status, content_type, body.to_string(), true);
+    pub fn raw(self, status: u16, content_type: &str, body: &str) -> Sent {
+        self.send(status, content_type, body.to_string(), true)
     }
 
     /// Answer with JSON.
-    pub fn json(self, status: u16, body: &serde_json::Value) {
-        self.send(status, "application/json", body.to_string(), true);
+    pub fn json(self, status: u16, body: &serde_json::Value) -> Sent {
+        self.send(status, "application/json", body.to_string(), true)
     }
 
-    fn send(self, status: u16, content_type: &str, body: String, deny_frames: bool) {
+    fn send(self, status: u16, content_type: &str, body: String, deny_frames: bool) -> Sent {
         let _ = self
             .respond
             .send(answer(status, content_type, body, deny_frames));
+        Sent(self.written)
     }
 }
 
@@ -425,7 +439,7 @@ impl Listener {
             };
             if incoming.path != path {
                 self.reject(Rejection::WrongPath(incoming.path.clone()));
-                incoming.page(404, "Not found", "This listener only answers the callback.");
+                let _ = incoming.page(404, "Not found", "This listener only answers the callback.");
                 continue;
             }
             let params = match incoming.params() {
@@ -433,7 +447,7 @@ impl Listener {
                 Err(e) => {
                     let msg = e.to_string();
                     self.reject(Rejection::Malformed(msg.clone()));
-                    incoming.page(400, "Bad request", &msg);
+                    let _ = incoming.page(400, "Bad request", &msg);
                     continue;
                 }
             };
@@ -446,7 +460,7 @@ impl Listener {
                     rejected += 1;
                     self.reject(Rejection::WrongState);
                     tracing::warn!("refused a callback whose state does not match this request");
-                    incoming.page(
+                    let _ = incoming.page(
                         400,
                         "Unexpected callback",
                         "This response does not belong to the request in progress (state mismatch). It was ignored.",
@@ -487,11 +501,14 @@ async fn accept_loop(socket: tokio::net::TcpListener, shared: Arc<Shared>) {
 async fn serve(stream: tokio::net::TcpStream, mut slot: Slot, shared: Arc<Shared>) {
     let evicted = slot.evicted.take();
     let head_done = slot.head_done.clone();
+    // Told once the connection is over, its answer written.
+    let written: Arc<Mutex<Option<oneshot::Sender<()>>>> = Arc::default();
+    let on_written = written.clone();
     let service = hyper::service::service_fn(move |req| {
-        let (shared, head_done) = (shared.clone(), head_done.clone());
+        let (shared, head_done, written) = (shared.clone(), head_done.clone(), written.clone());
         async move {
             head_done.store(true, Ordering::SeqCst);
-            Ok::<_, std::convert::Infallible>(handle(req, &shared).await)
+            Ok::<_, std::convert::Infallible>(handle(req, &shared, &written).await)
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -518,10 +535,17 @@ async fn serve(stream: tokio::net::TcpStream, mut slot: Slot, shared: Arc<Shared
         }
         () = evicted => {}
     }
+    if let Some(tx) = on_written.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let _ = tx.send(());
+    }
     drop(slot);
 }
 
-async fn handle(req: Request<hyper::body::Incoming>, shared: &Shared) -> Answer {
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    shared: &Shared,
+    written: &Mutex<Option<oneshot::Sender<()>>>,
+) -> Answer {
     let host_ok = req
         .headers()
         .get(HOST)
@@ -559,12 +583,15 @@ async fn handle(req: Request<hyper::body::Incoming>, shared: &Shared) -> Answer 
         Bytes::new()
     };
     let (respond, answered) = oneshot::channel();
+    let (done, written_rx) = oneshot::channel();
+    *written.lock().unwrap_or_else(|p| p.into_inner()) = Some(done);
     let incoming = Incoming {
         method,
         path,
         query,
         body,
         respond,
+        written: written_rx,
     };
     if shared.queue.send(incoming).await.is_err() {
         return error(

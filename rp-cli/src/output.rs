@@ -18,16 +18,19 @@ pub fn report(report: &Report) -> String {
         let _ = writeln!(
             out,
             "  {mark} {:width$}  {}  ({})",
-            c.name, c.detail, c.spec
+            c.name,
+            crate::term::inline(&c.detail),
+            c.spec
         );
     }
     out
 }
 
+/// A claim value on one line: provider text, so every control character is made visible.
 fn scalar(v: &Value) -> String {
     match v {
-        Value::String(s) => s.replace('\n', ", "),
-        other => other.to_string(),
+        Value::String(s) => crate::term::inline(&s.replace('\n', ", ")).into_owned(),
+        other => crate::term::inline(&other.to_string()).into_owned(),
     }
 }
 
@@ -35,13 +38,14 @@ fn scalar(v: &Value) -> String {
 pub fn claims(claims: &Map<String, Value>) -> String {
     let mut rows: Vec<(String, String)> = Vec::new();
     for (k, v) in claims {
+        let k = crate::term::inline(k);
         match v {
             Value::Object(inner) => {
                 for (ik, iv) in inner {
-                    rows.push((format!("{k}.{ik}"), scalar(iv)));
+                    rows.push((format!("{k}.{}", crate::term::inline(ik)), scalar(iv)));
                 }
             }
-            _ => rows.push((k.clone(), scalar(v))),
+            _ => rows.push((k.into_owned(), scalar(v))),
         }
     }
     rows.sort();

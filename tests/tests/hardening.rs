@@ -328,3 +328,58 @@ async fn the_clock_skew_is_settable_and_shown() {
         }
     }
 }
+
+/// Provider-controlled text never reaches the terminal with its control characters: a `name`
+/// that clears the screen, retitles the window and prints a fake success line is shown with
+/// visible escapes in human output, and exactly in `--json`.
+#[tokio::test(flavor = "multi_thread")]
+async fn provider_text_cannot_drive_the_terminal() {
+    let hostile = "\u{1b}[2J\u{1b}]0;pwned\u{7}\rLogged in to https://bank.example as root: every check passed.\n  \u{2713} admin \u{202e}exe.txt";
+    let mut fixtures = rp_provider::Fixtures::embedded();
+    fixtures.users[0]
+        .claims
+        .insert("name".into(), serde_json::json!(hostile));
+    fixtures.users[0]
+        .claims
+        .insert("nickname".into(), serde_json::json!("\u{9b}31mred"));
+    let op = rp_provider::start(rp_provider::ProviderConfig {
+        fixtures,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let login = || {
+        let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args([
+            "--username",
+            "alice",
+            "--password",
+            "wonderland",
+            "--no-cache",
+        ]);
+        cmd
+    };
+    let out = output_ok(login()).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    let bad = text
+        .chars()
+        .find(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}');
+    assert_eq!(
+        bad, None,
+        "a control character reached the terminal: {text}"
+    );
+    assert!(text.contains("\\x1b[2J\\x1b]0;pwned\\x07\\x0d"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("Logged in to https://bank.example")),
+        "a provider value started a line of its own: {text}"
+    );
+    assert!(text.contains("\\x9b31mred"), "{text}");
+
+    let mut json = login();
+    json.arg("--json");
+    let v = output_json(json).await;
+    assert_eq!(v["userinfo"]["name"], hostile, "--json stays exact");
+}

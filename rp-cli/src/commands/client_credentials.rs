@@ -63,18 +63,18 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
         rp.client().client_id,
         rp.issuer(),
         if oidc_rp::token::is_bearer(&response) {
-            "Bearer"
+            "Bearer".into()
         } else {
-            response.token_type().as_ref()
+            crate::term::inline(response.token_type().as_ref())
         },
         response
             .expires_in()
             .map(|d| format!(", expires in {} s", d.as_secs()))
             .unwrap_or_default(),
         scope
-            .map(|s| format!(", scope \"{s}\""))
+            .map(|s| format!(", scope \"{}\"", crate::term::inline(&s)))
             .unwrap_or_default(),
     );
-    crate::outln!("{}", response.access_token().secret());
+    crate::outln!("{}", crate::term::inline(response.access_token().secret()));
     Ok(())
 }

@@ -147,18 +147,18 @@ pub async fn run(args: ExchangeArgs) -> Result<(), CliError> {
     crate::outln!(
         "Exchanged at {}: issued a {} (token_type {}){}{}.",
         rp.issuer(),
-        response.issued_token_type,
-        response.token_type,
+        crate::term::inline(&response.issued_token_type),
+        crate::term::inline(&response.token_type),
         expires_at
             .map(|t| format!(", expires {}", target::until(t)))
             .unwrap_or_default(),
         response
             .scope
             .as_deref()
-            .map(|s| format!(", scope \"{s}\""))
+            .map(|s| format!(", scope \"{}\"", crate::term::inline(s)))
             .unwrap_or_default(),
     );
-    crate::outln!("{}", response.access_token.expose());
+    crate::outln!("{}", crate::term::inline(response.access_token.expose()));
     if let Some(n) = &name {
         crate::outln!("Kept in profile \"{n}\" (rp introspect --token ... to inspect it).");
     }

@@ -42,7 +42,7 @@ pub struct Arrived {
 impl Arrived {
     /// Answer the redirect with a page, then let the driver (if any) read it and end.
     pub async fn respond_then_finish(self, status: u16, title: &str, detail: &str) {
-        self.incoming.page(status, title, detail);
+        self.incoming.page(status, title, detail).written().await;
         if let Some(d) = self.driver {
             let _ = d.await;
         }

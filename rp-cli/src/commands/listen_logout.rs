@@ -100,7 +100,7 @@ pub async fn run(args: ListenLogoutArgs) -> Result<(), CliError> {
                 frontchannel(&rp, incoming, &mut session, &args).await?
             }
             _ => {
-                incoming.page(
+                let _ = incoming.page(
                     404,
                     "Not found",
                     "This listener answers logout requests only.",
@@ -116,7 +116,7 @@ pub async fn run(args: ListenLogoutArgs) -> Result<(), CliError> {
 
 fn report(args: &ListenLogoutArgs, event: Value, line: String) {
     if args.target.json {
-        crate::outln!("{event}");
+        crate::rawln!("{event}");
     } else {
         crate::outln!("{line}");
     }
@@ -153,7 +153,7 @@ async fn backchannel(
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned());
     let Some(token) = token else {
-        incoming.json(
+        let _ = incoming.json(
             400,
             &json!({"error": "invalid_request", "error_description": "logout_token is missing"}),
         );
@@ -166,7 +166,8 @@ async fn backchannel(
     };
     match rp.validate_logout_token(&token, replay).await {
         Ok(lt) => {
-            incoming.json(200, &json!({}));
+            // Written before the cache is touched and before a --once run exits.
+            incoming.json(200, &json!({})).written().await;
             let dropped = drop_if_ours(session, lt.sid.as_deref(), lt.subject.as_deref()).await?;
             report(
                 args,
@@ -189,7 +190,7 @@ async fn backchannel(
         }
         Err(e) => {
             let reason = e.to_string();
-            incoming.json(
+            let _ = incoming.json(
                 400,
                 &json!({"error": "invalid_request", "error_description": reason}),
             );
@@ -214,7 +215,10 @@ async fn frontchannel(
         Ok(()) => {
             let sid = request.sid.clone();
             let dropped = drop_if_ours(session, sid.as_deref(), None).await?;
-            incoming.frameable_page(200, "Logged out", "rp dropped the cached session.");
+            incoming
+                .frameable_page(200, "Logged out", "rp dropped the cached session.")
+                .written()
+                .await;
             report(
                 args,
                 json!({"channel": "front", "accepted": true, "sid": sid, "dropped": dropped, "profile": session.profile}),
@@ -232,7 +236,7 @@ async fn frontchannel(
         }
         Err(e) => {
             let reason = e.to_string();
-            incoming.frameable_page(400, "Not logged out", &reason);
+            let _ = incoming.frameable_page(400, "Not logged out", &reason);
             report(
                 args,
                 json!({"channel": "front", "accepted": false, "reason": reason}),

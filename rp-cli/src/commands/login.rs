@@ -315,19 +315,19 @@ fn print(
             "userinfo": userinfo.map(|u| &u.claims),
             "token_response": token_response_json(&login.tokens),
         });
-        crate::outln!("{out}");
+        crate::rawln!("{out}");
         return;
     }
     let who = login
         .id_token
         .claim("name")
         .or_else(|| userinfo.and_then(|u| u.claims.get("name").cloned()))
-        .and_then(|v| v.as_str().map(|n| format!(" ({n})")))
+        .and_then(|v| v.as_str().map(|n| format!(" ({})", crate::term::inline(n))))
         .unwrap_or_default();
     crate::outln!(
         "Logged in to {} as {}{who}: every check passed.\n",
         rp.issuer(),
-        login.id_token.subject
+        crate::term::inline(&login.id_token.subject)
     );
     crate::outln!("Checks:\n{}", output::report(&login.report));
     crate::outln!(

@@ -170,7 +170,7 @@ pub fn stored_id_token(profile: &Profile) -> Result<Option<VerifiedIdToken>, Cli
 pub fn print_result(issuer: &str, profile: Option<&str>, mut fields: serde_json::Value) {
     fields["issuer"] = issuer.into();
     fields["profile"] = profile.into();
-    crate::outln!("{fields}");
+    crate::rawln!("{fields}");
 }
 
 /// Seconds from now until `t`, for humans.

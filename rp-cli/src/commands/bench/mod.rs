@@ -505,7 +505,7 @@ fn report(
         }
     }
     if args.json {
-        crate::outln!(
+        crate::rawln!(
             "{}",
             json!({
                 "mode": args.mode.noun(),

@@ -97,10 +97,12 @@ impl Helper {
                     Err(WaitError::Timeout { .. }) | Err(WaitError::Closed) => return,
                 };
                 match incoming.path.as_str() {
-                    "/request" => match ro.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-                        Some(jwt) => incoming.raw(200, "application/oauth-authz-req+jwt", &jwt),
-                        None => incoming.page(404, "Not found", "no request object"),
-                    },
+                    "/request" => {
+                        let _ = match ro.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                            Some(jwt) => incoming.raw(200, "application/oauth-authz-req+jwt", &jwt),
+                            None => incoming.page(404, "Not found", "no request object"),
+                        };
+                    }
                     "/bc" => {
                         let token = url::form_urlencoded::parse(&incoming.body)
                             .find(|(k, _)| k == "logout_token")
@@ -117,7 +119,7 @@ impl Helper {
                         };
                         let status = if verdict.is_ok() { 200 } else { 400 };
                         *lo.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
-                        incoming.json(status, &json!({}));
+                        let _ = incoming.json(status, &json!({}));
                     }
                     "/fc" => {
                         let request = FrontChannelLogout::parse(&incoming.query);
@@ -128,9 +130,11 @@ impl Helper {
                             .map_err(|e| (e.check(), e.to_string()));
                         let status = if verdict.is_ok() { 200 } else { 400 };
                         *lo.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
-                        incoming.frameable_page(status, "Logged out", "");
+                        let _ = incoming.frameable_page(status, "Logged out", "");
                     }
-                    _ => incoming.page(404, "Not found", ""),
+                    _ => {
+                        let _ = incoming.page(404, "Not found", "");
+                    }
                 }
             }
         });

@@ -146,7 +146,7 @@ pub async fn run(args: ConformanceArgs) -> Result<(), CliError> {
             .map_err(CliError::Cache)?;
     }
     if args.json {
-        crate::outln!(
+        crate::rawln!(
             "{}",
             json!({
                 "base": base,
