@@ -119,20 +119,35 @@ pub struct ProfileLock {
     _file: std::fs::File,
 }
 
+/// Open a file for writing without following a symlink at its path (O_NOFOLLOW), creating it
+/// with mode 0600 when missing.
+fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    options.open(path)
+}
+
 /// Wait for the lock of a profile (blocking).
 pub fn lock(name: &str) -> Result<ProfileLock, String> {
     let target = path(name)?;
     let parent = target
         .parent()
         .ok_or_else(|| "bad cache path".to_string())?;
-    private_dir(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    private_dir(parent)?;
     let lock_path = target.with_extension("lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+    let file = open_nofollow(&lock_path).map_err(|e| {
+        format!(
+            "cannot open {} (a symlink there is refused): {e}",
+            lock_path.display()
+        )
+    })?;
     file.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
     Ok(ProfileLock { _file: file })
@@ -146,12 +161,15 @@ pub fn list() -> Result<Vec<Profile>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Profile> = Vec::new();
     for entry in entries.flatten() {
         let p = entry.path();
-        if p.extension().is_some_and(|x| x == "json")
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file
+            && p.extension().is_some_and(|x| x == "json")
             && let Ok(profile) =
                 serde_json::from_slice::<Profile>(&std::fs::read(&p).unwrap_or_default())
+            && !out.iter().any(|o| o.name == profile.name)
         {
             out.push(profile);
         }
@@ -160,14 +178,17 @@ pub fn list() -> Result<Vec<Profile>, String> {
     Ok(out)
 }
 
-/// Delete a profile's file.
+/// Delete a profile's file (and its file under the naming of earlier versions).
 pub fn remove(name: &str) -> Result<bool, String> {
-    let p = path(name)?;
-    match std::fs::remove_file(&p) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(format!("cannot delete {}: {e}", p.display())),
+    let mut removed = false;
+    for p in [path(name)?, legacy_path(name)?] {
+        match std::fs::remove_file(&p) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot delete {}: {e}", p.display())),
+        }
     }
+    Ok(removed)
 }
 
 /// The cache directory.
@@ -180,17 +201,9 @@ pub fn dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "no cache directory is known for this user; set RP_CACHE_DIR".to_string())
 }
 
-/// FNV-1a, 64 bits: stable across toolchains, enough to keep slugs of long names distinct.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
-
-/// The file of a profile.
-pub fn path(name: &str) -> Result<PathBuf, String> {
-    let slug: String = name
-        .chars()
+/// A readable, file-system-safe prefix of a profile name.
+fn slug(name: &str, max: usize) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
                 c
@@ -198,19 +211,66 @@ pub fn path(name: &str) -> Result<PathBuf, String> {
                 '_'
             }
         })
-        .take(80)
+        .take(max)
+        .collect()
+}
+
+/// The file of a profile: a readable slug and 128 bits of the SHA-256 of the name, so two
+/// names never share a file (the 32-bit hash used before collided within a second of
+/// searching, and one profile's command then read another's tokens). The name stored in the
+/// file is checked on load as well.
+pub fn path(name: &str) -> Result<PathBuf, String> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
         .collect();
     Ok(dir()?
         .join("profiles")
-        .join(format!("{slug}-{:08x}.json", fnv(name) as u32)))
+        .join(format!("{}-{hex}.json", slug(name, 48))))
 }
 
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+/// FNV-1a, 64 bits: the hash of the file names of earlier versions.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// The file name earlier versions used (read once, then replaced on the next save).
+fn legacy_path(name: &str) -> Result<PathBuf, String> {
+    Ok(dir()?
+        .join("profiles")
+        .join(format!("{}-{:08x}.json", slug(name, 80), fnv(name) as u32)))
+}
+
+/// Whether a profile is cached.
+pub fn exists(name: &str) -> Result<bool, String> {
+    Ok(path(name)?.is_file() || legacy_path(name)?.is_file())
+}
+
+/// Create the cache directory (0700) and check it is a directory of ours, not a symlink.
+fn private_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let meta = std::fs::symlink_metadata(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!(
+            "{} is not a directory (a symlink there is refused); remove it",
+            dir.display()
+        ));
+    }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Err(format!(
+                "{} belongs to another user; refusing to keep tokens there (set RP_CACHE_DIR)",
+                dir.display()
+            ));
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("cannot make {} private: {e}", dir.display()))?;
     }
     Ok(())
 }
@@ -221,9 +281,11 @@ pub fn save(profile: &Profile) -> Result<PathBuf, String> {
     let parent = target
         .parent()
         .ok_or_else(|| "bad cache path".to_string())?;
-    private_dir(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    private_dir(parent)?;
     let json = serde_json::to_vec_pretty(profile).map_err(|e| e.to_string())?;
     write_private(&target, &json)?;
+    // The file of an earlier version's naming is superseded.
+    let _ = std::fs::remove_file(legacy_path(&profile.name)?);
     Ok(target)
 }
 
@@ -253,18 +315,38 @@ pub fn write_private(target: &Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Read a profile.
+/// Read a profile: its file (or the file of an earlier version's naming), whose stored name
+/// must be the one asked for.
 pub fn load(name: &str) -> Result<Profile, String> {
-    let p = path(name)?;
-    let bytes = std::fs::read(&p).map_err(|e| {
+    let current = path(name)?;
+    let p = if current.is_file() {
+        current
+    } else {
+        let legacy = legacy_path(name)?;
+        if legacy.is_file() { legacy } else { current }
+    };
+    read_profile(&p, name)
+}
+
+/// Read the profile file `p`, which must hold profile `name`.
+fn read_profile(p: &Path, name: &str) -> Result<Profile, String> {
+    let bytes = std::fs::read(p).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             format!("no cached login for profile `{name}`; run `rp login` first")
         } else {
             format!("cannot read {}: {e}", p.display())
         }
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is corrupt ({e}); log in again", p.display()))
+    let profile: Profile = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{} is corrupt ({e}); log in again", p.display()))?;
+    if profile.name != name {
+        return Err(format!(
+            "{} holds profile `{}`, not `{name}`; refusing to use it (remove the file)",
+            p.display(),
+            profile.name
+        ));
+    }
+    Ok(profile)
 }
 
 #[cfg(test)]
@@ -279,5 +361,31 @@ mod tests {
         let name = a.file_name().unwrap().to_str().unwrap();
         assert!(name.starts_with("https___op.example_a-"), "{name}");
         assert!(!name.contains('/'));
+    }
+
+    #[test]
+    fn names_that_collided_before_do_not_now() {
+        // Two names with the same 80-character slug and the same 32-bit FNV hash (found by
+        // a search over random suffixes): the old naming put both in one file, and a command
+        // on one profile read the other's tokens.
+        let prefix = format!("https://op.example/{}", "t".repeat(61));
+        let (a, b) = (format!("{prefix}as2773s6oh"), format!("{prefix}274v4gty4x"));
+        assert_eq!(legacy_path(&a).unwrap(), legacy_path(&b).unwrap());
+        assert_ne!(path(&a).unwrap(), path(&b).unwrap());
+    }
+
+    #[test]
+    fn a_file_holding_another_profile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.json");
+        let profile = serde_json::json!({
+            "name": "b", "issuer": "https://op.example", "client": {"client_id": "c"},
+            "sub": "u", "id_token_claims": {}, "updated_at": 0,
+            "tokens": {"access_token": "at", "token_type": "Bearer"},
+        });
+        std::fs::write(&file, profile.to_string()).unwrap();
+        assert_eq!(read_profile(&file, "b").unwrap().name, "b");
+        let e = read_profile(&file, "a").unwrap_err();
+        assert!(e.contains("holds profile `b`, not `a`"), "{e}");
     }
 }

@@ -98,8 +98,9 @@ Examples:
 const PROVIDER_HELP: &str = "\
 Examples:
   rp provider                       http://127.0.0.1:<ephemeral port>
-  rp provider --port 9000 --tls     https, CA certificate written to a file (see stderr)
-  rp login --issuer https://127.0.0.1:9000 --ca-file /tmp/rp-provider-9000-ca.pem";
+  rp provider --port 9000 --tls     https, CA certificate in a private directory (see stderr)
+  rp provider --port 9000 --tls --ca-out ca.pem
+  rp login --issuer https://127.0.0.1:9000 --ca-file ca.pem";
 
 /// Options shared by every command that talks to a provider.
 #[derive(Debug, Clone, Args)]
@@ -260,8 +261,9 @@ pub struct ProviderArgs {
     /// Serve HTTPS with a certificate made at start; the CA is written to a file.
     #[arg(long)]
     pub tls: bool,
-    /// Where to write the CA certificate with --tls.
-    #[arg(long, value_name = "PEM")]
+    /// Where to write the CA certificate with --tls (default: ca.pem in a new private
+    /// directory; replaced atomically, never through a symlink).
+    #[arg(long, value_name = "PEM", requires = "tls")]
     pub ca_out: Option<PathBuf>,
     /// Also serve the misbehaving conformance instances under /<test-id> (for
     /// `rp conformance --base`).

@@ -383,3 +383,39 @@ async fn provider_text_cannot_drive_the_terminal() {
     let v = output_json(json).await;
     assert_eq!(v["userinfo"]["name"], hostile, "--json stays exact");
 }
+
+/// The lock file is never opened through a symlink (another user, or a process, could point
+/// it at a file of the victim's).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_profile_lock_is_never_opened_through_a_symlink() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut login = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    login.args([
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+        "--profile",
+        "a",
+    ]);
+    output_ok(login).await;
+    let profiles = dir.path().join("profiles");
+    let file = std::fs::read_dir(&profiles)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    // A symlink planted where the lock file goes.
+    let lock = file.with_extension("lock");
+    let _ = std::fs::remove_file(&lock);
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let (code, stderr) = run_failing(dir.path(), &["refresh", "--profile", "a"]).await;
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stderr.contains("symlink"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+}

@@ -62,7 +62,8 @@ pub struct ProviderConfig {
     pub bind: SocketAddr,
     /// Serve HTTPS with a certificate made at start.
     pub tls: bool,
-    /// Where to write the CA certificate when `tls` is on (default: the temp directory).
+    /// Where to write the CA certificate when `tls` is on (default: `ca.pem` in a new
+    /// private directory under the temporary directory; see [`tls::write_ca`]).
     pub ca_file: Option<PathBuf>,
     /// Users, clients and keys.
     pub fixtures: Fixtures,
@@ -185,11 +186,7 @@ pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
     let issuer = format!("{scheme}://{host}:{}", addr.port());
     let (tls, ca_file) = if config.tls {
         let generated = tls::generate()?;
-        let path = config.ca_file.clone().unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("rp-provider-{}-ca.pem", addr.port()))
-        });
-        std::fs::write(&path, &generated.ca_pem)
-            .map_err(|e| format!("cannot write the CA certificate to {}: {e}", path.display()))?;
+        let path = tls::write_ca(&generated.ca_pem, config.ca_file.as_deref())?;
         (Some(generated.config), Some(path))
     } else {
         (None, None)

@@ -59,3 +59,95 @@ pub fn generate() -> Result<Generated, String> {
         ca_pem: ca.pem(),
     })
 }
+
+/// Write the CA certificate where clients can read it, safely on a shared machine:
+///
+/// * at `path` when given: a new file in the same directory, synced, then renamed over
+///   `path` (a symlink there is replaced, never followed; a crash leaves no half-written
+///   file);
+/// * otherwise in a fresh private directory (mode 0700, a random name under the temporary
+///   directory) as `ca.pem`, created new (mode 0600). A fixed name in the shared temporary
+///   directory would let another local user create it first, or plant a symlink, and so
+///   choose the CA this user's clients trust.
+pub fn write_ca(pem: &str, path: Option<&std::path::Path>) -> Result<std::path::PathBuf, String> {
+    use std::io::Write as _;
+    match path {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => std::path::Path::new("."),
+            };
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".rp-ca-")
+                .tempfile_in(dir)
+                .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+            tmp.write_all(pem.as_bytes())
+                .and_then(|()| tmp.as_file().sync_all())
+                .map_err(|e| format!("cannot write the CA certificate: {e}"))?;
+            tmp.persist(path)
+                .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+            Ok(path.to_path_buf())
+        }
+        None => {
+            let mut builder = tempfile::Builder::new();
+            builder.prefix("rp-ca-");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o700));
+            }
+            let dir = builder
+                .tempdir()
+                .map_err(|e| format!("cannot create a private directory: {e}"))?
+                .keep();
+            let path = dir.join("ca.pem");
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options
+                .open(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            file.write_all(pem.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(path)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_ca_goes_to_a_private_place_and_never_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = write_ca("PEM", None).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_ne!(path.parent().unwrap(), std::env::temp_dir());
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+
+        // A symlink planted at the requested path is replaced, its target left alone.
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap();
+        let planted = dir.path().join("ca.pem");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        write_ca("PEM", Some(&planted)).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+        assert!(
+            !std::fs::symlink_metadata(&planted)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&planted).unwrap(), "PEM");
+    }
+}

@@ -212,6 +212,12 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
             post_logout_redirect_uri: args.register.then_some(post_logout_redirect_uri),
             listener_port: logout_port,
         };
+        // Under the profile's lock, like every command that writes it.
+        let name = args
+            .profile
+            .clone()
+            .unwrap_or_else(|| rp.issuer().to_string());
+        let _lock = super::target::lock(&name).await?;
         Some(save_profile(&args, &rp, &login, logout)?)
     };
     if request.scopes.iter().any(|s| s == "offline_access")

@@ -105,7 +105,7 @@ pub fn no_token() -> CliError {
 /// Load a profile (for commands that only read it).
 pub fn load(name: &Option<String>) -> Result<Option<Profile>, CliError> {
     let Some(name) = name else { return Ok(None) };
-    if !cache::path(name).map_err(CliError::Cache)?.exists() {
+    if !cache::exists(name).map_err(CliError::Cache)? {
         return Err(CliError::Usage(format!(
             "no cached login for profile `{name}`; run `rp login --profile {name} ...` first"
         )));

@@ -37,9 +37,14 @@ pub struct WebArgs {
     /// Port on 127.0.0.1 (0: an ephemeral port).
     #[arg(long, default_value_t = 8090)]
     pub port: u16,
-    /// Serve HTTPS with a certificate made at start (its CA is written next to the temp dir).
+    /// Serve HTTPS with a certificate made at start; its CA is written to a new private
+    /// directory (or to --ca-out).
     #[arg(long)]
     pub tls: bool,
+    /// Where to write the CA certificate with --tls (replaced atomically, never through a
+    /// symlink).
+    #[arg(long, value_name = "PEM", requires = "tls")]
+    pub ca_out: Option<std::path::PathBuf>,
     /// A provider to list on the landing page (repeatable); clients are registered
     /// dynamically.
     #[arg(long, value_name = "URL")]
@@ -125,9 +130,8 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
     let base = format!("{scheme}://127.0.0.1:{port}");
     let (tls, ca_pem) = if args.tls {
         let generated = rp_provider::tls::generate().map_err(CliError::Internal)?;
-        let path = std::env::temp_dir().join(format!("rp-web-{port}-ca.pem"));
-        std::fs::write(&path, &generated.ca_pem)
-            .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))?;
+        let path = rp_provider::tls::write_ca(&generated.ca_pem, args.ca_out.as_deref())
+            .map_err(CliError::Usage)?;
         crate::errln!(
             "rp web: the certificate's CA is in {} (trust it in the browser, or accept the warning)",
             path.display()
