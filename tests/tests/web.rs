@@ -48,8 +48,11 @@ async fn log_in(w: &WebApp, app: &reqwest::Client, provider: &Browser, register:
         .to_str()
         .unwrap()
         .to_string();
+    // No session for a page view: only the pre-session CSRF token (double-submit).
     assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        set_cookie.starts_with("rp_web_csrf=")
+            && set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Strict"),
         "{set_cookie}"
     );
     let landing = landing.text().await.unwrap();
@@ -68,6 +71,14 @@ async fn log_in(w: &WebApp, app: &reqwest::Client, provider: &Browser, register:
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    // The session is made when the login starts.
+    let session_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        session_cookie.starts_with("rp_web_session=")
+            && session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Lax"),
+        "{session_cookie}"
+    );
     let authorize = url::Url::parse(&location(&r)).unwrap();
     assert!(authorize.as_str().starts_with(&w.issuer));
     let arrival = headless::walk(
@@ -263,4 +274,182 @@ async fn hostile_requests_are_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// The session table cannot be flushed: page views make no session, and a flood of started
+/// logins evicts only other unauthenticated sessions. A callback with another state is
+/// ignored and the login in progress goes on; another Host is refused (DNS rebinding).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sessions_survive_floods_and_forged_callbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = start_web(dir.path()).await;
+    let app = app_client();
+    let provider = Browser::new(&HttpClient::default()).unwrap();
+    let me = log_in(&w, &app, &provider, false).await;
+    assert!(me.contains("Alice Liddell"));
+
+    // 100,000 cookie-less requests, 32 at a time.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(32)
+        .build()
+        .unwrap();
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..32)
+        .map(|_| {
+            let (plain, base, n) = (plain.clone(), w.base.clone(), n.clone());
+            tokio::spawn(async move {
+                while n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 100_000 {
+                    let r = plain.get(&base).send().await.unwrap();
+                    assert_eq!(r.status(), 200);
+                    let _ = r.bytes().await;
+                }
+            })
+        })
+        .collect();
+    for t in workers {
+        t.await.unwrap();
+    }
+    // 5,000 started logins from a client that double-submits the pre-session CSRF token:
+    // more than the 4,096 sessions a pool holds.
+    let landing = plain.get(&w.base).send().await.unwrap();
+    let cookie = landing.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = csrf(&landing.text().await.unwrap());
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..16)
+        .map(|_| {
+            let (plain, base, n) = (plain.clone(), w.base.clone(), n.clone());
+            let (cookie, token) = (cookie.clone(), token.clone());
+            tokio::spawn(async move {
+                while n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5_000 {
+                    let r = plain
+                        .post(format!("{base}/login"))
+                        .header("cookie", &cookie)
+                        .form(&[("csrf", token.as_str()), ("provider", "0")])
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 303);
+                }
+            })
+        })
+        .collect();
+    for t in workers {
+        t.await.unwrap();
+    }
+    let me = app
+        .get(format!("{}/me", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        me.contains("Alice Liddell"),
+        "the signed-in session survived: {me}"
+    );
+
+    // A login in progress, then a callback with another state: ignored, and the genuine one
+    // still completes.
+    let second = app_client();
+    let landing = second
+        .get(&w.base)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = second
+        .post(format!("{}/login", w.base))
+        .form(&[("csrf", csrf(&landing)), ("provider", "0".into())])
+        .send()
+        .await
+        .unwrap();
+    let authorize = url::Url::parse(&location(&r)).unwrap();
+    let r = second
+        .get(format!("{}/callback?code=stolen&state=forged", w.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("ignored"));
+    let arrival = headless::walk(
+        &Browser::new(&HttpClient::default()).unwrap(),
+        &authorize,
+        &format!("{}/callback", w.base),
+        Some(&alice()),
+    )
+    .await
+    .unwrap();
+    let r = second.get(arrival.url.as_str()).send().await.unwrap();
+    assert_eq!(location(&r), "/me");
+
+    // Another Host: a page that rebound its DNS name to 127.0.0.1 gets nothing.
+    let r = plain
+        .get(&w.base)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 421);
+}
+
+/// Under `--tls` every answer carries HSTS; the CA goes to a private directory.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_answers_carry_hsts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp(dir.path());
+    cmd.args(["web", "--port", "0", "--tls"]);
+    let mut web = Watched::spawn(cmd);
+    let ca_line = web.line(|l| l.contains("the certificate's CA is in")).await;
+    let ca = ca_line
+        .split("the certificate's CA is in ")
+        .nth(1)
+        .unwrap()
+        .split(" (")
+        .next()
+        .unwrap()
+        .to_string();
+    let line = web.line(|l| l.contains("listening on")).await;
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let pem = std::fs::read(&ca).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(std::path::Path::new(&ca).parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{ca}");
+    }
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let r = client.get(&base).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()
+            .get("strict-transport-security")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("max-age=")),
+        "{:?}",
+        r.headers()
+    );
+    let _ = web.child.kill();
+    let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }

@@ -111,6 +111,11 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         self.map.keys()
     }
 
+    /// Every entry.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter().map(|(k, (v, _))| (k, &**v))
+    }
+
     /// Every value, mutably (ages unchanged).
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.map.values_mut().map(|(v, _)| &mut **v)

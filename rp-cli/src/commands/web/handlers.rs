@@ -18,8 +18,9 @@ use oidc_rp::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Every route of the app.
+/// Every route of the app, behind the Host check.
 pub fn router(app: Arc<App>) -> Router {
+    let checked = app.clone();
     Router::new()
         .route("/", get(landing))
         .route("/login", post(login))
@@ -34,6 +35,40 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/backchannel-logout", post(backchannel))
         .route("/frontchannel-logout", get(frontchannel))
         .with_state(app)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            host_check(checked.clone(), req, next)
+        }))
+}
+
+/// Answer only the host names the app serves (127.0.0.1, localhost and [::1] with its port,
+/// and the `--public-url`): a web page that rebinds its own DNS name to 127.0.0.1 would
+/// otherwise drive the app (and, through `/login`, make it fetch any URL). Under TLS every
+/// answer carries HSTS.
+async fn host_check(
+    app: Arc<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !app.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        tracing::warn!(target: "rp_web", host = %crate::term::inline(host), "refused a request for another host");
+        return plain(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this app answers only its own host names",
+        );
+    }
+    let mut response = next.run(req).await;
+    if app.secure {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=86400"),
+        );
+    }
+    response
 }
 
 /// An HTML response with the app's security headers. Pages are never cached (they show
@@ -88,14 +123,32 @@ fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
     html(status, pages::error(title, detail), None, false)
 }
 
-/// The browser's session, created when missing (the cookie to set comes back too).
-fn session_of(app: &App, headers: &HeaderMap) -> (String, WebSession, Option<String>) {
-    let asked =
-        session::from_cookie_header(headers.get(header::COOKIE).and_then(|v| v.to_str().ok()));
-    let (id, s) = app.sessions.get_or_create(asked.as_deref());
-    let cookie =
-        (asked.as_deref() != Some(id.as_str())).then(|| session::set_cookie(&id, app.secure));
-    (id, s, cookie)
+fn cookie_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::COOKIE).and_then(|v| v.to_str().ok())
+}
+
+/// The browser's session, when it has one. Page views never make one: only a login does.
+fn session_of(app: &App, headers: &HeaderMap) -> Option<(String, WebSession)> {
+    let id = session::from_cookie_header(cookie_header(headers))?;
+    let s = app.sessions.get(&id)?;
+    Some((id, s))
+}
+
+/// The pre-session CSRF token of a browser without a session: its cookie's, when well
+/// formed, else a new one to set.
+fn pre_session_csrf(app: &App, headers: &HeaderMap) -> (Secret, Option<String>) {
+    match session::cookie(cookie_header(headers), session::CSRF_COOKIE).filter(|t| {
+        t.len() == 43
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        Some(t) => (Secret::new(t), None),
+        None => {
+            let t = session::new_csrf();
+            let cookie = session::set_csrf_cookie(t.expose(), app.secure);
+            (t, Some(cookie))
+        }
+    }
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {
@@ -113,10 +166,18 @@ fn choices(app: &App) -> Vec<Choice> {
 }
 
 async fn landing(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (id, s, cookie) = session_of(&app, &headers);
-    let page = pages::landing(&s, &choices(&app), None);
-    app.sessions.update(&id, |s| s.notice = None);
-    html(StatusCode::OK, page, cookie, false)
+    match session_of(&app, &headers) {
+        Some((id, s)) => {
+            let page = pages::landing(&s, &choices(&app), None);
+            app.sessions.update(&id, |s| s.notice = None);
+            html(StatusCode::OK, page, None, false)
+        }
+        None => {
+            let (csrf, cookie) = pre_session_csrf(&app, &headers);
+            let page = pages::landing(&WebSession::unsaved(csrf), &choices(&app), None);
+            html(StatusCode::OK, page, cookie, false)
+        }
+    }
 }
 
 impl App {
@@ -208,8 +269,13 @@ impl App {
 }
 
 async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, cookie) = session_of(&app, &headers);
     let f = form(&body);
+    // The session's CSRF token, or before any session the double-submitted cookie's.
+    let existing = session_of(&app, &headers);
+    let s = match &existing {
+        Some((_, s)) => s.clone(),
+        None => WebSession::unsaved(pre_session_csrf(&app, &headers).0),
+    };
     if !s.csrf_ok(f.get("csrf").map(String::as_str)) {
         return error_page(
             StatusCode::FORBIDDEN,
@@ -221,7 +287,7 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
         html(
             StatusCode::BAD_REQUEST,
             pages::landing(&s, &choices(&app), Some(&msg)),
-            cookie.clone(),
+            None,
             false,
         )
     };
@@ -259,6 +325,15 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
         Err(e) => return fail(e.to_string()),
     };
     let issuer = rp.issuer().to_string();
+    // The session is made here, when a login starts.
+    let (id, cookie) = match existing {
+        Some((id, _)) => (id, None),
+        None => {
+            let (id, _) = app.sessions.create();
+            let cookie = session::set_cookie(&id, app.secure);
+            (id, Some(cookie))
+        }
+    };
     app.sessions.update(&id, |s| {
         s.pending = Some((txn, issuer));
         s.notice = None;
@@ -271,14 +346,28 @@ async fn callback(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (id, s, _) = session_of(&app, &headers);
-    let Some((txn, issuer)) = s.pending.clone() else {
+    let Some((id, Some((txn, issuer)))) = session_of(&app, &headers).map(|(id, s)| (id, s.pending))
+    else {
         return error_page(
             StatusCode::BAD_REQUEST,
             "No login in progress",
             "This browser session has no login waiting for this answer (cookies blocked, the page reloaded, or the link came from elsewhere). Start again.",
         );
     };
+    let params = match CallbackParams::parse(query.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
+    };
+    // A callback with another state does not answer this login (RFC 6749 §10.12): it is
+    // ignored, and the login in progress goes on, as at the CLI's listener.
+    if !txn.state_matches(params.state.as_deref()) {
+        tracing::warn!(target: "rp_web", "ignored a callback whose state does not match the login in progress");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unexpected callback",
+            "This response does not belong to the login in progress (state mismatch). It was ignored.",
+        );
+    }
     app.sessions.update(&id, |s| s.pending = None);
     let Some(rp) = app.known_rp(&issuer, &txn.client_id) else {
         return error_page(
@@ -286,10 +375,6 @@ async fn callback(
             "Unknown provider",
             "The app no longer knows this provider. Start again.",
         );
-    };
-    let params = match CallbackParams::parse(query.unwrap_or_default().as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
     };
     let login = match rp.complete(&txn, &params).await {
         Ok(l) => l,
@@ -340,7 +425,10 @@ async fn callback(
 }
 
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (id, s, cookie) = session_of(&app, &headers);
+    let Some((id, s)) = session_of(&app, &headers) else {
+        return see_other("/", None);
+    };
+    let cookie = None;
     match &s.signed_in {
         Some(signed_in) => html(
             StatusCode::OK,
@@ -367,7 +455,10 @@ fn action_context(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(String, SignedIn, Arc<RelyingParty>), Box<Response>> {
-    let (id, s, cookie) = session_of(app, headers);
+    let Some((id, s)) = session_of(app, headers) else {
+        return Err(Box::new(see_other("/", None)));
+    };
+    let cookie = None;
     if !s.csrf_ok(form(body).get("csrf").map(String::as_str)) {
         return Err(Box::new(error_page(
             StatusCode::FORBIDDEN,
@@ -621,8 +712,12 @@ async fn logged_out(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (id, s, cookie) = session_of(&app, &headers);
-    let Some(txn) = s.logging_out.clone() else {
+    let (id, txn) = match session_of(&app, &headers) {
+        Some((id, s)) => (id, s.logging_out),
+        None => (String::new(), None),
+    };
+    let cookie = None;
+    let Some(txn) = txn else {
         return error_page(
             StatusCode::BAD_REQUEST,
             "No logout in progress",

@@ -49,6 +49,10 @@ pub struct WebArgs {
     /// dynamically.
     #[arg(long, value_name = "URL")]
     pub provider: Vec<String>,
+    /// The URL the app is reached at when it is behind a reverse proxy: its host is answered
+    /// too, and the app's redirect and logout URIs use it (default: http(s)://127.0.0.1:PORT).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -67,8 +71,10 @@ pub struct Listed {
 /// The app's state.
 #[derive(Debug)]
 pub struct App {
-    /// `http(s)://127.0.0.1:port`.
+    /// `http(s)://127.0.0.1:port`, or the `--public-url`.
     pub base: String,
+    /// `Host` header values the app answers.
+    pub hosts: Vec<String>,
     /// Whether the app is served over TLS.
     pub secure: bool,
     /// The HTTP client for providers.
@@ -127,7 +133,30 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Internal(e.to_string()))?
         .port();
     let scheme = if args.tls { "https" } else { "http" };
-    let base = format!("{scheme}://127.0.0.1:{port}");
+    // Requests must name one of these hosts (DNS rebinding: see handlers::host_check).
+    let mut hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    let base = match &args.public_url {
+        Some(public) => {
+            let url = url::Url::parse(public)
+                .map_err(|e| CliError::Usage(format!("--public-url {public}: {e}")))?;
+            let host = url
+                .host_str()
+                .ok_or_else(|| CliError::Usage(format!("--public-url {public} has no host")))?;
+            hosts.push(match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            });
+            if let Some(p) = url.port_or_known_default() {
+                hosts.push(format!("{host}:{p}"));
+            }
+            public.trim_end_matches('/').to_string()
+        }
+        None => format!("{scheme}://127.0.0.1:{port}"),
+    };
     let (tls, ca_pem) = if args.tls {
         let generated = rp_provider::tls::generate().map_err(CliError::Internal)?;
         let path = rp_provider::tls::write_ca(&generated.ca_pem, args.ca_out.as_deref())
@@ -171,6 +200,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
     }
     let app = Arc::new(App {
         base: base.clone(),
+        hosts,
         secure: args.tls,
         http: super::http_client(&args.http)?,
         providers,

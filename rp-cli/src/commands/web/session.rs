@@ -69,9 +69,18 @@ pub struct WebSession {
 }
 
 impl WebSession {
+    /// A session that is not stored: the landing page of a browser without one, whose form
+    /// carries a pre-session CSRF token (checked against its cookie, double-submit).
+    pub fn unsaved(csrf: Secret) -> Self {
+        WebSession {
+            csrf,
+            ..WebSession::new()
+        }
+    }
+
     fn new() -> Self {
         WebSession {
-            csrf: Secret::new(CsrfToken::new_random_len(32).secret().as_str()),
+            csrf: new_csrf(),
             pending: None,
             signed_in: None,
             logging_out: None,
@@ -86,13 +95,44 @@ impl WebSession {
     }
 }
 
-/// All sessions.
+/// All sessions, in two pools: signed-in ones, and the rest (logins in progress, sessions
+/// that logged out). A session is made only when a login starts, never for a page view, and
+/// a flood of started logins evicts only other unauthenticated sessions: 4,200 cookie-less
+/// requests used to push every signed-in user out.
 #[derive(Debug)]
-pub struct Sessions(Mutex<Bounded<String, WebSession>>);
+pub struct Sessions(Mutex<Pools>);
+
+#[derive(Debug)]
+struct Pools {
+    signed: Bounded<String, WebSession>,
+    anonymous: Bounded<String, WebSession>,
+}
+
+impl Pools {
+    fn get(&self, id: &str) -> Option<&WebSession> {
+        self.signed.get(id).or_else(|| self.anonymous.get(id))
+    }
+
+    fn remove(&mut self, id: &str) -> Option<WebSession> {
+        self.signed.remove(id).or_else(|| self.anonymous.remove(id))
+    }
+
+    /// Put a session in the pool its state belongs to.
+    fn put(&mut self, id: String, session: WebSession) {
+        if session.signed_in.is_some() {
+            self.signed.insert(id, session);
+        } else {
+            self.anonymous.insert(id, session);
+        }
+    }
+}
 
 impl Default for Sessions {
     fn default() -> Self {
-        Sessions(Mutex::new(Bounded::new(CAPACITY)))
+        Sessions(Mutex::new(Pools {
+            signed: Bounded::new(CAPACITY),
+            anonymous: Bounded::new(CAPACITY),
+        }))
     }
 }
 
@@ -100,45 +140,46 @@ fn new_id() -> String {
     CsrfToken::new_random_len(32).secret().clone()
 }
 
+/// A fresh CSRF token (also the pre-session token of the landing page's form).
+pub fn new_csrf() -> Secret {
+    Secret::new(CsrfToken::new_random_len(32).secret().as_str())
+}
+
 impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Bounded<String, WebSession>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pools> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The session of `id`, or a new one (with its new id).
-    pub fn get_or_create(&self, id: Option<&str>) -> (String, WebSession) {
-        let mut map = self.lock();
-        if let Some(id) = id
-            && let Some(s) = map.get(id)
-        {
-            return (id.to_string(), s.clone());
-        }
+    /// A new, unauthenticated session (when a login starts) and its id.
+    pub fn create(&self) -> (String, WebSession) {
         let id = new_id();
         let session = WebSession::new();
-        map.insert(id.clone(), session.clone());
+        self.lock().put(id.clone(), session.clone());
         (id, session)
     }
 
-    /// An existing session.
+    /// A session that exists.
     pub fn get(&self, id: &str) -> Option<WebSession> {
         self.lock().get(id).cloned()
     }
 
-    /// Change a session in place; returns it as changed (`None` if it is gone).
+    /// Change a session; returns it as changed (`None` if it is gone). It moves to the pool
+    /// its new state belongs to.
     pub fn update(&self, id: &str, change: impl FnOnce(&mut WebSession)) -> Option<WebSession> {
-        let mut map = self.lock();
-        let s = map.get_mut(id)?;
-        change(s);
-        Some(s.clone())
+        let mut pools = self.lock();
+        let mut s = pools.remove(id)?;
+        change(&mut s);
+        pools.put(id.to_string(), s.clone());
+        Some(s)
     }
 
     /// Move a session to a fresh id (after login) and return the new id.
     pub fn rotate(&self, id: &str) -> Option<String> {
-        let mut map = self.lock();
-        let mut session = map.remove(id)?;
-        session.csrf = Secret::new(CsrfToken::new_random_len(32).secret().as_str());
+        let mut pools = self.lock();
+        let mut session = pools.remove(id)?;
+        session.csrf = new_csrf();
         let new = new_id();
-        map.insert(new.clone(), session);
+        pools.put(new.clone(), session);
         Some(new)
     }
 
@@ -151,26 +192,40 @@ impl Sessions {
         sub: Option<&str>,
         notice: &str,
     ) -> usize {
-        let mut ended = 0;
-        for session in self.lock().values_mut() {
-            let matches = session.signed_in.as_ref().is_some_and(|s| {
-                s.issuer == issuer
-                    && match (sid, sub) {
-                        (Some(sid), _) => {
-                            s.id_token.claim("sid").as_ref().and_then(|v| v.as_str()) == Some(sid)
+        let mut pools = self.lock();
+        let matching: Vec<String> = pools
+            .signed
+            .iter()
+            .filter(|(_, session)| {
+                session.signed_in.as_ref().is_some_and(|s| {
+                    s.issuer == issuer
+                        && match (sid, sub) {
+                            (Some(sid), _) => {
+                                s.id_token.claim("sid").as_ref().and_then(|v| v.as_str())
+                                    == Some(sid)
+                            }
+                            (None, Some(sub)) => s.id_token.subject == sub,
+                            (None, None) => false,
                         }
-                        (None, Some(sub)) => s.id_token.subject == sub,
-                        (None, None) => false,
-                    }
-            });
-            if matches {
+                })
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &matching {
+            if let Some(mut session) = pools.remove(id) {
                 session.signed_in = None;
                 session.shown = None;
                 session.notice = Some(notice.to_string());
-                ended += 1;
+                pools.put(id.clone(), session);
             }
         }
-        ended
+        matching.len()
+    }
+
+    /// Sessions held: (signed in, other).
+    pub fn counts(&self) -> (usize, usize) {
+        let pools = self.lock();
+        (pools.signed.len(), pools.anonymous.len())
     }
 }
 
@@ -182,12 +237,28 @@ pub fn set_cookie(id: &str, secure: bool) -> String {
     )
 }
 
+/// The pre-session CSRF cookie's name (the landing page's form, before any session).
+pub const CSRF_COOKIE: &str = "rp_web_csrf";
+
+/// The `Set-Cookie` value of the pre-session CSRF token.
+pub fn set_csrf_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 /// The session id in a `Cookie` header.
 pub fn from_cookie_header(header: Option<&str>) -> Option<String> {
+    cookie(header, COOKIE)
+}
+
+/// A cookie's value in a `Cookie` header.
+pub fn cookie(header: Option<&str>, name: &str) -> Option<String> {
     header?
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
 }
 
@@ -212,7 +283,7 @@ mod tests {
     #[test]
     fn rotation_changes_the_id_and_the_csrf_token() {
         let sessions = Sessions::default();
-        let (id, s) = sessions.get_or_create(None);
+        let (id, s) = sessions.create();
         let new = sessions.rotate(&id).unwrap();
         assert_ne!(id, new);
         assert!(sessions.get(&id).is_none());
@@ -220,8 +291,7 @@ mod tests {
         assert!(!after.csrf_ok(Some(s.csrf.expose())));
         assert!(after.csrf_ok(Some(after.csrf.expose())));
         assert!(!after.csrf_ok(None));
-        // An unknown id gets a new session, never the one asked for.
-        let (other, _) = sessions.get_or_create(Some("attacker-chosen"));
-        assert_ne!(other, "attacker-chosen");
+        // An unknown id is no session.
+        assert!(sessions.get("attacker-chosen").is_none());
     }
 }
