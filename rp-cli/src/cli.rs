@@ -272,4 +272,8 @@ pub struct ProviderArgs {
     /// Read users.json, clients.json and keys/ from this directory instead of the built-in set.
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
+    /// Also let the provider send its own requests (back-channel logout, request objects) to
+    /// HOST, HOST:PORT or ADDRESS/PREFIX (repeatable; default: loopback, ports 1024 and up).
+    #[arg(long, value_name = "TARGET")]
+    pub allow_outbound: Vec<String>,
 }

@@ -419,3 +419,117 @@ async fn the_profile_lock_is_never_opened_through_a_symlink() {
     assert!(stderr.contains("symlink"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
 }
+
+/// The bundled provider requires PKCE S256 of every client, confidential ones included
+/// (RFC 9700 §2.1.1), as the README promises.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_provider_requires_pkce_of_confidential_clients() {
+    let op = provider().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/authorize", op.issuer()))
+        .query(&[
+            ("client_id", "rp-demo"),
+            ("redirect_uri", "http://127.0.0.1:5555/callback"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.contains("error=invalid_request") && location.contains("PKCE"),
+        "{location}"
+    );
+}
+
+/// Brakes on guessing: ten wrong client secrets in a minute, then 429 with Retry-After, for
+/// the right secret too; the same for a user's password.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_provider_slows_down_guessing() {
+    let op = provider().await;
+    let client = reqwest::Client::new();
+    let token = |secret: &'static str| {
+        client
+            .post(format!("{}/token", op.issuer()))
+            .basic_auth("rp-demo", Some(secret))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(token("guess").await.unwrap().status(), 401);
+    }
+    let r = token("guess").await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let r = token("rp-demo-secret").await.unwrap();
+    assert_eq!(r.status(), 429, "the right secret waits too");
+
+    let dir = tempfile::tempdir().unwrap();
+    // rp-demo's secret is throttled now; log in with the public client instead.
+    let login = |password: &str| {
+        let mut cmd = rp(dir.path());
+        cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-public"])
+            .args(["--username", "bob", "--password", password, "--no-cache"]);
+        cmd
+    };
+    for _ in 0..10 {
+        let (code, stderr) = failure(&output(login("wrong")).await);
+        assert_eq!(code, 7, "{stderr}");
+    }
+    let (code, stderr) = failure(&output(login("builder")).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("Too many failed sign-ins"), "{stderr}");
+}
+
+/// Registration cannot make the provider reach arbitrary addresses: back-channel logout URIs
+/// and jwks_uri must be loopback on an unprivileged port unless the operator allows more.
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_restricts_where_the_provider_sends_requests() {
+    let op = provider().await;
+    let client = reqwest::Client::new();
+    let register = |extra: serde_json::Value| {
+        let mut meta = serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "application_type": "native",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            meta[k] = v.clone();
+        }
+        client
+            .post(format!("{}/register", op.issuer()))
+            .header("content-type", "application/json")
+            .body(meta.to_string())
+            .send()
+    };
+    for (name, uri) in [
+        ("backchannel_logout_uri", "http://127.0.0.1:22/x"),
+        ("backchannel_logout_uri", "https://10.0.0.1/x"),
+        ("backchannel_logout_uri", "https://169.254.169.254/latest"),
+        ("jwks_uri", "https://10.0.0.1/jwks"),
+    ] {
+        let r = register(serde_json::json!({ name: uri })).await.unwrap();
+        assert_eq!(r.status(), 400, "{name} {uri}");
+        let body: serde_json::Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["error"], "invalid_client_metadata", "{body}");
+        assert!(
+            body["error_description"].as_str().unwrap().contains(uri),
+            "{body}"
+        );
+    }
+    let r = register(serde_json::json!({"backchannel_logout_uri": "http://127.0.0.1:45678/bc"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}

@@ -220,11 +220,11 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
                 "code_challenge_method must be S256 (plain is not accepted)",
             );
         }
-        (None, _) if client.is_public() => {
+        (None, _) if client.require_pkce => {
             return answer.error(
                 op,
                 "invalid_request",
-                "PKCE (code_challenge with S256) is required for public clients",
+                "PKCE (code_challenge with S256) is required (RFC 9700 §2.1.1)",
             );
         }
         (None, _) => None,
@@ -513,7 +513,25 @@ pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     };
     let username = form.get("username").map(String::as_str).unwrap_or("");
     let password = form.get("password").map(String::as_str).unwrap_or("");
+    // Brakes on guessing a user's password (see crate::throttle).
+    let key = format!("user:{username}");
+    if let Err(wait) = op.throttle.check(&key, now()) {
+        tracing::warn!(target: "rp_provider", user = %username, "sign-in throttled");
+        let mut resp = pages::html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::error(
+                "Too many attempts",
+                &format!("Too many failed sign-ins for this user. Try again in {wait} s."),
+            ),
+            &[],
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
     let Some(user) = op.authenticate(username, password) else {
+        op.throttle.failed(&key, now());
         let name = op
             .client(&ix.request.client_id)
             .map(|c| c.display_name().to_string())

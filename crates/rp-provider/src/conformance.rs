@@ -39,6 +39,8 @@ pub enum ClaimMutation {
     MissingIat,
     /// `nonce` + "1".
     InvalidNonce,
+    /// `nbf` an hour ahead (RFC 7519 §4.1.5).
+    FutureNbf,
 }
 
 /// The JWKS the instance publishes.
@@ -185,6 +187,7 @@ pub fn catalogue() -> Vec<Behaviour> {
         b!("rp-id_token-sig-es256", client_alg: Some("ES256")),
         b!("oidcc-client-test-userinfo-invalid-sub", userinfo_sub_mismatch: true),
         b!("oidcc-client-test-nonce-invalid", claims: C::InvalidNonce),
+        b!("rp-id_token-nbf-future", claims: C::FutureNbf),
         b!("oidcc-client-test-scope-userinfo-claims", require_scope_claims: true),
         b!("oidcc-client-test-client-secret-basic", token_auth: Some("client_secret_basic")),
         b!("rp-token_endpoint-client_secret_post", token_auth: Some("client_secret_post")),
@@ -326,6 +329,10 @@ pub fn mutate_id_token(b: &Behaviour, claims: &mut serde_json::Map<String, Value
         }
         ClaimMutation::MissingIat => {
             claims.remove("iat");
+        }
+        ClaimMutation::FutureNbf => {
+            let now = claims.get("iat").and_then(Value::as_i64).unwrap_or(0);
+            claims.insert("nbf".into(), Value::from(now + 3600));
         }
         ClaimMutation::InvalidNonce => {
             let nonce = claims

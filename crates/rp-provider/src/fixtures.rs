@@ -53,6 +53,10 @@ pub struct Client {
     /// Ask the user for consent on every authorization.
     #[serde(default)]
     pub require_consent: bool,
+    /// Whether authorization requests must carry a PKCE S256 challenge: always, unless a
+    /// client (a conformance instance's, an audit flaw's) says otherwise (RFC 9700 §2.1.1).
+    #[serde(default = "yes")]
+    pub require_pkce: bool,
     /// `opaque` (random strings looked up at introspection) or `jwt` (RFC 9068).
     #[serde(default = "default_at_format")]
     pub access_token_format: String,
@@ -100,6 +104,10 @@ pub struct ExchangePolicy {
 
 fn default_at_format() -> String {
     "opaque".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_auth_method() -> String {

@@ -34,12 +34,14 @@ pub mod introspection;
 pub mod keys;
 pub mod logout;
 pub mod op;
+pub mod outbound;
 pub mod pages;
 pub mod refresh;
 pub mod registration;
 pub mod request_object;
 pub mod server;
 pub mod store;
+pub mod throttle;
 pub mod tls;
 pub mod token;
 pub mod userinfo;
@@ -72,6 +74,8 @@ pub struct ProviderConfig {
     /// Extra CA certificates (PEM) trusted by the provider's own requests (back-channel
     /// logout to an RP served over HTTPS with a private CA, such as `rp web --tls`).
     pub outbound_ca_pem: Option<String>,
+    /// Where the provider may send its own requests (default: loopback, ports 1024 and up).
+    pub outbound: outbound::OutboundPolicy,
 }
 
 impl Default for ProviderConfig {
@@ -83,6 +87,7 @@ impl Default for ProviderConfig {
             fixtures: Fixtures::embedded(),
             conformance: false,
             outbound_ca_pem: None,
+            outbound: outbound::OutboundPolicy::loopback(),
         }
     }
 }
@@ -193,6 +198,7 @@ pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
     };
     let mut op = Op::new(&issuer, &config.fixtures)?;
     op.outbound_ca_pem = config.outbound_ca_pem.clone();
+    op.outbound_policy = config.outbound.clone();
     let op = Arc::new(op);
     let (shutdown, rx) = watch::channel(false);
     let sweeper_op = op.clone();

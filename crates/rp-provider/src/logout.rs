@@ -279,6 +279,19 @@ async fn backchannel(op: &Arc<Op>, session: &Session) {
         let Some(uri) = client.backchannel_logout_uri.clone() else {
             continue;
         };
+        // Checked again before sending: fixture clients skip registration.
+        let allowed = url::Url::parse(&uri)
+            .map_err(|e| e.to_string())
+            .and_then(|u| op.outbound_policy.check(&u));
+        if let Err(why) = allowed {
+            op.record_delivery(Delivery {
+                client_id: client.client_id.clone(),
+                uri,
+                status: None,
+                error: Some(format!("not sent: {why}")),
+            });
+            continue;
+        }
         let token = match logout_token(op, &client, session) {
             Ok(t) => t,
             Err(e) => {

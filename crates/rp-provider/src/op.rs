@@ -74,6 +74,10 @@ pub struct Op {
     assertions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// Extra CA certificates (PEM) for the provider's own requests.
     pub outbound_ca_pem: Option<String>,
+    /// Where the provider's own requests may go.
+    pub outbound_policy: crate::outbound::OutboundPolicy,
+    /// Failed client and user authentications, for the brakes on guessing.
+    pub throttle: crate::throttle::Throttle,
     /// The fixture clients: fixed, never forgotten (registered ones live in the store).
     fixture_clients: std::collections::HashMap<String, Arc<Client>>,
 }
@@ -107,6 +111,8 @@ impl Op {
             assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
             fixture_clients,
             outbound_ca_pem: None,
+            outbound_policy: crate::outbound::OutboundPolicy::loopback(),
+            throttle: crate::throttle::Throttle::default(),
         })
     }
 

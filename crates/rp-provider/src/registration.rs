@@ -111,6 +111,41 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             return reject("invalid_client_metadata", &e);
         }
     }
+    // URLs this provider would itself send requests to: only where its policy allows.
+    for name in ["backchannel_logout_uri", "jwks_uri"] {
+        if let Some(Value::String(u)) = meta.get(name) {
+            let allowed = Url::parse(u)
+                .map_err(|e| e.to_string())
+                .and_then(|url| op.outbound_policy.check(&url));
+            if let Err(why) = allowed {
+                return reject(
+                    "invalid_client_metadata",
+                    &format!("{name} `{u}` is refused: {why}"),
+                );
+            }
+        } else if meta.get(name).is_some() {
+            return reject(
+                "invalid_client_metadata",
+                &format!("{name} must be a string"),
+            );
+        }
+    }
+    if let Some(uris) = meta.get("request_uris") {
+        let list = uris.as_array().cloned().unwrap_or_default();
+        for u in &list {
+            let allowed = u
+                .as_str()
+                .ok_or_else(|| "not a string".to_string())
+                .and_then(|u| Url::parse(u).map_err(|e| e.to_string()))
+                .and_then(|url| op.outbound_policy.check(&url));
+            if let Err(why) = allowed {
+                return reject(
+                    "invalid_client_metadata",
+                    &format!("request_uris entry {u} is refused: {why}"),
+                );
+            }
+        }
+    }
     let auth_method = meta
         .get("token_endpoint_auth_method")
         .and_then(Value::as_str)

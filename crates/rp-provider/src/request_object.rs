@@ -24,6 +24,9 @@ pub async fn fetch(
     {
         return Err("request_uri must be https".into());
     }
+    op.outbound_policy
+        .check(&url)
+        .map_err(|why| format!("request_uri refused: {why}"))?;
     let response = op
         .outbound()
         .get(url)

@@ -55,12 +55,67 @@ fn form_decode(s: &str) -> String {
 }
 
 /// Authenticate the client of a token, introspection or revocation request with the method
-/// it registered (and only that one: RFC 6749 §2.3 forbids using two at once).
+/// it registered (and only that one: RFC 6749 §2.3 forbids using two at once). After
+/// [`crate::throttle::LIMIT`] failures in a minute for one client id, every attempt for it is
+/// answered 429 with `Retry-After` until the minute is over.
 pub fn authenticate_client(
     op: &Op,
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Arc<Client>, Response> {
+    let key = format!("client:{}", claimed_client_id(headers, form));
+    if let Err(wait) = op.throttle.check(&key, now()) {
+        tracing::warn!(target: "rp_provider", "client authentication throttled");
+        return Err(too_many_attempts(wait, "for this client"));
+    }
+    let result = verify_client(op, headers, form);
+    if let Err(resp) = &result
+        && resp.status() == StatusCode::UNAUTHORIZED
+    {
+        op.throttle.failed(&key, now());
+    }
+    result
+}
+
+/// 429 with `Retry-After` (RFC 6585 §4).
+pub fn too_many_attempts(wait: i64, whose: &str) -> Response {
+    let mut resp = oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "temporarily_unavailable",
+        &format!("too many failed attempts {whose}; retry in {wait} s"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// The client id a request claims (unverified: it only names whose failures to count).
+fn claimed_client_id(headers: &HeaderMap, form: &Params) -> String {
+    let from_basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..6)
+                .filter(|p| p.eq_ignore_ascii_case("basic "))
+                .map(|_| &v[6..])
+        })
+        .and_then(|b64| STANDARD.decode(b64.trim()).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|s| s.split_once(':').map(|(i, _)| form_decode(i)));
+    let from_assertion = || {
+        let jwt = form.get("client_assertion")?;
+        let payload = jwt.split('.').nth(1)?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        claims.get("iss")?.as_str().map(str::to_string)
+    };
+    from_basic
+        .or_else(|| form.get("client_id").cloned())
+        .or_else(from_assertion)
+        .unwrap_or_default()
+}
+
+fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Client>, Response> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -13,6 +13,12 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         Some(dir) => Fixtures::from_dir(dir).map_err(CliError::Usage)?,
         None => Fixtures::embedded(),
     };
+    let mut outbound = rp_provider::outbound::OutboundPolicy::loopback();
+    for pattern in &args.allow_outbound {
+        outbound
+            .allow(pattern)
+            .map_err(|e| CliError::Usage(format!("--allow-outbound: {e}")))?;
+    }
     let users: Vec<String> = fixtures
         .users
         .iter()
@@ -25,6 +31,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         fixtures,
         conformance: args.conformance,
         outbound_ca_pem: None,
+        outbound,
     })
     .await
     .map_err(CliError::Usage)?;

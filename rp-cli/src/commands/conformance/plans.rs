@@ -526,6 +526,13 @@ pub fn catalogue() -> Vec<Case> {
             &[Plan::Extra],
             Reject(CheckId::Audience),
         ),
+        // Extra: an ID token not valid before an hour from now (RFC 7519 §4.1.5).
+        case(
+            "rp-id_token-nbf-future",
+            "(rp extra)",
+            &[Plan::Extra],
+            Reject(CheckId::NotBefore),
+        ),
         Case {
             knobs: Knobs {
                 client_alg: Some("HS256"),
