@@ -274,3 +274,80 @@ async fn a_logout_token_at_the_edge_of_its_window_is_not_accepted_twice() {
     let e = logout_at(&long, NOW + 650, &replay).await.unwrap_err();
     assert_eq!(e.check(), Some(CheckId::Replay), "{e}");
 }
+
+/// Any JSON number, of any type and size, as a time claim: never a panic, and never an
+/// acceptance that breaks the rule it went through.
+mod any_number {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("JSON has no NaN or infinities", |f| f.is_finite())
+                .prop_map(Value::from),
+            (NOW - 10_000..NOW + 10_000).prop_map(Value::from),
+            Just(Value::from(i64::MIN)),
+            Just(Value::from(i64::MAX)),
+            Just(Value::from(u64::MAX)),
+            Just(Value::from(-9.2e28)),
+        ]
+    }
+
+    fn as_time(v: &Value) -> Option<i64> {
+        v.as_i64()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+        #[test]
+        fn a_time_rule_never_panics_or_passes_wrongly(
+            claim in prop::sample::select(vec!["exp", "iat", "nbf", "auth_time"]),
+            value in number(),
+            max_age in prop::option::of(0u64..100_000),
+            leeway in prop::sample::select(vec![0u64, 60, 3600]),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let claims = set(base(), claim, value.clone());
+            let result = runtime.block_on(validate_at(&claims, max_age, leeway));
+            if let Ok(token) = result {
+                let t = as_time(&value).filter(|t| (0..=oidc_rp::time::MAX_NUMERIC_DATE).contains(t));
+                // Accepted: the value was an in-range time, and the rule held for it.
+                let t = t.or_else(|| value.as_f64().map(|f| f.trunc() as i64)).unwrap();
+                prop_assert!((0..=oidc_rp::time::MAX_NUMERIC_DATE).contains(&t), "{claim}={value}");
+                let leeway = leeway as i64;
+                match claim {
+                    "exp" => prop_assert!(NOW < t + leeway),
+                    "iat" | "nbf" => prop_assert!(t <= NOW + leeway),
+                    _ => if let Some(m) = max_age {
+                        prop_assert!(NOW - t <= m as i64 + leeway);
+                    },
+                }
+                prop_assert!(token.report.all_passed());
+            }
+        }
+
+        #[test]
+        fn a_logout_token_time_never_panics_or_passes_wrongly(
+            claim in prop::sample::select(vec!["iat", "exp"]),
+            value in number(),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let claims = set(logout_claims("p"), claim, value.clone());
+            let replay = ReplayCache::default();
+            if runtime.block_on(logout_at(&claims, NOW, &replay)).is_ok() {
+                let t = value.as_i64().or_else(|| value.as_f64().map(|f| f.trunc() as i64)).unwrap();
+                prop_assert!((0..=oidc_rp::time::MAX_NUMERIC_DATE).contains(&t), "{claim}={value}");
+                match claim {
+                    "iat" => prop_assert!(t <= NOW + 60 && NOW - t <= 660),
+                    _ => prop_assert!(NOW < t + 60),
+                }
+                // And it is remembered: a second use is a replay.
+                prop_assert!(runtime.block_on(logout_at(&claims, NOW, &replay)).is_err());
+            }
+        }
+    }
+}
