@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
@@ -31,11 +31,7 @@ impl std::fmt::Debug for ClientKey {
 }
 
 fn b64(b: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(b)
-}
-
-fn thumbprint(canonical: &str) -> String {
-    b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+    rp_jose::b64::encode(b)
 }
 
 impl ClientKey {
@@ -49,9 +45,9 @@ impl ClientKey {
         if let Ok(pair) = RsaKeyPair::from_pkcs8(&der) {
             let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
             let (n, e) = (b64(&parts.n), b64(&parts.e));
-            let kid = thumbprint(&format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#));
-            let jwk =
-                json!({"kty": "RSA", "n": n, "e": e, "kid": kid, "use": "sig", "alg": "RS256"});
+            let mut jwk = json!({"kty": "RSA", "n": n, "e": e, "use": "sig", "alg": "RS256"});
+            let kid = rp_jose::jwk_thumbprint(&jwk).unwrap_or_default();
+            jwk["kid"] = json!(kid);
             return Ok(ClientKey {
                 pair: Pair::Rsa(pair),
                 kid,
@@ -62,10 +58,10 @@ impl ClientKey {
         if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng) {
             let p = pair.public_key().as_ref();
             let (x, y) = (b64(&p[1..33]), b64(&p[33..65]));
-            let kid = thumbprint(&format!(
-                r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#
-            ));
-            let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": "ES256"});
+            let mut jwk =
+                json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "use": "sig", "alg": "ES256"});
+            let kid = rp_jose::jwk_thumbprint(&jwk).unwrap_or_default();
+            jwk["kid"] = json!(kid);
             return Ok(ClientKey {
                 pair: Pair::P256(pair),
                 kid,
@@ -80,10 +76,7 @@ impl ClientKey {
 
     /// The JOSE algorithm it signs with.
     pub fn alg(&self) -> &'static str {
-        match self.pair {
-            Pair::Rsa(_) => "RS256",
-            Pair::P256(_) => "ES256",
-        }
+        rp_jose::Signer::alg(self).name()
     }
 
     /// Its `kid`.
@@ -98,47 +91,48 @@ impl ClientKey {
 
     /// Sign claims as a compact JWS with this `typ`.
     pub fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
-        let header = json!({"alg": self.alg(), "kid": self.kid, "typ": typ});
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        let sig = match &self.pair {
-            Pair::Rsa(p) => {
-                let mut s = vec![0; p.public().modulus_len()];
-                p.sign(&RSA_PKCS1_SHA256, &self.rng, input.as_bytes(), &mut s)
-                    .map_err(|_| Error::Config("RSA signing failed".into()))?;
-                s
-            }
-            Pair::P256(p) => p
-                .sign(&self.rng, input.as_bytes())
-                .map_err(|_| Error::Config("ECDSA signing failed".into()))?
-                .as_ref()
-                .to_vec(),
-        };
-        Ok(format!("{input}.{}", b64(&sig)))
+        rp_jose::encode(self, Some(typ), claims)
+            .map_err(|e| Error::Config(format!("the client key could not sign: {e}")))
     }
 }
 
-/// HMAC-sign claims with the client secret (`client_secret_jwt`).
-pub(crate) fn sign_hs256(secret: &str, typ: &str, claims: &Value) -> String {
-    let header = json!({"alg": "HS256", "typ": typ});
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-    let tag = ring::hmac::sign(&key, input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
+impl rp_jose::Signer for ClientKey {
+    fn alg(&self) -> rp_jose::Alg {
+        match self.pair {
+            Pair::Rsa(_) => rp_jose::Alg::RS256,
+            Pair::P256(_) => rp_jose::Alg::ES256,
+        }
+    }
+
+    fn kid(&self) -> Option<&str> {
+        Some(&self.kid)
+    }
+
+    fn sign(&self, input: &[u8]) -> std::result::Result<Vec<u8>, rp_jose::SignError> {
+        let failed = |what: &str| rp_jose::SignError(format!("{what} signing failed"));
+        match &self.pair {
+            Pair::Rsa(p) => {
+                let mut s = vec![0; p.public().modulus_len()];
+                p.sign(&RSA_PKCS1_SHA256, &self.rng, input, &mut s)
+                    .map_err(|_| failed("RSA"))?;
+                Ok(s)
+            }
+            Pair::P256(p) => p
+                .sign(&self.rng, input)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| failed("ECDSA")),
+        }
+    }
+}
+
+/// HMAC-sign claims with the client secret (`client_secret_jwt`, OIDC Core §9).
+pub(crate) fn sign_hs256(secret: &str, typ: &str, claims: &Value) -> Result<String> {
+    let key = rp_jose::HmacKey::new(rp_jose::Alg::HS256, secret.as_bytes())
+        .map_err(|e| Error::Config(e.to_string()))?;
+    rp_jose::encode(&key, Some(typ), claims).map_err(|e| Error::Config(e.to_string()))
 }
 
 /// An unsigned JWS (`alg: none`), for request objects where the client registered none.
 pub(crate) fn unsigned(claims: &Value) -> String {
-    format!(
-        "{}.{}.",
-        b64(json!({"alg": "none"}).to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    )
+    rp_jose::unsigned(claims)
 }

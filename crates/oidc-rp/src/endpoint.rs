@@ -94,7 +94,7 @@ impl Call<'_> {
                     "exp": now + 60,
                 });
                 let assertion = if self.method == TokenAuthMethod::ClientSecretJwt {
-                    crate::client_key::sign_hs256(secret()?.expose(), "JWT", &claims)
+                    crate::client_key::sign_hs256(secret()?.expose(), "JWT", &claims)?
                 } else {
                     let key = self.client.signing_key.as_ref().ok_or_else(|| {
                         Error::Config("private_key_jwt needs the client's private key".into())

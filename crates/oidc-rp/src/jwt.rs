@@ -148,6 +148,7 @@ fn signature_detail(alg: Alg) -> &'static str {
         Alg::HS384 => "valid HS384 MAC",
         Alg::HS512 => "valid HS512 MAC",
         Alg::None => "unsigned, as registered",
+        _ => "valid signature",
     }
 }
 

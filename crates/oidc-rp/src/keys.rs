@@ -14,8 +14,6 @@
 use crate::error::{Error, Result, display_url};
 use crate::http::HttpClient;
 use crate::jose::Alg;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,8 +107,7 @@ struct RawJwk {
 
 fn b64(field: &Option<String>, name: &str) -> std::result::Result<Vec<u8>, String> {
     let value = field.as_deref().ok_or(format!("missing `{name}`"))?;
-    URL_SAFE_NO_PAD
-        .decode(value.trim_end_matches('='))
+    rp_jose::b64::decode(value.trim_end_matches('='))
         .map_err(|_| format!("`{name}` is not base64url"))
 }
 
@@ -586,7 +583,7 @@ mod tests {
     use serde_json::json;
 
     fn rsa_jwk(kid: Option<&str>) -> serde_json::Value {
-        let n = URL_SAFE_NO_PAD.encode([0xC5u8; 256]);
+        let n = rp_jose::b64::encode(&[0xC5u8; 256]);
         let mut v = json!({"kty": "RSA", "n": n, "e": "AQAB"});
         if let Some(kid) = kid {
             v["kid"] = json!(kid);
@@ -595,7 +592,7 @@ mod tests {
     }
 
     fn ec_jwk(kid: Option<&str>) -> serde_json::Value {
-        let c = URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let c = rp_jose::b64::encode(&[7u8; 32]);
         let mut v = json!({"kty": "EC", "crv": "P-256", "x": c, "y": c});
         if let Some(kid) = kid {
             v["kid"] = json!(kid);
@@ -656,7 +653,7 @@ mod tests {
 
     #[test]
     fn unusable_keys_are_skipped_not_fatal() {
-        let short = json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode([1u8; 128]), "e": "AQAB"});
+        let short = json!({"kty": "RSA", "n": rp_jose::b64::encode(&[1u8; 128]), "e": "AQAB"});
         let oct = json!({"kty": "oct", "k": "c2VjcmV0"});
         let s = set(vec![short, oct, rsa_jwk(Some("ok"))]);
         assert_eq!(s.keys().len(), 1);
@@ -668,7 +665,7 @@ mod tests {
 
     #[test]
     fn a_named_but_unusable_key_says_why() {
-        let short = json!({"kty": "RSA", "kid": "short", "n": URL_SAFE_NO_PAD.encode([1u8; 128]), "e": "AQAB"});
+        let short = json!({"kty": "RSA", "kid": "short", "n": rp_jose::b64::encode(&[1u8; 128]), "e": "AQAB"});
         let mut enc = rsa_jwk(Some("enc"));
         enc["use"] = json!("enc");
         let s = set(vec![short, enc, rsa_jwk(Some("ok"))]);

@@ -4,16 +4,12 @@
 
 use crate::fixtures::Client;
 use crate::op::{Op, now};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
 /// Decode base64url.
 pub fn b64(s: &str) -> Result<Vec<u8>, String> {
-    URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
-        .map_err(|_| "not base64url".to_string())
+    rp_jose::b64::decode(s.trim_end_matches('=')).map_err(|_| "not base64url".to_string())
 }
 
 /// A parsed compact JWS.

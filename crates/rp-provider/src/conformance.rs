@@ -347,14 +347,12 @@ pub fn mutate_id_token(b: &Behaviour, claims: &mut serde_json::Map<String, Value
 
 /// Corrupt a JWS signature: every byte XOR 0x5A (the Java suite's `InvalidateIdTokenSignature`).
 pub fn corrupt_signature(jwt: &str) -> String {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let Some((input, sig)) = jwt.rsplit_once('.') else {
         return jwt.to_string();
     };
-    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
+    let mut bytes = rp_jose::b64::decode(sig).unwrap_or_default();
     bytes.iter_mut().for_each(|b| *b ^= 0x5A);
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{input}.{}", rp_jose::b64::encode(&bytes))
 }
 
 /// A request an instance received.

@@ -6,8 +6,6 @@
 //!
 //! Key ids are RFC 7638 thumbprints. The JOSE header of each key is encoded once.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair,
@@ -31,7 +29,6 @@ pub struct SigningKey {
     pub kid: String,
     /// The public JWK.
     pub jwk: Value,
-    header_b64: String,
     pair: Pair,
 }
 
@@ -42,12 +39,7 @@ impl std::fmt::Debug for SigningKey {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
-fn thumbprint(canonical: &str) -> String {
-    b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+    rp_jose::b64::encode(bytes)
 }
 
 fn der(pem: &str) -> Result<Vec<u8>, String> {
@@ -59,16 +51,15 @@ fn der(pem: &str) -> Result<Vec<u8>, String> {
 }
 
 impl SigningKey {
-    fn new(alg: &'static str, jwk_base: Value, canonical: String, pair: Pair) -> SigningKey {
-        let kid = thumbprint(&canonical);
+    /// Key ids are RFC 7638 thumbprints.
+    fn new(alg: &'static str, jwk_base: Value, pair: Pair) -> SigningKey {
+        let kid = rp_jose::jwk_thumbprint(&jwk_base).unwrap_or_default();
         let mut jwk = jwk_base;
         jwk["kid"] = json!(kid);
         jwk["use"] = json!("sig");
         jwk["alg"] = json!(alg);
-        let header = json!({"alg": alg, "kid": kid, "typ": "JWT"});
         SigningKey {
             alg,
-            header_b64: b64(header.to_string().as_bytes()),
             kid,
             jwk,
             pair,
@@ -83,11 +74,9 @@ impl SigningKey {
             .map_err(|e| format!("RSA key: {e}"))?;
         let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
         let (n, e) = (b64(&parts.n), b64(&parts.e));
-        let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
         Ok(SigningKey::new(
             "RS256",
             json!({"kty": "RSA", "n": n, "e": e}),
-            canonical,
             Pair::Rsa(pair, signer),
         ))
     }
@@ -103,11 +92,9 @@ impl SigningKey {
                 .map_err(|e| format!("P-256 key: {e}"))?;
         let point = pair.public_key().as_ref();
         let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
-        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
         Ok(SigningKey::new(
             "ES256",
             json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}),
-            canonical,
             Pair::P256(pair),
         ))
     }
@@ -136,16 +123,14 @@ impl SigningKey {
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
             .map_err(|e| format!("Ed25519 key: {e}"))?;
         let x = b64(pair.public_key().as_ref());
-        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
         Ok(SigningKey::new(
             "EdDSA",
             json!({"kty": "OKP", "crv": "Ed25519", "x": x}),
-            canonical,
             Pair::Ed25519(pair),
         ))
     }
 
-    fn sign_bytes(&self, rng: &SystemRandom, input: &[u8]) -> Result<Vec<u8>, String> {
+    fn sign_bytes(&self, input: &[u8]) -> Result<Vec<u8>, String> {
         match &self.pair {
             Pair::Rsa(p, signer) => {
                 // PKCS#1 v1.5 is deterministic: no randomness is needed (aws-lc blinds with
@@ -162,7 +147,7 @@ impl SigningKey {
                 Ok(sig)
             }
             Pair::P256(p) => p
-                .sign(rng, input)
+                .sign(&SystemRandom::new(), input)
                 .map(|s| s.as_ref().to_vec())
                 .map_err(|_| "ECDSA signing failed".to_string()),
             Pair::Ed25519(p) => Ok(p.sign(input).as_ref().to_vec()),
@@ -170,11 +155,24 @@ impl SigningKey {
     }
 }
 
+impl rp_jose::Signer for SigningKey {
+    fn alg(&self) -> rp_jose::Alg {
+        rp_jose::Alg::parse(self.alg).unwrap_or(rp_jose::Alg::None)
+    }
+
+    fn kid(&self) -> Option<&str> {
+        Some(&self.kid)
+    }
+
+    fn sign(&self, input: &[u8]) -> Result<Vec<u8>, rp_jose::SignError> {
+        self.sign_bytes(input).map_err(rp_jose::SignError)
+    }
+}
+
 /// The provider's keys.
 #[derive(Debug)]
 pub struct KeyRing {
     keys: Vec<SigningKey>,
-    rng: SystemRandom,
     /// Whether keys and JWS headers carry `kid` (conformance tests strip them).
     kids: bool,
 }
@@ -195,11 +193,7 @@ impl KeyRing {
     /// A ring of these keys. The first key of each algorithm signs; without `kids`, neither the
     /// JWKS nor the JWS headers name keys.
     pub fn new(keys: Vec<SigningKey>, kids: bool) -> KeyRing {
-        KeyRing {
-            keys,
-            rng: SystemRandom::new(),
-            kids,
-        }
+        KeyRing { keys, kids }
     }
 
     /// The public JWKS.
@@ -244,36 +238,42 @@ impl KeyRing {
         claims: &Value,
         secret: Option<&str>,
     ) -> Result<String, String> {
-        if let Some(algorithm) = match alg {
-            "HS256" => Some(ring::hmac::HMAC_SHA256),
-            "HS384" => Some(ring::hmac::HMAC_SHA384),
-            "HS512" => Some(ring::hmac::HMAC_SHA512),
-            _ => None,
-        } {
-            let secret = secret.ok_or("HMAC signing needs a client secret")?;
-            let header = b64(json!({"alg": alg, "typ": typ}).to_string().as_bytes());
-            let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-            let tag = ring::hmac::sign(
-                &ring::hmac::Key::new(algorithm, secret.as_bytes()),
-                input.as_bytes(),
-            );
-            return Ok(format!("{input}.{}", b64(tag.as_ref())));
-        }
-        self.sign_typed(alg, typ, claims)
+        self.encode(alg, Some(typ), claims, secret)
     }
 
     /// Sign with an explicit `typ` (`at+jwt`, `logout+jwt`, `token-introspection+jwt`).
     pub fn sign_typed(&self, alg: &str, typ: &str, claims: &Value) -> Result<String, String> {
+        self.encode(alg, Some(typ), claims, None)
+    }
+
+    /// Encode through rp-jose: HS* keyed with `secret`, `none` unsigned, others with this
+    /// ring's key of that algorithm (its `kid` in the header unless kids are off).
+    fn encode(
+        &self,
+        alg: &str,
+        typ: Option<&str>,
+        claims: &Value,
+        secret: Option<&str>,
+    ) -> Result<String, String> {
+        let parsed = rp_jose::Alg::parse(alg).ok_or_else(|| format!("unknown alg {alg}"))?;
+        let mut header = serde_json::Map::new();
+        if let Some(typ) = typ {
+            header.insert("typ".into(), typ.into());
+        }
+        let payload = claims.to_string();
+        if parsed == rp_jose::Alg::None {
+            return Ok(rp_jose::unsigned(claims));
+        }
+        if parsed.is_symmetric() {
+            let secret = secret.ok_or("HMAC signing needs a client secret")?;
+            let key = rp_jose::HmacKey::new(parsed, secret.as_bytes()).map_err(|e| e.0)?;
+            return rp_jose::encode_with_header(&key, header, payload.as_bytes()).map_err(|e| e.0);
+        }
         let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
-        let header = if self.kids {
-            json!({"alg": alg, "kid": key.kid, "typ": typ})
-        } else {
-            json!({"alg": alg, "typ": typ})
-        };
-        let header = b64(header.to_string().as_bytes());
-        let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
-        let sig = key.sign_bytes(&self.rng, input.as_bytes())?;
-        Ok(format!("{input}.{}", b64(&sig)))
+        if !self.kids {
+            header.insert("kid".into(), Value::Null);
+        }
+        rp_jose::encode_with_header(key, header, payload.as_bytes()).map_err(|e| e.0)
     }
 
     /// The claims of a JWT this provider signed with one of its keys, if the signature holds
@@ -284,7 +284,7 @@ impl KeyRing {
         };
         let (input, sig) = token.rsplit_once('.')?;
         let (header, payload) = input.split_once('.')?;
-        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        let header: Value = serde_json::from_slice(&rp_jose::b64::decode(header).ok()?).ok()?;
         let key = match header.get("kid").and_then(Value::as_str) {
             Some(kid) => self
                 .keys
@@ -292,7 +292,7 @@ impl KeyRing {
                 .find(|k| k.kid == kid && header["alg"] == k.alg)?,
             None => self.keys.iter().find(|k| header["alg"] == k.alg)?,
         };
-        let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+        let sig = rp_jose::b64::decode(sig).ok()?;
         let public: Vec<u8> = match &key.pair {
             Pair::Rsa(p, _) => p.public().as_ref().to_vec(),
             Pair::P256(p) => p.public_key().as_ref().to_vec(),
@@ -306,52 +306,22 @@ impl KeyRing {
         UnparsedPublicKey::new(algorithm, public)
             .verify(input.as_bytes(), &sig)
             .ok()?;
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+        serde_json::from_slice(&rp_jose::b64::decode(payload).ok()?).ok()
     }
 
     /// Sign claims as a compact JWS with `typ: JWT`. `alg` may also be `HS256` (keyed with
     /// `secret`) or `none`.
     pub fn sign(&self, alg: &str, claims: &Value, secret: Option<&str>) -> Result<String, String> {
-        let payload = b64(claims.to_string().as_bytes());
-        match alg {
-            "HS256" | "HS384" | "HS512" => {
-                let secret = secret.ok_or("HMAC signing needs a client secret")?;
-                let algorithm = match alg {
-                    "HS256" => ring::hmac::HMAC_SHA256,
-                    "HS384" => ring::hmac::HMAC_SHA384,
-                    _ => ring::hmac::HMAC_SHA512,
-                };
-                let header = b64(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes());
-                let input = format!("{header}.{payload}");
-                let key = ring::hmac::Key::new(algorithm, secret.as_bytes());
-                let tag = ring::hmac::sign(&key, input.as_bytes());
-                Ok(format!("{input}.{}", b64(tag.as_ref())))
-            }
-            "none" => {
-                let header = b64(json!({"alg": "none"}).to_string().as_bytes());
-                Ok(format!("{header}.{payload}."))
-            }
-            _ if !self.kids => self.sign_typed(alg, "JWT", claims),
-            _ => {
-                let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
-                let input = format!("{}.{payload}", key.header_b64);
-                let sig = key.sign_bytes(&self.rng, input.as_bytes())?;
-                Ok(format!("{input}.{}", b64(&sig)))
-            }
-        }
+        let typ = (alg != "none").then_some("JWT");
+        self.encode(alg, typ, claims, secret)
     }
 }
 
 /// The left half of the hash of a token, for `at_hash` / `c_hash` (OIDC Core §3.1.3.6):
 /// SHA-256 for the *256 algorithms, SHA-512 for EdDSA (Ed25519).
 pub fn half_hash(alg: &str, value: &str) -> String {
-    let algorithm = match alg {
-        "EdDSA" | "RS512" | "PS512" | "ES512" | "HS512" => &ring::digest::SHA512,
-        "RS384" | "PS384" | "ES384" | "HS384" => &ring::digest::SHA384,
-        _ => &ring::digest::SHA256,
-    };
-    let d = ring::digest::digest(algorithm, value.as_bytes());
-    b64(&d.as_ref()[..d.as_ref().len() / 2])
+    let alg = rp_jose::Alg::parse(alg).unwrap_or(rp_jose::Alg::RS256);
+    rp_jose::half_hash(alg, value).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@
 use crate::fixtures::{Client, Fixtures, User};
 use crate::keys::KeyRing;
 use crate::store::{MemoryStore, Store};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -151,7 +149,7 @@ impl Op {
         if self.rng.fill(&mut buf).is_err() {
             panic!("the operating system's random number generator failed");
         }
-        URL_SAFE_NO_PAD.encode(buf)
+        rp_jose::b64::encode(&buf)
     }
 
     /// The HTTP client for requests the provider makes (back-channel logout): redirects off,

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -106,7 +106,7 @@ fn claimed_client_id(headers: &HeaderMap, form: &Params) -> String {
     let from_assertion = || {
         let jwt = form.get("client_assertion")?;
         let payload = jwt.split('.').nth(1)?;
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        let claims: Value = serde_json::from_slice(&rp_jose::b64::decode(payload).ok()?).ok()?;
         claims.get("iss")?.as_str().map(str::to_string)
     };
     from_basic
@@ -308,10 +308,9 @@ fn authorization_code(op: &Op, client: &Client, form: &Params) -> Response {
     }
     match (&grant.request.code_challenge, form.get("code_verifier")) {
         (Some(challenge), Some(verifier)) => {
-            let computed = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-                &ring::digest::SHA256,
-                verifier.as_bytes(),
-            ));
+            let computed = rp_jose::b64::encode(
+                ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref(),
+            );
             if !valid_pkce_value(verifier)
                 || !bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
             {
