@@ -241,14 +241,13 @@ pub fn failure(out: &Output) -> (i32, String) {
 
 /// Walk a login like a browser would, as alice (the real user, in tests where `rp` only
 /// listens), until the redirect reaches `redirect_uri`.
-pub async fn drive_as_alice(url: &url::Url, redirect_uri: &str) -> oidc_rp::headless::Outcome {
-    let browser =
-        oidc_rp::headless::Browser::new(&oidc_rp::HttpClient::default()).expect("browser");
-    oidc_rp::headless::drive(
+pub async fn drive_as_alice(url: &url::Url, redirect_uri: &str) -> oidc_rp_headless::Outcome {
+    let browser = oidc_rp_headless::Browser::new(&oidc_rp::HttpClient::default()).expect("browser");
+    oidc_rp_headless::drive(
         &browser,
         url,
         redirect_uri,
-        Some(&oidc_rp::headless::Credentials {
+        Some(&oidc_rp_headless::Credentials {
             username: "alice".into(),
             password: oidc_rp::Secret::new("wonderland"),
         }),

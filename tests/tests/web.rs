@@ -3,8 +3,8 @@
 //! the bundled provider's forms. (tests/tests/browser.rs does the same in Chromium.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use oidc_rp::headless::{self, Browser, Credentials};
 use oidc_rp::{HttpClient, Secret};
+use oidc_rp_headless::{self as headless, Browser, Credentials};
 use rp_tests::*;
 
 /// A browser for the app's own pages: cookies kept, redirects not followed.
@@ -198,7 +198,7 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
     let cache = dir.path().join("cache");
     let w = start_web(&cache).await;
     let app = app_client();
-    let jar = std::sync::Arc::new(oidc_rp::headless::CookieJar::new());
+    let jar = std::sync::Arc::new(oidc_rp_headless::CookieJar::new());
     let provider = Browser::with_jar(&HttpClient::default(), jar.clone()).unwrap();
     // The static client this time (no registration).
     let me = log_in(&w, &app, &provider, false).await;

@@ -321,8 +321,9 @@ pub enum LoginError {
     },
 }
 
-/// Shorten text from a provider before it goes into an error message.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
+/// Shorten text from a provider before it goes into an error message: control characters
+/// become spaces, and the text is cut at `max` characters.
+pub fn truncate(text: &str, max: usize) -> String {
     let clean: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -337,8 +338,9 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     }
 }
 
-/// A URL without its query and fragment, for messages and logs.
-pub(crate) fn display_url(url: &str) -> String {
+/// A URL without its query and fragment (which may hold codes and tokens), for messages and
+/// logs.
+pub fn display_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
             u.set_query(None);

@@ -27,7 +27,9 @@
 //! | [`id_token`] | ID token validation |
 //! | [`userinfo`] | userinfo (JSON and signed JWT) |
 //! | [`logout`] | RP-initiated logout, logout token validation, front-channel requests |
-//! | [`headless`] | driving plain HTML login forms for scripts and CI |
+//!
+//! Driving a provider's HTML pages without a browser (scripts, CI) is the separate crate
+//! `oidc-rp-headless`, so that the core links no HTML parser or cookie store.
 
 pub mod authorize;
 pub mod client;
@@ -37,8 +39,6 @@ mod endpoint;
 pub mod error;
 pub mod exchange;
 pub mod faults;
-#[cfg(feature = "headless")]
-pub mod headless;
 pub mod http;
 pub mod id_token;
 pub mod introspect;

@@ -295,36 +295,6 @@ impl RelyingParty {
         }
     }
 
-    /// Walk the provider's pages headless from `url` (an authorization URL of `txn`) to the
-    /// transaction's redirect URI, then complete the login in-process: no listener, the
-    /// response goes straight to [`RelyingParty::complete`]. For load generators, conformance
-    /// runs and tests; a CLI that must receive the redirect uses [`crate::headless::drive`].
-    ///
-    /// ```no_run
-    /// # async fn f(rp: &oidc_rp::RelyingParty, http: &oidc_rp::HttpClient) -> oidc_rp::error::Result<()> {
-    /// use oidc_rp::headless::{Browser, Credentials};
-    /// let (url, txn) = rp.authorization_url(
-    ///     &oidc_rp::AuthorizationRequest::with_scopes(["openid"]),
-    ///     "http://127.0.0.1:9/callback",
-    /// )?;
-    /// let creds = Credentials { username: "alice".into(), password: "wonderland".into() };
-    /// let login = rp.complete_headless(&Browser::new(http)?, &url, &txn, Some(&creds)).await?;
-    /// println!("{}", login.id_token.subject);
-    /// # Ok(()) }
-    /// ```
-    #[cfg(feature = "headless")]
-    pub async fn complete_headless(
-        &self,
-        browser: &crate::headless::Browser,
-        url: &Url,
-        txn: &AuthTransaction,
-        credentials: Option<&crate::headless::Credentials>,
-    ) -> Result<Login> {
-        let arrival = crate::headless::walk(browser, url, &txn.redirect_uri, credentials).await?;
-        self.complete(txn, &CallbackParams::parse(&arrival.params())?)
-            .await
-    }
-
     /// Validate an ID token against this provider and client.
     pub async fn validate_id_token(
         &self,

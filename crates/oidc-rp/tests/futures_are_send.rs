@@ -4,7 +4,6 @@
 //! in the token request path). There is nothing to run: the type check is the test.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::{
     AuthTransaction, CallbackParams, ClientConfig, ClientCredentialsRequest, HttpClient,
     RegistrationRequest, RelyingParty, ReplayCache, Secret, TokenExchangeRequest, VerifiedIdToken,
@@ -21,9 +20,6 @@ fn public_futures_are_send(
     callback: &CallbackParams,
     id: &VerifiedIdToken,
     rt: &Secret,
-    browser: &Browser,
-    url: &url::Url,
-    creds: &Credentials,
     replay: &ReplayCache,
 ) {
     send(RelyingParty::discover(
@@ -46,17 +42,5 @@ fn public_futures_are_send(
         http,
         rp.metadata(),
         &RegistrationRequest::default(),
-    ));
-    send(oidc_rp::headless::walk(
-        browser,
-        url,
-        "http://127.0.0.1/cb",
-        Some(creds),
-    ));
-    send(oidc_rp::headless::drive(
-        browser,
-        url,
-        "http://127.0.0.1/cb",
-        Some(creds),
     ));
 }

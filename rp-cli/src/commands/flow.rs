@@ -5,7 +5,7 @@ use crate::exit::CliError;
 use crate::listener::{Incoming, Listener, Rejection, WaitError};
 use crate::progress;
 use oidc_rp::Secret;
-use oidc_rp::headless::{self, Browser, CookieJar, Credentials};
+use oidc_rp_headless::{self as headless, Browser, CookieJar, Credentials};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;

@@ -7,13 +7,13 @@ use crate::cli::LoginArgs;
 use crate::exit::CliError;
 use crate::listener::{BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener};
 use crate::{output, progress};
-use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
     AuthorizationRequest, ClientConfig, ExtraClientMetadata, Login, RelyingParty, ResponseMode,
     Secret, UserInfo, discovery,
 };
+use oidc_rp_headless::{Browser, Credentials};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;

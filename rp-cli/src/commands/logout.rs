@@ -8,7 +8,7 @@ use crate::listener::{LOGOUT_PATH, Listener, LoopbackHost, LoopbackUri};
 use crate::{output, progress};
 use clap::Args;
 use oidc_rp::LogoutRequest;
-use oidc_rp::headless::Browser;
+use oidc_rp_headless::Browser;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;

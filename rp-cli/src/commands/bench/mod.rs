@@ -18,11 +18,11 @@ mod stats;
 use crate::cli::{ClientArgs, HttpArgs};
 use crate::exit::CliError;
 use clap::{Args, ValueEnum};
-use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::{
     AuthorizationRequest, ClientConfig, ClientCredentialsRequest, HttpClient, RelyingParty, Secret,
 };
+use oidc_rp_headless::{Browser, Credentials};
 use serde_json::json;
 use stats::{Latencies, ms};
 use std::io::BufRead as _;
@@ -182,10 +182,9 @@ impl Plan {
         let (url, txn) = self
             .rp
             .authorization_url(&self.request, &self.redirect_uri)?;
-        let login = self
-            .rp
-            .complete_headless(&browser, &url, &txn, self.credentials.as_ref())
-            .await?;
+        let login =
+            oidc_rp_headless::complete(&self.rp, &browser, &url, &txn, self.credentials.as_ref())
+                .await?;
         if self.userinfo {
             self.rp
                 .userinfo(login.tokens.access_token().secret(), &login.id_token)

@@ -3,7 +3,6 @@
 
 use super::plans::{Case, Expect, Flow, Plan};
 use crate::listener::{Incoming, Listener, WaitError};
-use oidc_rp::headless::{self, Browser};
 use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
@@ -11,6 +10,7 @@ use oidc_rp::{
     FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache, RequestObject,
     ResponseMode, TokenAuthMethod, ValidationOptions, discovery,
 };
+use oidc_rp_headless::{self as headless, Browser};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -494,7 +494,7 @@ async fn login(
             Some(jwt.expose().to_string());
     }
     let browser = Browser::new(ctx.http)?;
-    let login = rp.complete_headless(&browser, &url, &txn, None).await?;
+    let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, None).await?;
     let info = rp
         .userinfo(login.tokens.access_token().secret(), &login.id_token)
         .await?;

@@ -14,8 +14,8 @@
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use oidc_rp::headless::{Browser, Credentials};
 use oidc_rp::{AuthorizationRequest, ClientConfig, HttpClient, RelyingParty, Secret};
+use oidc_rp_headless::{Browser, Credentials};
 use std::hint::black_box;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -28,8 +28,7 @@ async fn login(rp: &RelyingParty, http: &HttpClient, creds: &Credentials) -> Str
             REDIRECT,
         )
         .unwrap();
-    let login = rp
-        .complete_headless(&browser, &url, &txn, Some(creds))
+    let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, Some(creds))
         .await
         .unwrap();
     login.id_token.subject

@@ -1,3 +1,5 @@
+//! # oidc-rp-headless
+//!
 //! Headless login: drive a provider's plain HTML login form the way a browser would.
 //!
 //! Scripts and CI cannot click through a browser. This driver fetches the authorization URL
@@ -10,10 +12,9 @@
 //!
 //! It does not run JavaScript: providers whose login page needs it need a real browser.
 
-use crate::error::{Error, LoginError, Result, display_url, truncate};
-use crate::http::HttpClient;
-use crate::secret::Secret;
-use reqwest::Method;
+use http::Method;
+use oidc_rp::error::{Error, LoginError, Result, display_url, truncate};
+use oidc_rp::{AuthTransaction, CallbackParams, HttpClient, Login, RelyingParty, Secret};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
@@ -51,12 +52,9 @@ impl CookieJar {
     }
 }
 
-impl reqwest::cookie::CookieStore for CookieJar {
-    fn set_cookies(
-        &self,
-        headers: &mut dyn Iterator<Item = &reqwest::header::HeaderValue>,
-        url: &Url,
-    ) {
+impl CookieJar {
+    /// Store the cookies of `Set-Cookie` headers received from `url`.
+    pub fn set_cookies(&self, headers: &mut dyn Iterator<Item = &http::HeaderValue>, url: &Url) {
         let cookies = headers.filter_map(|v| {
             let s = std::str::from_utf8(v.as_bytes()).ok()?;
             cookie_store::RawCookie::parse(s)
@@ -69,7 +67,8 @@ impl reqwest::cookie::CookieStore for CookieJar {
             .store_response_cookies(cookies, url);
     }
 
-    fn cookies(&self, url: &Url) -> Option<reqwest::header::HeaderValue> {
+    /// The `Cookie` header to send to `url`.
+    pub fn cookies(&self, url: &Url) -> Option<http::HeaderValue> {
         let joined = self
             .0
             .read()
@@ -79,7 +78,7 @@ impl reqwest::cookie::CookieStore for CookieJar {
             .collect::<Vec<_>>()
             .join("; ");
         (!joined.is_empty())
-            .then(|| reqwest::header::HeaderValue::from_str(&joined).ok())
+            .then(|| http::HeaderValue::from_str(&joined).ok())
             .flatten()
     }
 }
@@ -121,8 +120,7 @@ impl Browser {
         method: Method,
         url: &Url,
         form: &[(String, String)],
-    ) -> Result<(reqwest::StatusCode, Option<String>, String)> {
-        use reqwest::cookie::CookieStore as _;
+    ) -> Result<(http::StatusCode, Option<String>, String)> {
         let request = self.request(method, url, form)?;
         let response = self.http.execute(request).await?;
         let status = response.status();
@@ -145,7 +143,6 @@ impl Browser {
         url: &Url,
         form: &[(String, String)],
     ) -> Result<http::Request<Vec<u8>>> {
-        use reqwest::cookie::CookieStore as _;
         let mut request = http::Request::builder()
             .method(method)
             .uri(url.as_str())
@@ -249,6 +246,35 @@ impl Arrival {
             self.url.query().unwrap_or("").as_bytes().to_vec()
         }
     }
+}
+
+/// Walk the provider's pages headless from `url` (an authorization URL of `txn`) to the
+/// transaction's redirect URI, then complete the login in-process: no listener, the response
+/// goes straight to [`RelyingParty::complete`]. For load generators, conformance runs and
+/// tests; a CLI that must receive the redirect uses [`drive`].
+///
+/// ```no_run
+/// # async fn f(rp: &oidc_rp::RelyingParty, http: &oidc_rp::HttpClient) -> oidc_rp::Result<()> {
+/// use oidc_rp_headless::{Browser, Credentials, complete};
+/// let (url, txn) = rp.authorization_url(
+///     &oidc_rp::AuthorizationRequest::with_scopes(["openid"]),
+///     "http://127.0.0.1:9/callback",
+/// )?;
+/// let creds = Credentials { username: "alice".into(), password: "wonderland".into() };
+/// let login = complete(rp, &Browser::new(http)?, &url, &txn, Some(&creds)).await?;
+/// println!("{}", login.id_token.subject);
+/// # Ok(()) }
+/// ```
+pub async fn complete(
+    rp: &RelyingParty,
+    browser: &Browser,
+    url: &Url,
+    txn: &AuthTransaction,
+    credentials: Option<&Credentials>,
+) -> Result<Login> {
+    let arrival = walk(browser, url, &txn.redirect_uri, credentials).await?;
+    rp.complete(txn, &CallbackParams::parse(&arrival.params())?)
+        .await
 }
 
 /// Drive the pages from `start` until a request goes to `redirect_uri`, and send it (so the
@@ -967,13 +993,12 @@ mod tests {
     fn a_saved_jar_keeps_session_cookies() {
         // idpy-oidc's session cookie has no expiry: a jar that saved only persistent cookies
         // came back empty, and the end-session endpoint answered "Missing cookie".
-        use reqwest::cookie::CookieStore as _;
         let jar = CookieJar::new();
         let url = Url::parse("https://op.example/session").unwrap();
         let headers = [
-            reqwest::header::HeaderValue::from_static("sid=abc; Path=/; HttpOnly"),
-            reqwest::header::HeaderValue::from_static("pref=1; Path=/; Max-Age=3600"),
-            reqwest::header::HeaderValue::from_static("gone=1; Path=/; Max-Age=0"),
+            http::HeaderValue::from_static("sid=abc; Path=/; HttpOnly"),
+            http::HeaderValue::from_static("pref=1; Path=/; Max-Age=3600"),
+            http::HeaderValue::from_static("gone=1; Path=/; Max-Age=0"),
         ];
         jar.set_cookies(&mut headers.iter(), &url);
         let again = CookieJar::from_json(&jar.to_json().unwrap()).unwrap();
