@@ -38,7 +38,6 @@ pub mod discovery;
 mod endpoint;
 pub mod error;
 pub mod exchange;
-pub mod faults;
 pub mod http;
 pub mod id_token;
 pub mod introspect;

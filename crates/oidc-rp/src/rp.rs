@@ -32,6 +32,11 @@ pub struct ValidationOptions {
     /// Send the access token to userinfo in a form body (RFC 6750 §2.2) instead of the
     /// `Authorization` header, for providers that only take it there.
     pub userinfo_token_in_body: bool,
+    /// DANGEROUS: ID token rules NOT enforced. Never set it in a program that logs anyone in:
+    /// it exists so that a conformance suite can prove it notices a weakened validator (the
+    /// rule set is passed in explicitly, not switched process-wide). A warning is logged
+    /// whenever it is not empty.
+    pub danger_skip_checks: Vec<CheckId>,
 }
 
 impl Default for ValidationOptions {
@@ -40,6 +45,7 @@ impl Default for ValidationOptions {
             leeway: Duration::from_secs(60),
             trusted_audiences: Vec::new(),
             userinfo_token_in_body: false,
+            danger_skip_checks: Vec::new(),
         }
     }
 }
@@ -139,6 +145,12 @@ impl RelyingParty {
 
     /// Replace the validation options.
     pub fn with_options(mut self, options: ValidationOptions) -> Self {
+        if !options.danger_skip_checks.is_empty() {
+            tracing::warn!(
+                checks = ?options.danger_skip_checks,
+                "ID token checks are turned OFF: this relying party accepts tokens it must refuse"
+            );
+        }
         self.options = options;
         self
     }
@@ -286,6 +298,7 @@ impl RelyingParty {
             client_secret: self.client.client_secret.as_ref(),
             leeway: self.options.leeway,
             trusted_audiences: &self.options.trusted_audiences,
+            danger_skip: &self.options.danger_skip_checks,
             ..IdTokenRules::new(
                 self.issuer(),
                 &self.client.client_id,

@@ -85,6 +85,19 @@ pub async fn run_plans(
     only: &[String],
     concurrency: usize,
 ) -> Vec<RunResult> {
+    run_weakened(http, base, plans, only, concurrency, &[]).await
+}
+
+/// [`run_plans`] with the library's `skip` checks turned off: the proof that the runner tests
+/// the library (exactly the tests of a skipped rule must fail). Never reachable from the CLI.
+pub async fn run_weakened(
+    http: &HttpClient,
+    base: &str,
+    plans: &[Plan],
+    only: &[String],
+    concurrency: usize,
+    skip: &[oidc_rp::CheckId],
+) -> Vec<RunResult> {
     let runs: Vec<_> = plans::runs(plans)
         .into_iter()
         .filter(|(_, c)| only.is_empty() || only.iter().any(|t| t == c.id))
@@ -97,7 +110,7 @@ pub async fn run_plans(
         .map(|(plan, _)| format!("{}-{}", plan.name(), run_id.replace(['-', '_', '.'], "x")))
         .collect();
     let mut results: Vec<RunResult> = futures_util::stream::iter(runs.iter().zip(aliases.iter()))
-        .map(|((plan, case), alias)| exec::run(http, base, alias, *plan, case))
+        .map(|((plan, case), alias)| exec::run(http, base, alias, *plan, case, skip))
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
