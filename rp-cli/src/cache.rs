@@ -37,16 +37,13 @@ impl StoredTokens {
         id_token: Option<Secret>,
         now: i64,
     ) -> StoredTokens {
-        use oidc_rp::oauth2::TokenResponse as _;
         StoredTokens {
-            access_token: Secret::new(tokens.access_token().secret().as_str()),
-            token_type: "Bearer".into(),
-            refresh_token: tokens
-                .refresh_token()
-                .map(|r| Secret::new(r.secret().as_str())),
+            access_token: tokens.access_token.clone(),
+            token_type: tokens.token_type.as_str().to_string(),
+            refresh_token: tokens.refresh_token().cloned(),
             id_token,
             expires_at: tokens.expires_in().map(|d| now + d.as_secs() as i64),
-            scope: oidc_rp::token::scope_string(tokens),
+            scope: tokens.scope.clone(),
         }
     }
 }

@@ -74,7 +74,7 @@ pub use registration::{ExtraClientMetadata, RegistrationRequest};
 pub use report::{Check, CheckId, Report};
 pub use rp::{Login, Refreshed, RelyingParty, ValidationOptions};
 pub use secret::Secret;
-pub use token::{ClientCredentialsRequest, TokenResponse};
+pub use token::{AccessToken, ClientCredentialsRequest, TokenResponse, TokenType};
 pub use userinfo::UserInfo;
 
 /// The `openidconnect` and `oauth2` crates, whose types appear in this crate's API.

@@ -17,7 +17,6 @@ use crate::revoke;
 use crate::secret::Secret;
 use crate::token::{self, ClientCredentialsRequest, TokenResponse};
 use crate::userinfo::{self, UserInfo, UserinfoRules};
-use oauth2::TokenResponse as _;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -83,7 +82,6 @@ pub struct Refreshed {
 ///
 /// ```no_run
 /// use oidc_rp::{AuthorizationRequest, CallbackParams, ClientConfig, HttpClient, RelyingParty};
-/// use oidc_rp::oauth2::TokenResponse as _;
 ///
 /// # async fn demo(callback_query: &str) -> oidc_rp::Result<()> {
 /// let http = HttpClient::default();
@@ -101,7 +99,7 @@ pub struct Refreshed {
 /// # let _ = url;
 /// let login = rp.complete(&txn, &CallbackParams::parse(callback_query.as_bytes())?).await?;
 /// println!("signed in as {}", login.id_token.subject);
-/// let info = rp.userinfo(login.tokens.access_token().secret(), &login.id_token).await?;
+/// let info = rp.userinfo(login.tokens.access_token.expose(), &login.id_token).await?;
 /// println!("{:?}", info.claims.get("email"));
 /// # Ok(()) }
 /// ```
@@ -244,7 +242,7 @@ impl RelyingParty {
         let rules = IdTokenRules {
             max_age: txn.max_age,
             acr_values: &txn.acr_values,
-            access_token: Some(tokens.access_token().secret()),
+            access_token: Some(tokens.access_token.expose()),
             ..self.id_token_rules(NonceCheck::Equals(txn.nonce.expose()))
         };
         let id_token = match id_token::validate(raw, &rules, self.key_source(), "ID token").await {
@@ -280,7 +278,7 @@ impl RelyingParty {
             })
         };
         require_bearer(tokens, report, "token response")?;
-        match &tokens.extra_fields().id_token {
+        match &tokens.id_token {
             Some(raw) => {
                 report.pass(CheckId::TokenResponse, "Bearer token with an ID token");
                 Ok(raw.expose())
@@ -356,7 +354,7 @@ impl RelyingParty {
         .await?;
         let rotated = tokens
             .refresh_token()
-            .map(|r| r.secret().as_str())
+            .map(|r| r.expose())
             .filter(|r| !r.is_empty() && *r != refresh_token.expose())
             .map(Secret::new);
         match self.check_refresh(tokens, refresh_token, previous).await {
@@ -383,10 +381,10 @@ impl RelyingParty {
         let mut report = Report::new();
         require_bearer(&tokens, &mut report, "refresh response")?;
         report.pass(CheckId::TokenResponse, "Bearer token response");
-        let (id_token, renewed) = match &tokens.extra_fields().id_token {
+        let (id_token, renewed) = match &tokens.id_token {
             Some(raw) => {
                 let rules = IdTokenRules {
-                    access_token: Some(tokens.access_token().secret()),
+                    access_token: Some(tokens.access_token.expose()),
                     ..self.id_token_rules(NonceCheck::NotExpected)
                 };
                 let mut fresh = match id_token::validate(
@@ -437,10 +435,7 @@ impl RelyingParty {
             }
         };
         let (refresh_token, rotated) = match tokens.refresh_token() {
-            Some(r) if !r.secret().is_empty() => (
-                Secret::new(r.secret().clone()),
-                r.secret() != refresh_token.expose(),
-            ),
+            Some(r) if !r.expose().is_empty() => (r.clone(), r.expose() != refresh_token.expose()),
             _ => (refresh_token.clone(), false),
         };
         Ok(Refreshed {
@@ -459,7 +454,6 @@ impl RelyingParty {
     ///
     /// ```no_run
     /// # async fn f(rp: &oidc_rp::RelyingParty) -> oidc_rp::error::Result<()> {
-    /// use oauth2::TokenResponse as _;
     /// let response = rp
     ///     .client_credentials(&oidc_rp::ClientCredentialsRequest {
     ///         scope: Some("api:read".into()),
@@ -801,9 +795,9 @@ fn require_bearer(
     report: &mut Report,
     subject: &'static str,
 ) -> Result<()> {
-    let detail = if tokens.access_token().secret().is_empty() {
+    let detail = if tokens.access_token.expose().is_empty() {
         "access_token is empty (RFC 6749 §5.1)"
-    } else if !token::is_bearer(tokens) {
+    } else if !tokens.is_bearer() {
         "token_type is not Bearer (OIDC Core §3.1.3.3)"
     } else {
         return Ok(());

@@ -5,7 +5,6 @@ use super::target::{self, TargetArgs};
 use crate::exit::CliError;
 use clap::Args;
 use oidc_rp::ClientCredentialsRequest;
-use oidc_rp::oauth2::TokenResponse as _;
 use serde_json::json;
 
 /// `rp client-credentials`.
@@ -57,15 +56,15 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    let scope = oidc_rp::token::scope_string(&response).filter(|s| !s.is_empty());
+    let scope = response.scope.clone().filter(|s| !s.is_empty());
     crate::outln!(
         "Access token for client {} from {} (token_type {}){}{}:",
         rp.client().client_id,
         rp.issuer(),
-        if oidc_rp::token::is_bearer(&response) {
+        if response.is_bearer() {
             "Bearer".into()
         } else {
-            crate::term::inline(response.token_type().as_ref())
+            crate::term::inline(response.token_type.as_str())
         },
         response
             .expires_in()
@@ -75,6 +74,6 @@ pub async fn run(args: ClientCredentialsArgs) -> Result<(), CliError> {
             .map(|s| format!(", scope \"{}\"", crate::term::inline(&s)))
             .unwrap_or_default(),
     );
-    crate::outln!("{}", crate::term::inline(response.access_token().secret()));
+    crate::outln!("{}", crate::term::inline(response.access_token.expose()));
     Ok(())
 }

@@ -7,7 +7,6 @@ use crate::cli::LoginArgs;
 use crate::exit::CliError;
 use crate::listener::{BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener};
 use crate::{output, progress};
-use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
     AuthorizationRequest, ClientConfig, ExtraClientMetadata, Login, RelyingParty, ResponseMode,
@@ -251,7 +250,7 @@ async fn finish(
         None
     } else {
         let info = match rp
-            .userinfo(login.tokens.access_token().secret(), &login.id_token)
+            .userinfo(login.tokens.access_token.expose(), &login.id_token)
             .await
         {
             Ok(info) => info,
@@ -375,7 +374,7 @@ fn print(
 /// normalises it to lower case).
 pub fn token_response_json(tokens: &oidc_rp::TokenResponse) -> serde_json::Value {
     let mut v = serde_json::to_value(tokens).unwrap_or_default();
-    if oidc_rp::token::is_bearer(tokens) {
+    if tokens.is_bearer() {
         v["token_type"] = json!("Bearer");
     }
     v

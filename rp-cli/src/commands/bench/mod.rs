@@ -18,7 +18,6 @@ mod stats;
 use crate::cli::{ClientArgs, HttpArgs};
 use crate::exit::CliError;
 use clap::{Args, ValueEnum};
-use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::{
     AuthorizationRequest, ClientConfig, ClientCredentialsRequest, HttpClient, RelyingParty, Secret,
 };
@@ -187,7 +186,7 @@ impl Plan {
                 .await?;
         if self.userinfo {
             self.rp
-                .userinfo(login.tokens.access_token().secret(), &login.id_token)
+                .userinfo(login.tokens.access_token.expose(), &login.id_token)
                 .await?;
         }
         Ok(login)
@@ -212,7 +211,7 @@ impl Plan {
                             ));
                         };
                         user.id_token = Some(login.id_token);
-                        Secret::new(rt.secret().as_str())
+                        rt.clone()
                     }
                 };
                 let refreshed = self

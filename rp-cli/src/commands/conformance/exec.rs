@@ -3,7 +3,6 @@
 
 use super::plans::{Case, Expect, Flow, Plan};
 use crate::listener::{Incoming, Listener, WaitError};
-use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
     AuthorizationRequest, CheckId, ClientConfig, ClientKey, Error, ExtraClientMetadata,
@@ -427,15 +426,9 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
                 .tokens
                 .refresh_token()
                 .ok_or_else(|| Got::Rejected(None, "no refresh token was issued".into()))?;
-            let refreshed = rp
-                .refresh(
-                    &oidc_rp::Secret::new(refresh.secret().clone()),
-                    Some(&login.0.id_token),
-                    None,
-                )
-                .await?;
+            let refreshed = rp.refresh(refresh, Some(&login.0.id_token), None).await?;
             let id = refreshed.id_token.as_ref().unwrap_or(&login.0.id_token);
-            rp.userinfo(refreshed.tokens.access_token().secret(), id)
+            rp.userinfo(refreshed.tokens.access_token.expose(), id)
                 .await?;
         }
         Flow::RpLogout | Flow::FrontLogout | Flow::BackLogout => {
@@ -506,7 +499,7 @@ async fn login(
     let browser = Browser::new(ctx.http)?;
     let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, None).await?;
     let info = rp
-        .userinfo(login.tokens.access_token().secret(), &login.id_token)
+        .userinfo(login.tokens.access_token.expose(), &login.id_token)
         .await?;
     Ok((login, Some(info)))
 }

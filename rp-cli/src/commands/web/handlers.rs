@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oidc_rp::exchange::token_types;
-use oidc_rp::oauth2::TokenResponse as _;
 use oidc_rp::{
     AuthorizationRequest, CallbackParams, ClientConfig, ExtraClientMetadata, LogoutRequest,
     RegistrationRequest, RelyingParty, Secret, TokenExchangeRequest,
@@ -380,7 +379,7 @@ async fn callback(
         Ok(l) => l,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
     };
-    let access = Secret::new(login.tokens.access_token().secret().as_str());
+    let access = Secret::new(login.tokens.access_token.expose());
     let (userinfo, mut report) = (None, login.report.clone());
     let userinfo = if rp.metadata().userinfo_endpoint().is_some() {
         match rp.userinfo(access.expose(), &login.id_token).await {
@@ -397,7 +396,6 @@ async fn callback(
     };
     let raw_id_token = login
         .tokens
-        .extra_fields()
         .id_token
         .clone()
         .unwrap_or_else(|| Secret::new(""));
@@ -408,10 +406,7 @@ async fn callback(
         id_token: login.id_token,
         id_token_raw: raw_id_token,
         access_token: access,
-        refresh_token: login
-            .tokens
-            .refresh_token()
-            .map(|r| Secret::new(r.secret().as_str())),
+        refresh_token: login.tokens.refresh_token().cloned(),
         userinfo,
     };
     app.sessions.update(&id, |s| {
@@ -538,7 +533,7 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             let mut lines = vec![
                 (
                     "access token".into(),
-                    fragment(r.tokens.access_token().secret()),
+                    fragment(r.tokens.access_token.expose()),
                 ),
                 (
                     "refresh token".into(),
@@ -562,7 +557,7 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             for c in r.report.checks().iter().filter(|c| !c.passed) {
                 lines.push((c.name.into(), c.detail.to_string()));
             }
-            let access = Secret::new(r.tokens.access_token().secret().as_str());
+            let access = Secret::new(r.tokens.access_token.expose());
             let id_token = r.id_token.clone();
             let refresh_token = r.refresh_token.clone();
             app.sessions.update(&id, |s| {
