@@ -31,6 +31,14 @@ pub struct StoredTokens {
 }
 
 impl StoredTokens {
+    /// The access token with its type.
+    pub fn access(&self) -> oidc_rp::AccessToken {
+        oidc_rp::AccessToken {
+            value: self.access_token.clone(),
+            token_type: oidc_rp::TokenType::parse(&self.token_type),
+        }
+    }
+
     /// What a token response (from a login or a refresh) leaves to cache, received at `now`.
     pub fn from_response(
         tokens: &oidc_rp::TokenResponse,

@@ -1,10 +1,14 @@
 //! The client's own identity: a static registration (id and secret, or a public client) or
 //! one obtained by dynamic registration, and how it authenticates at the token endpoint.
 
+use crate::client_auth::{
+    ClientAuth, ClientSecretBasic, ClientSecretJwt, ClientSecretPost, PrivateKeyJwt, PublicClient,
+};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use openidconnect::core::CoreClientAuthMethod;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// How the client authenticates at the token, introspection and revocation endpoints
 /// (OIDC Core §9, RFC 6749 §2.3.1).
@@ -80,6 +84,10 @@ pub struct ClientConfig {
     /// serialised: keep the key file, not a copy of it).
     #[serde(skip)]
     pub signing_key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+    /// A client authentication of the caller's own, used instead of the registered method's
+    /// (see [`ClientConfig::with_auth`]).
+    #[serde(skip)]
+    pub custom_auth: Option<Arc<dyn ClientAuth>>,
 }
 
 impl ClientConfig {
@@ -103,7 +111,47 @@ impl ClientConfig {
             registration_access_token: None,
             registration_client_uri: None,
             signing_key: None,
+            custom_auth: None,
         }
+    }
+
+    /// Authenticate with `auth` at every endpoint instead of a built-in method.
+    pub fn with_auth(mut self, auth: Arc<dyn ClientAuth>) -> Self {
+        self.custom_auth = Some(auth);
+        self
+    }
+
+    /// The authentication to use with an endpoint that supports `supported` (see
+    /// [`ClientConfig::auth_method`]).
+    pub fn authenticator(
+        &self,
+        supported: Option<&[CoreClientAuthMethod]>,
+    ) -> Result<Arc<dyn ClientAuth>> {
+        if let Some(custom) = &self.custom_auth {
+            return Ok(custom.clone());
+        }
+        self.built_in(self.auth_method(supported)?)
+    }
+
+    /// The built-in authentication for `method`.
+    pub fn built_in(&self, method: TokenAuthMethod) -> Result<Arc<dyn ClientAuth>> {
+        let secret = || {
+            self.client_secret
+                .clone()
+                .ok_or_else(|| Error::Config(format!("{} needs a client secret", method.name())))
+        };
+        Ok(match method {
+            TokenAuthMethod::ClientSecretBasic => Arc::new(ClientSecretBasic::new(secret()?)),
+            TokenAuthMethod::ClientSecretPost => Arc::new(ClientSecretPost::new(secret()?)),
+            TokenAuthMethod::None => Arc::new(PublicClient),
+            TokenAuthMethod::ClientSecretJwt => Arc::new(ClientSecretJwt::new(secret()?)),
+            TokenAuthMethod::PrivateKeyJwt => {
+                let key = self.signing_key.clone().ok_or_else(|| {
+                    Error::Config("private_key_jwt needs the client's private key".into())
+                })?;
+                Arc::new(PrivateKeyJwt::new(key))
+            }
+        })
     }
 
     /// The authentication method to use with an endpoint that supports `supported`
@@ -148,16 +196,16 @@ impl ClientConfig {
 
 /// The same choice for endpoints whose supported methods are listed as strings
 /// (introspection, revocation: RFC 8414 §2).
-pub(crate) fn auth_method_from_names(
+pub(crate) fn auth_from_names(
     client: &ClientConfig,
     names: Option<&[String]>,
-) -> Result<TokenAuthMethod> {
+) -> Result<Arc<dyn ClientAuth>> {
     let parsed: Option<Vec<CoreClientAuthMethod>> = names.map(|list| {
         list.iter()
             .filter_map(|n| serde_json::from_value(serde_json::Value::String(n.clone())).ok())
             .collect()
     });
-    client.auth_method(parsed.as_deref())
+    client.authenticator(parsed.as_deref())
 }
 
 #[cfg(test)]

@@ -1,17 +1,61 @@
-//! The one request path for authenticated form POSTs: token (every grant), introspection and
-//! revocation all go through [`Call`], parameterised by endpoint and parameters.
-//!
-//! Client authentication follows RFC 6749 §2.3.1: for `client_secret_basic` the id and secret
-//! are form-encoded before being joined and base64-encoded (not plain Basic auth).
+//! The one request path: token (every grant), introspection, revocation and userinfo requests
+//! all go through [`send`], which lets a [`RequestDecorator`] add headers (a DPoP proof) and
+//! retry once on its say-so (a nonce challenge). Authenticated form POSTs are a [`Call`]:
+//! an endpoint, the form, and the client's [`ClientAuth`].
 
-use crate::client::{ClientConfig, TokenAuthMethod};
+use crate::client_auth::ClientAuth;
 use crate::error::{Error, Result, display_url};
 use crate::http::{HttpClient, HttpResponse, parse_json, provider_error};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use crate::token::AccessToken;
+use http::header::{ACCEPT, CONTENT_TYPE};
 use url::Url;
-use url::form_urlencoded::{Serializer, byte_serialize};
+use url::form_urlencoded::Serializer;
+
+/// Something that adds to every request a relying party sends, and may ask for one retry.
+///
+/// The seam for sender-constrained tokens: a DPoP implementation (RFC 9449) adds a fresh
+/// proof to each request and, when the server answers with a `DPoP-Nonce` challenge, asks
+/// for the request to be sent once more with a proof that carries the nonce. Both methods
+/// do nothing by default.
+pub trait RequestDecorator: Send + Sync + std::fmt::Debug {
+    /// Add headers to a request about to be sent. `access_token` is the token the request
+    /// presents (userinfo, a resource server), if any; it is called again for a retry.
+    fn decorate(
+        &self,
+        request: &mut http::Request<Vec<u8>>,
+        access_token: Option<&AccessToken>,
+    ) -> Result<()> {
+        let _ = (request, access_token);
+        Ok(())
+    }
+
+    /// Whether to send the request once more after this response (at most once).
+    fn should_retry(&self, response: &HttpResponse) -> bool {
+        let _ = response;
+        false
+    }
+}
+
+/// Send a request built by `build` (called again for a retry), through `decorator`.
+pub(crate) async fn send(
+    http: &HttpClient,
+    decorator: Option<&dyn RequestDecorator>,
+    access_token: Option<&AccessToken>,
+    build: impl Fn() -> Result<http::Request<Vec<u8>>>,
+) -> Result<HttpResponse> {
+    let attempt = || -> Result<http::Request<Vec<u8>>> {
+        let mut request = build()?;
+        if let Some(d) = decorator {
+            d.decorate(&mut request, access_token)?;
+        }
+        Ok(request)
+    };
+    let response = http.execute(attempt()?).await?;
+    match decorator {
+        Some(d) if d.should_retry(&response) => http.execute(attempt()?).await,
+        _ => Ok(response),
+    }
+}
 
 /// An authenticated call to one endpoint.
 #[derive(Debug, Clone, Copy)]
@@ -22,10 +66,12 @@ pub(crate) struct Call<'a> {
     pub name: &'static str,
     /// The endpoint.
     pub url: &'a Url,
-    /// The client.
-    pub client: &'a ClientConfig,
+    /// The client's id.
+    pub client_id: &'a str,
     /// How it authenticates there.
-    pub method: TokenAuthMethod,
+    pub auth: &'a dyn ClientAuth,
+    /// What decorates every request.
+    pub decorator: Option<&'a dyn RequestDecorator>,
 }
 
 impl Call<'_> {
@@ -42,72 +88,42 @@ impl Call<'_> {
     /// POST the form and return the raw answer after checking its status: non-2xx answers
     /// become [`Error::Provider`] with the OAuth error members (RFC 6749 §5.2).
     pub async fn post(&self, params: &[(&str, &str)], accept: &str) -> Result<HttpResponse> {
-        // Built in a plain function: the form serializer is not `Send`, and must not live
-        // across an await (callers spawn these futures on multi-threaded runtimes).
-        let request = self.request(params, accept)?;
-        let response = self.http.execute(request).await?;
+        self.http
+            .check_url(self.url, &format!("{} endpoint", self.name))?;
+        let response = send(self.http, self.decorator, None, || {
+            self.request(params, accept)
+        })
+        .await?;
         if !response.status().is_success() {
             return Err(provider_error(self.name, &response));
         }
         Ok(response)
     }
 
+    /// The form POST, authenticated. Built in a plain function: the form serializer is not
+    /// `Send`, and must not live across an await (callers spawn these futures on
+    /// multi-threaded runtimes).
     fn request(&self, params: &[(&str, &str)], accept: &str) -> Result<http::Request<Vec<u8>>> {
-        self.http
-            .check_url(self.url, &format!("{} endpoint", self.name))?;
+        let mut headers = http::HeaderMap::new();
+        let mut auth_params: Vec<(String, String)> = Vec::new();
+        self.auth.apply(
+            self.client_id,
+            self.url.as_str(),
+            &mut headers,
+            &mut auth_params,
+        )?;
         let mut body = Serializer::new(String::new());
         for (k, v) in params {
+            body.append_pair(k, v);
+        }
+        for (k, v) in &auth_params {
             body.append_pair(k, v);
         }
         let mut request = http::Request::post(self.url.as_str())
             .header(ACCEPT, accept)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-        let secret = || {
-            self.client.client_secret.as_ref().ok_or_else(|| {
-                Error::Config(format!("{} needs a client secret", self.method.name()))
-            })
-        };
-        match self.method {
-            TokenAuthMethod::ClientSecretBasic => {
-                let id: String = byte_serialize(self.client.client_id.as_bytes()).collect();
-                let pw: String = byte_serialize(secret()?.expose().as_bytes()).collect();
-                let credential = STANDARD.encode(format!("{id}:{pw}"));
-                request = request.header(AUTHORIZATION, format!("Basic {credential}"));
-            }
-            TokenAuthMethod::ClientSecretPost => {
-                body.append_pair("client_id", &self.client.client_id);
-                body.append_pair("client_secret", secret()?.expose());
-            }
-            TokenAuthMethod::None => {
-                body.append_pair("client_id", &self.client.client_id);
-            }
-            TokenAuthMethod::ClientSecretJwt | TokenAuthMethod::PrivateKeyJwt => {
-                // RFC 7523 §3: iss = sub = client_id, aud = this endpoint, a fresh jti, a short
-                // lifetime.
-                let now = crate::jwt::unix_now();
-                let claims = serde_json::json!({
-                    "iss": self.client.client_id,
-                    "sub": self.client.client_id,
-                    "aud": self.url.as_str(),
-                    "jti": oauth2::CsrfToken::new_random_len(16).secret(),
-                    "iat": now,
-                    "exp": now + 60,
-                });
-                let assertion = if self.method == TokenAuthMethod::ClientSecretJwt {
-                    crate::client_key::sign_hs256(secret()?.expose(), "JWT", &claims)?
-                } else {
-                    let key = self.client.signing_key.as_ref().ok_or_else(|| {
-                        Error::Config("private_key_jwt needs the client's private key".into())
-                    })?;
-                    key.sign("JWT", &claims)?
-                };
-                body.append_pair("client_id", &self.client.client_id);
-                body.append_pair(
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                );
-                body.append_pair("client_assertion", &assertion);
-            }
+        for (name, value) in &headers {
+            request = request.header(name, value);
         }
         request
             .body(body.finish().into_bytes())

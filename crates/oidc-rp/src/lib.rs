@@ -33,9 +33,10 @@
 
 pub mod authorize;
 pub mod client;
+pub mod client_auth;
 pub mod client_key;
 pub mod discovery;
-mod endpoint;
+pub mod endpoint;
 pub mod error;
 pub mod exchange;
 pub mod http;
@@ -58,8 +59,10 @@ pub use authorize::{
     AuthTransaction, AuthorizationRequest, CallbackParams, RequestObject, ResponseMode,
 };
 pub use client::{ClientConfig, TokenAuthMethod};
+pub use client_auth::ClientAuth;
 pub use client_key::ClientKey;
 pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
+pub use endpoint::RequestDecorator;
 pub use error::{
     AuthorizationError, Error, ErrorKind, LoginError, ProviderError, RefreshError, Result,
     ValidationError,

@@ -262,5 +262,6 @@ pub async fn register(
             .registration_client_uri()
             .map(|u| u.as_str().to_string()),
         signing_key: request.signing_key.clone(),
+        custom_auth: None,
     })
 }

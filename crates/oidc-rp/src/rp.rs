@@ -2,8 +2,9 @@
 
 use crate::authorize::{self, AuthTransaction, AuthorizationRequest, CallbackParams};
 use crate::client::ClientConfig;
+use crate::client_auth::ClientAuth;
 use crate::discovery::{self, ProviderMetadata};
-use crate::endpoint::Call;
+use crate::endpoint::{Call, RequestDecorator};
 use crate::error::{Error, Result, ValidationError};
 use crate::exchange::{self, TokenExchangeRequest, TokenExchangeResponse};
 use crate::http::HttpClient;
@@ -15,7 +16,7 @@ use crate::keys::JwksCache;
 use crate::report::{CheckId, Report};
 use crate::revoke;
 use crate::secret::Secret;
-use crate::token::{self, ClientCredentialsRequest, TokenResponse};
+use crate::token::{self, AccessToken, ClientCredentialsRequest, TokenResponse};
 use crate::userinfo::{self, UserInfo, UserinfoRules};
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,7 +100,7 @@ pub struct Refreshed {
 /// # let _ = url;
 /// let login = rp.complete(&txn, &CallbackParams::parse(callback_query.as_bytes())?).await?;
 /// println!("signed in as {}", login.id_token.subject);
-/// let info = rp.userinfo(login.tokens.access_token.expose(), &login.id_token).await?;
+/// let info = rp.userinfo(&login.tokens.access_token(), &login.id_token).await?;
 /// println!("{:?}", info.claims.get("email"));
 /// # Ok(()) }
 /// ```
@@ -111,6 +112,7 @@ pub struct RelyingParty {
     jwks: Arc<JwksCache>,
     id_token_algs: Vec<Alg>,
     options: ValidationOptions,
+    decorator: Option<Arc<dyn RequestDecorator>>,
     oauth_metadata: Arc<tokio::sync::OnceCell<Option<crate::discovery::AuthServerMetadata>>>,
 }
 
@@ -137,6 +139,7 @@ impl RelyingParty {
             client,
             id_token_algs,
             options: ValidationOptions::default(),
+            decorator: None,
             oauth_metadata: Arc::default(),
         })
     }
@@ -150,6 +153,13 @@ impl RelyingParty {
             );
         }
         self.options = options;
+        self
+    }
+
+    /// Decorate every request this relying party sends (a DPoP proof, see
+    /// [`RequestDecorator`]).
+    pub fn with_decorator(mut self, decorator: Arc<dyn RequestDecorator>) -> Self {
+        self.decorator = Some(decorator);
         self
     }
 
@@ -232,7 +242,7 @@ impl RelyingParty {
         let code = txn.check_callback(callback, self.iss_required(), &mut report)?;
         let token_endpoint = self.token_endpoint()?;
         let tokens = token::exchange_code(
-            self.call("token", &token_endpoint, self.token_auth_method()?),
+            self.call("token", &token_endpoint, self.token_auth()?.as_ref()),
             &code,
             &txn.redirect_uri,
             &txn.pkce_verifier,
@@ -347,7 +357,7 @@ impl RelyingParty {
     ) -> Result<Refreshed> {
         let endpoint = self.token_endpoint()?;
         let tokens = token::refresh(
-            self.call("token", &endpoint, self.token_auth_method()?),
+            self.call("token", &endpoint, self.token_auth()?.as_ref()),
             refresh_token.expose(),
             scope,
         )
@@ -468,21 +478,21 @@ impl RelyingParty {
         &self,
         request: &ClientCredentialsRequest,
     ) -> Result<TokenResponse> {
-        let method = self.token_auth_method()?;
-        if method == crate::client::TokenAuthMethod::None {
+        let auth = self.token_auth()?;
+        if auth.method() == "none" {
             return Err(Error::Config(
                 "client_credentials needs a confidential client (RFC 6749 §4.4): give a client secret or key".into(),
             ));
         }
         let endpoint = self.token_endpoint()?;
-        token::client_credentials(self.call("token", &endpoint, method), request).await
+        token::client_credentials(self.call("token", &endpoint, auth.as_ref()), request).await
     }
 
     /// Token exchange (RFC 8693).
     pub async fn exchange(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
         let endpoint = self.token_endpoint()?;
         exchange::exchange(
-            self.call("token", &endpoint, self.token_auth_method()?),
+            self.call("token", &endpoint, self.token_auth()?.as_ref()),
             request,
         )
         .await
@@ -519,7 +529,7 @@ impl RelyingParty {
         name: &str,
         capability: &str,
         pick: impl Fn(&crate::discovery::AuthServerMetadata) -> (Option<String>, Option<Vec<String>>),
-    ) -> Result<(Url, crate::client::TokenAuthMethod)> {
+    ) -> Result<(Url, Arc<dyn ClientAuth>)> {
         let extra = self.metadata.additional_metadata();
         let from_openid = pick(&crate::discovery::AuthServerMetadata {
             issuer: String::new(),
@@ -556,14 +566,14 @@ impl RelyingParty {
         Ok((url, method))
     }
 
-    fn method_for(&self, names: Option<&Vec<String>>) -> Result<crate::client::TokenAuthMethod> {
+    fn method_for(&self, names: Option<&Vec<String>>) -> Result<Arc<dyn ClientAuth>> {
         match names {
-            Some(names) => crate::client::auth_method_from_names(&self.client, Some(names)),
-            None => self.token_auth_method(),
+            Some(names) => crate::client::auth_from_names(&self.client, Some(names)),
+            None => self.token_auth(),
         }
     }
 
-    async fn introspection_endpoint(&self) -> Result<(Url, crate::client::TokenAuthMethod)> {
+    async fn introspection_endpoint(&self) -> Result<(Url, Arc<dyn ClientAuth>)> {
         self.supplemented(
             "introspection_endpoint",
             "token introspection (RFC 7662)",
@@ -584,7 +594,12 @@ impl RelyingParty {
         hint: Option<&str>,
     ) -> Result<IntrospectionResponse> {
         let (endpoint, method) = self.introspection_endpoint().await?;
-        introspect::introspect(self.call("introspection", &endpoint, method), token, hint).await
+        introspect::introspect(
+            self.call("introspection", &endpoint, method.as_ref()),
+            token,
+            hint,
+        )
+        .await
     }
 
     /// Introspect asking for a signed JWT response (RFC 9701), validated before use.
@@ -617,7 +632,7 @@ impl RelyingParty {
             algs.push(Alg::RS256);
         }
         introspect::introspect_jwt(
-            self.call("introspection", &endpoint, method),
+            self.call("introspection", &endpoint, method.as_ref()),
             token,
             hint,
             introspect::JwtRules {
@@ -642,26 +657,28 @@ impl RelyingParty {
                 )
             })
             .await?;
-        revoke::revoke(self.call("revocation", &endpoint, method), token, hint).await
+        revoke::revoke(
+            self.call("revocation", &endpoint, method.as_ref()),
+            token,
+            hint,
+        )
+        .await
     }
 
-    fn call<'a>(
-        &'a self,
-        name: &'static str,
-        url: &'a Url,
-        method: crate::client::TokenAuthMethod,
-    ) -> Call<'a> {
+    fn call<'a>(&'a self, name: &'static str, url: &'a Url, auth: &'a dyn ClientAuth) -> Call<'a> {
         Call {
             http: &self.http,
             name,
             url,
-            client: &self.client,
-            method,
+            client_id: &self.client.client_id,
+            auth,
+            decorator: self.decorator.as_deref(),
         }
     }
 
-    fn token_auth_method(&self) -> Result<crate::client::TokenAuthMethod> {
-        self.client.auth_method(
+    /// How the client authenticates at the token endpoint.
+    fn token_auth(&self) -> Result<Arc<dyn ClientAuth>> {
+        self.client.authenticator(
             self.metadata
                 .token_endpoint_auth_methods_supported()
                 .map(Vec::as_slice),
@@ -712,7 +729,7 @@ impl RelyingParty {
     /// Fetch userinfo with an access token and check it against the ID token.
     pub async fn userinfo(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
         id_token: &VerifiedIdToken,
     ) -> Result<UserInfo> {
         self.userinfo_for(access_token, Some(&id_token.subject))
@@ -722,7 +739,7 @@ impl RelyingParty {
     /// Fetch userinfo; `expected_sub` is the ID token's `sub` when one is at hand.
     pub async fn userinfo_for(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
         expected_sub: Option<&str>,
     ) -> Result<UserInfo> {
         let endpoint = self
@@ -747,6 +764,7 @@ impl RelyingParty {
             .transpose()?;
         userinfo::fetch(
             &self.http,
+            self.decorator.as_deref(),
             &endpoint,
             access_token,
             UserinfoRules {

@@ -1,12 +1,14 @@
 //! The userinfo endpoint (OIDC Core §5.3): JSON or a signed JWT, whose `sub` must be the
 //! ID token's (§5.3.4: otherwise "the UserInfo Response values MUST NOT be used").
 
+use crate::endpoint::{RequestDecorator, send};
 use crate::error::{Error, Result, display_url};
 use crate::http::{HttpClient, parse_json, provider_error};
 use crate::jose::Alg;
 use crate::jwt::{Checker, KeySource, SignaturePolicy, TypRule, verify_signed};
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
+use crate::token::AccessToken;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,18 +42,16 @@ pub struct UserinfoRules<'a> {
     pub token_in_body: bool,
 }
 
-/// Call userinfo with a Bearer access token (RFC 6750 §2.1: the header, never the query).
-pub(crate) async fn fetch(
-    http: &HttpClient,
+/// Build the userinfo request: the token in the `Authorization` header with its scheme
+/// (RFC 6750 §2.1, RFC 9449 §7.1), never the query; or in a form body (RFC 6750 §2.2).
+fn request(
     endpoint: &Url,
-    access_token: &str,
-    rules: UserinfoRules<'_>,
-    keys: KeySource<'_>,
-) -> Result<UserInfo> {
-    http.check_url(endpoint, "userinfo endpoint")?;
-    let request = if rules.token_in_body {
+    access_token: &AccessToken,
+    in_body: bool,
+) -> Result<http::Request<Vec<u8>>> {
+    let request = if in_body {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("access_token", access_token)
+            .append_pair("access_token", access_token.expose())
             .finish();
         http::Request::post(endpoint.as_str())
             .header(
@@ -62,15 +62,30 @@ pub(crate) async fn fetch(
             .body(body.into_bytes())
     } else {
         http::Request::get(endpoint.as_str())
-            .header(AUTHORIZATION, format!("Bearer {access_token}"))
+            .header(AUTHORIZATION, access_token.authorization())
             .header(ACCEPT, "application/json, application/jwt")
             .body(Vec::new())
     };
-    let request = request.map_err(|e| Error::InvalidUrl {
+    request.map_err(|e| Error::InvalidUrl {
         url: display_url(endpoint.as_str()),
         reason: e.to_string(),
-    })?;
-    let response = http.execute(request).await?;
+    })
+}
+
+/// Call userinfo with an access token, through the one request path.
+pub(crate) async fn fetch(
+    http: &HttpClient,
+    decorator: Option<&dyn RequestDecorator>,
+    endpoint: &Url,
+    access_token: &AccessToken,
+    rules: UserinfoRules<'_>,
+    keys: KeySource<'_>,
+) -> Result<UserInfo> {
+    http.check_url(endpoint, "userinfo endpoint")?;
+    let response = send(http, decorator, Some(access_token), || {
+        request(endpoint, access_token, rules.token_in_body)
+    })
+    .await?;
     if !response.status().is_success() {
         return Err(provider_error("userinfo", &response));
     }

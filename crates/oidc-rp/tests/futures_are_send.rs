@@ -34,7 +34,7 @@ fn public_futures_are_send(
     send(rp.introspect("t", None));
     send(rp.introspect_jwt("t", None));
     send(rp.revoke("t", None));
-    send(rp.userinfo("t", id));
+    send(rp.userinfo(&oidc_rp::AccessToken::bearer("t"), id));
     send(rp.validate_logout_token("t", replay));
     send(oidc_rp::discovery::discover(http, "https://op.example"));
     send(oidc_rp::discovery::webfinger(http, "acct:a@op.example"));

@@ -18,7 +18,7 @@ impl std::error::Error for SignError {}
 
 /// A key that signs JWS: the provider's keys, a client's private key, an HMAC secret, a DPoP
 /// key. Each crate implements it with its own crypto.
-pub trait Signer: Send + Sync {
+pub trait Signer: Send + Sync + fmt::Debug {
     /// The algorithm it signs with.
     fn alg(&self) -> Alg;
     /// Its `kid`, to put in the header, if any.

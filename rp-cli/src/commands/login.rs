@@ -250,7 +250,7 @@ async fn finish(
         None
     } else {
         let info = match rp
-            .userinfo(login.tokens.access_token.expose(), &login.id_token)
+            .userinfo(&login.tokens.access_token(), &login.id_token)
             .await
         {
             Ok(info) => info,

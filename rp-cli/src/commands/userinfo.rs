@@ -26,11 +26,8 @@ pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
         target::open(&args.target, args.token.is_some(), false).await?;
     let rp = target::connect(&args.target, profile.as_ref()).await?;
     let (token, sub) = match (&args.token, &profile) {
-        (Some(t), _) => (t.clone(), None),
-        (None, Some(p)) => (
-            p.tokens.access_token.expose().to_string(),
-            Some(p.sub.clone()),
-        ),
+        (Some(t), _) => (oidc_rp::AccessToken::bearer(t.as_str()), None),
+        (None, Some(p)) => (p.tokens.access(), Some(p.sub.clone())),
         (None, None) => {
             return Err(target::no_token());
         }

@@ -186,7 +186,7 @@ impl Plan {
                 .await?;
         if self.userinfo {
             self.rp
-                .userinfo(login.tokens.access_token.expose(), &login.id_token)
+                .userinfo(&login.tokens.access_token(), &login.id_token)
                 .await?;
         }
         Ok(login)

@@ -428,8 +428,7 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
                 .ok_or_else(|| Got::Rejected(None, "no refresh token was issued".into()))?;
             let refreshed = rp.refresh(refresh, Some(&login.0.id_token), None).await?;
             let id = refreshed.id_token.as_ref().unwrap_or(&login.0.id_token);
-            rp.userinfo(refreshed.tokens.access_token.expose(), id)
-                .await?;
+            rp.userinfo(&refreshed.tokens.access_token(), id).await?;
         }
         Flow::RpLogout | Flow::FrontLogout | Flow::BackLogout => {
             let (url, txn) = rp.end_session_url(&LogoutRequest {
@@ -499,7 +498,7 @@ async fn login(
     let browser = Browser::new(ctx.http)?;
     let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, None).await?;
     let info = rp
-        .userinfo(login.tokens.access_token.expose(), &login.id_token)
+        .userinfo(&login.tokens.access_token(), &login.id_token)
         .await?;
     Ok((login, Some(info)))
 }

@@ -382,7 +382,10 @@ async fn callback(
     let access = Secret::new(login.tokens.access_token.expose());
     let (userinfo, mut report) = (None, login.report.clone());
     let userinfo = if rp.metadata().userinfo_endpoint().is_some() {
-        match rp.userinfo(access.expose(), &login.id_token).await {
+        match rp
+            .userinfo(&login.tokens.access_token(), &login.id_token)
+            .await
+        {
             Ok(u) => {
                 report.extend(u.report.clone());
                 Some(u)
@@ -643,7 +646,13 @@ async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let shown = match rp.userinfo(s.access_token.expose(), &s.id_token).await {
+    let shown = match rp
+        .userinfo(
+            &oidc_rp::AccessToken::bearer(s.access_token.clone()),
+            &s.id_token,
+        )
+        .await
+    {
         Ok(u) => Shown {
             title: "Userinfo".into(),
             ok: true,
