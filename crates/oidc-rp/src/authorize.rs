@@ -47,18 +47,75 @@ pub struct AuthorizationRequest {
     pub claims: Option<serde_json::Value>,
     /// Any other parameters. Protocol parameters this crate sets itself are refused.
     pub extra: Vec<(String, String)>,
-    /// Send the parameters in a request object fetched by reference (RFC 9101).
-    pub request_object: Option<RequestObject>,
+    /// How the parameters reach the provider (the query by default).
+    pub delivery: Delivery,
 }
 
-/// A request object by reference: the caller serves [`AuthTransaction::request_object`] at
-/// `request_uri`, where the provider fetches it.
-#[derive(Debug, Clone)]
-pub struct RequestObject {
-    /// The signing key; `None` for an unsigned object (`alg: none`, only over https).
-    pub key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
-    /// Where the object will be served.
-    pub request_uri: String,
+/// How an authorization request reaches the provider. The parameters are the same whatever
+/// the delivery: they are assembled first ([`AuthorizationParams`]), then delivered.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// In the authorization URL's query (RFC 6749 §4.1.1).
+    #[default]
+    Query,
+    /// In a request object passed by value, `request` (RFC 9101 §5.1): signed with `key`, or
+    /// unsigned (`alg: none`) without one.
+    ByValue {
+        /// The client's signing key.
+        key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+    },
+    /// In a request object passed by reference, `request_uri` (RFC 9101 §5.2): the caller
+    /// serves [`AuthTransaction::request_object`] at `request_uri`, where the provider fetches
+    /// it.
+    ByReference {
+        /// The client's signing key; `None` for `alg: none`.
+        key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+        /// Where the object will be served.
+        request_uri: String,
+    },
+}
+
+/// The parameters of an authorization request, in order, before they are delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizationParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl AuthorizationParams {
+    /// The parameters.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// The value of one parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The claims of a request object carrying these parameters (RFC 9101 §4, OIDC Core
+    /// §6.1): every parameter, with `iss` the client and `aud` the issuer; `claims` and
+    /// `max_age` as JSON values.
+    pub fn request_object_claims(&self, client_id: &str, issuer: &str) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        object.insert("iss".into(), client_id.into());
+        object.insert("aud".into(), issuer.into());
+        for (k, v) in &self.pairs {
+            let value = match k.as_str() {
+                "claims" => serde_json::from_str(v).unwrap_or_else(|_| v.as_str().into()),
+                "max_age" => v
+                    .parse::<u64>()
+                    .map(Into::into)
+                    .unwrap_or_else(|_| v.as_str().into()),
+                _ => v.as_str().into(),
+            };
+            object.insert(k.clone(), value);
+        }
+        serde_json::Value::Object(object)
+    }
 }
 
 impl AuthorizationRequest {
@@ -128,14 +185,13 @@ pub struct AuthTransaction {
     pub request_object: Option<Secret>,
 }
 
-/// Build the authorization URL.
-pub(crate) fn build(
-    authorization_endpoint: &Url,
+/// Assemble the parameters of `request` and the transaction that answers them.
+pub(crate) fn assemble(
     issuer: &str,
     client_id: &str,
     redirect_uri: &str,
     request: &AuthorizationRequest,
-) -> Result<(Url, AuthTransaction)> {
+) -> Result<(AuthorizationParams, AuthTransaction)> {
     let redirect = Url::parse(redirect_uri).map_err(|e| Error::InvalidUrl {
         url: display_url(redirect_uri),
         reason: e.to_string(),
@@ -149,7 +205,7 @@ pub(crate) fn build(
     for (name, _) in &request.extra {
         if RESERVED.contains(&name.as_str()) {
             return Err(Error::Config(format!(
-                "the extra parameter `{name}` is set by rp itself; use the dedicated option"
+                "the extra parameter `{name}` is set by this library itself; use the dedicated option"
             )));
         }
     }
@@ -161,82 +217,41 @@ pub(crate) fn build(
     let nonce = CsrfToken::new_random_len(32);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
 
-    let scope = scopes.join(" ");
-    let max_age = request.max_age.map(|m| m.to_string());
-    let acr = request.acr_values.join(" ");
-    let claims = request.claims.as_ref().map(|c| c.to_string());
-    let mut params: Vec<(&str, &str)> = vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", redirect_uri),
-        ("scope", &scope),
-        ("state", state.secret()),
-        ("nonce", nonce.secret()),
-        ("code_challenge", challenge.as_str()),
-        ("code_challenge_method", "S256"),
+    let mut pairs: Vec<(String, String)> = vec![
+        ("response_type".into(), "code".into()),
+        ("client_id".into(), client_id.into()),
+        ("redirect_uri".into(), redirect_uri.into()),
+        ("scope".into(), scopes.join(" ")),
+        ("state".into(), state.secret().clone()),
+        ("nonce".into(), nonce.secret().clone()),
+        ("code_challenge".into(), challenge.as_str().into()),
+        ("code_challenge_method".into(), "S256".into()),
     ];
+    let mut push = |k: &str, v: String| pairs.push((k.into(), v));
     if let Some(prompt) = &request.prompt {
-        params.push(("prompt", prompt));
+        push("prompt", prompt.clone());
     }
-    if let Some(max_age) = &max_age {
-        params.push(("max_age", max_age));
+    if let Some(max_age) = request.max_age {
+        push("max_age", max_age.to_string());
     }
     if let Some(hint) = &request.login_hint {
-        params.push(("login_hint", hint));
+        push("login_hint", hint.clone());
     }
     if !request.acr_values.is_empty() {
-        params.push(("acr_values", &acr));
+        push("acr_values", request.acr_values.join(" "));
     }
     if let Some(locales) = &request.ui_locales {
-        params.push(("ui_locales", locales));
+        push("ui_locales", locales.clone());
     }
     if request.response_mode == Some(ResponseMode::FormPost) {
-        params.push(("response_mode", "form_post"));
+        push("response_mode", "form_post".into());
     }
-    if let Some(claims) = &claims {
-        params.push(("claims", claims));
+    if let Some(claims) = &request.claims {
+        push("claims", claims.to_string());
     }
     for (k, v) in &request.extra {
-        params.push((k, v));
+        pairs.push((k.clone(), v.clone()));
     }
-
-    let mut url = authorization_endpoint.clone();
-    let request_object = match &request.request_object {
-        None => {
-            url.query_pairs_mut().extend_pairs(params.iter());
-            None
-        }
-        Some(ro) => {
-            // RFC 9101 §4, OIDC Core §6.1: every parameter in the signed object; the OAuth
-            // ones repeated in the query, plus where to fetch the object.
-            let mut object = serde_json::Map::new();
-            object.insert("iss".into(), client_id.into());
-            object.insert("aud".into(), issuer.into());
-            for (k, v) in &params {
-                let value = match *k {
-                    "claims" => serde_json::from_str(v).unwrap_or_else(|_| (*v).into()),
-                    "max_age" => v
-                        .parse::<u64>()
-                        .map(Into::into)
-                        .unwrap_or_else(|_| (*v).into()),
-                    _ => (*v).into(),
-                };
-                object.insert((*k).to_string(), value);
-            }
-            let object = serde_json::Value::Object(object);
-            let jwt = match &ro.key {
-                Some(key) => key.sign("oauth-authz-req+jwt", &object)?,
-                None => crate::client_key::unsigned(&object),
-            };
-            url.query_pairs_mut()
-                .append_pair("response_type", "code")
-                .append_pair("client_id", client_id)
-                .append_pair("redirect_uri", redirect_uri)
-                .append_pair("scope", &scope)
-                .append_pair("request_uri", &ro.request_uri);
-            Some(Secret::new(jwt))
-        }
-    };
     let txn = AuthTransaction {
         issuer: issuer.to_string(),
         client_id: client_id.to_string(),
@@ -248,8 +263,74 @@ pub(crate) fn build(
         acr_values: request.acr_values.clone(),
         scopes,
         response_mode: request.response_mode.unwrap_or_default(),
-        request_object,
+        request_object: None,
     };
+    Ok((AuthorizationParams { pairs }, txn))
+}
+
+/// Deliver assembled parameters to `endpoint` as `delivery` says: the authorization URL to
+/// send the user to, and the request object to serve when it goes by reference.
+pub(crate) fn deliver(
+    endpoint: &Url,
+    issuer: &str,
+    client_id: &str,
+    params: &AuthorizationParams,
+    delivery: &Delivery,
+) -> Result<(Url, Option<Secret>)> {
+    let mut url = endpoint.clone();
+    let sign = |key: &Option<std::sync::Arc<crate::client_key::ClientKey>>| -> Result<String> {
+        let claims = params.request_object_claims(client_id, issuer);
+        match key {
+            Some(key) => key.sign("oauth-authz-req+jwt", &claims),
+            None => Ok(crate::client_key::unsigned(&claims)),
+        }
+    };
+    // RFC 9101 §5, OIDC Core §6.1: with a request object, the OAuth parameters are repeated
+    // in the query so that the request is still an OAuth 2.0 one.
+    let repeated = |url: &mut Url, extra: (&str, &str)| {
+        let mut q = url.query_pairs_mut();
+        for name in ["response_type", "client_id", "redirect_uri", "scope"] {
+            if let Some(v) = params.get(name) {
+                q.append_pair(name, v);
+            }
+        }
+        q.append_pair(extra.0, extra.1);
+    };
+    match delivery {
+        Delivery::Query => {
+            url.query_pairs_mut().extend_pairs(params.pairs.iter());
+            Ok((url, None))
+        }
+        Delivery::ByValue { key } => {
+            let jwt = sign(key)?;
+            repeated(&mut url, ("request", &jwt));
+            Ok((url, None))
+        }
+        Delivery::ByReference { key, request_uri } => {
+            let jwt = sign(key)?;
+            repeated(&mut url, ("request_uri", request_uri));
+            Ok((url, Some(Secret::new(jwt))))
+        }
+    }
+}
+
+/// Build the authorization URL: assemble, then deliver.
+pub(crate) fn build(
+    authorization_endpoint: &Url,
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    request: &AuthorizationRequest,
+) -> Result<(Url, AuthTransaction)> {
+    let (params, mut txn) = assemble(issuer, client_id, redirect_uri, request)?;
+    let (url, object) = deliver(
+        authorization_endpoint,
+        issuer,
+        client_id,
+        &params,
+        &request.delivery,
+    )?;
+    txn.request_object = object;
     Ok((url, txn))
 }
 
@@ -465,6 +546,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("`state`"));
+    }
+
+    #[test]
+    fn the_same_parameters_go_by_value_or_by_reference() {
+        let endpoint = Url::parse("https://op.example/authorize").unwrap();
+        let request = AuthorizationRequest {
+            scopes: vec!["profile".into()],
+            max_age: Some(60),
+            ..Default::default()
+        };
+        let (params, _) =
+            assemble("https://op.example", "c", "http://127.0.0.1/cb", &request).unwrap();
+        let claims = params.request_object_claims("c", "https://op.example");
+        assert_eq!(claims["aud"], "https://op.example");
+        assert_eq!(claims["max_age"], 60);
+        assert_eq!(claims["code_challenge_method"], "S256");
+        let (by_value, object) = deliver(
+            &endpoint,
+            "https://op.example",
+            "c",
+            &params,
+            &Delivery::ByValue { key: None },
+        )
+        .unwrap();
+        assert!(object.is_none());
+        let q: std::collections::HashMap<_, _> = by_value.query_pairs().into_owned().collect();
+        assert!(q["request"].ends_with('.'), "unsigned: alg none");
+        assert!(!q.contains_key("state"), "only in the object");
+        let (by_ref, object) = deliver(
+            &endpoint,
+            "https://op.example",
+            "c",
+            &params,
+            &Delivery::ByReference {
+                key: None,
+                request_uri: "https://rp.example/r/1".into(),
+            },
+        )
+        .unwrap();
+        assert!(object.is_some());
+        assert!(by_ref.as_str().contains("request_uri=https"));
     }
 
     fn check(t: &AuthTransaction, query: &str, iss_required: bool) -> Result<Secret> {

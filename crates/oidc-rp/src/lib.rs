@@ -56,7 +56,8 @@ pub mod token;
 pub mod userinfo;
 
 pub use authorize::{
-    AuthTransaction, AuthorizationRequest, CallbackParams, RequestObject, ResponseMode,
+    AuthTransaction, AuthorizationParams, AuthorizationRequest, CallbackParams, Delivery,
+    ResponseMode,
 };
 pub use client::{ClientConfig, TokenAuthMethod};
 pub use client_auth::ClientAuth;

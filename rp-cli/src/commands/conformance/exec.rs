@@ -5,9 +5,9 @@ use super::plans::{Case, Expect, Flow, Plan};
 use crate::listener::{Incoming, Listener, WaitError};
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
-    AuthorizationRequest, CheckId, ClientConfig, ClientKey, Error, ExtraClientMetadata,
-    FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache, RequestObject,
-    ResponseMode, TokenAuthMethod, ValidationOptions, discovery,
+    AuthorizationRequest, CheckId, ClientConfig, ClientKey, Delivery, Error, ExtraClientMetadata,
+    FrontChannelLogout, HttpClient, LogoutRequest, RelyingParty, ReplayCache, ResponseMode,
+    TokenAuthMethod, ValidationOptions, discovery,
 };
 use oidc_rp_headless::{self as headless, Browser};
 use serde_json::{Value, json};
@@ -481,12 +481,12 @@ async fn login(
         claims: knobs
             .claims
             .map(|where_| json!({ where_: { "name": null } })),
-        request_object: match (knobs.request_uri, helper) {
-            (Some(alg), Some(h)) => Some(RequestObject {
+        delivery: match (knobs.request_uri, helper) {
+            (Some(alg), Some(h)) => Delivery::ByReference {
                 key: if alg == "none" { None } else { key.clone() },
                 request_uri: h.uri("/request"),
-            }),
-            _ => None,
+            },
+            _ => Delivery::Query,
         },
         ..Default::default()
     };
