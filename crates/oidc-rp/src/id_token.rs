@@ -583,53 +583,112 @@ fn hash_check(
 }
 
 impl VerifiedIdToken {
-    /// Rebuild an ID token that this crate validated earlier and the caller stored (its
-    /// compact form and [`VerifiedIdToken::claims_json`]). It is **not** validated again:
-    /// use it only for tokens read back from the caller's own protected storage, as the
-    /// reference a refreshed ID token is compared with (OIDC Core §12.2) or as
-    /// `id_token_hint`.
-    pub fn from_storage(raw: Secret, claims_json: &str) -> Result<VerifiedIdToken> {
-        let corrupt = |what: &str| {
-            crate::error::Error::Config(format!(
-                "the stored ID token is corrupt ({what}); log in again"
-            ))
-        };
-        let alg = crate::jose::Jws::parse(raw.expose())
-            .ok()
-            .and_then(|j| Alg::parse(&j.header.alg))
-            .ok_or_else(|| corrupt("header"))?;
-        let claims: Claims<'_> =
-            serde_json::from_str(claims_json).map_err(|_| corrupt("claims"))?;
-        let issuer = str_claim(&claims, "iss")
-            .ok_or_else(|| corrupt("iss"))?
-            .into_owned();
-        let subject = str_claim(&claims, "sub")
-            .ok_or_else(|| corrupt("sub"))?
-            .into_owned();
-        let audiences = match claims.aud.map(|a| a.get()) {
-            Some(a) if a.starts_with('[') => serde_json::from_str(a).map_err(|_| corrupt("aud"))?,
-            Some(_) => vec![
-                str_claim(&claims, "aud")
-                    .ok_or_else(|| corrupt("aud"))?
-                    .into_owned(),
-            ],
-            None => return Err(corrupt("aud")),
-        };
-        let time = |name| time_claim(&claims, name).and_then(std::result::Result::ok);
-        Ok(VerifiedIdToken {
-            alg,
-            issuer,
-            subject,
-            audiences,
-            expires_at: time("exp").ok_or_else(|| corrupt("exp"))?,
-            issued_at: time("iat").ok_or_else(|| corrupt("iat"))?,
-            auth_time: time("auth_time"),
-            sid: str_claim(&claims, "sid").map(Cow::into_owned),
-            azp: str_claim(&claims, "azp").map(Cow::into_owned),
-            payload: claims_json.to_string(),
-            report: Report::new(),
+    /// The form to keep it in (a session store, a cache file) and read back later.
+    pub fn to_stored(&self) -> StoredIdToken {
+        StoredIdToken {
+            raw: self.raw.clone(),
+            claims: self.claims(),
+            checks: self.report.clone(),
+        }
+    }
+}
+
+/// An ID token this crate validated earlier, kept by the caller and read back: the compact
+/// token (for `id_token_hint`), its claims, and the checks it passed then. It round-trips
+/// through serde. It is **not** a fresh verification, so it is a type of its own: it serves
+/// as the original a refreshed ID token is compared with (OIDC Core §12.2), as
+/// `id_token_hint`, and to show who is signed in; never as proof of a new login.
+///
+/// ```
+/// # fn f(login: &oidc_rp::Login) -> serde_json::Result<()> {
+/// let stored = login.id_token.to_stored();
+/// let text = serde_json::to_string(&stored)?;          // into the session store
+/// let back: oidc_rp::StoredIdToken = serde_json::from_str(&text)?;
+/// assert_eq!(back.subject(), Some(login.id_token.subject.as_str()));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredIdToken {
+    /// The compact token.
+    pub raw: Secret,
+    /// Its claims.
+    pub claims: Map<String, Value>,
+    /// The checks it passed when it was validated.
+    #[serde(default)]
+    pub checks: Report,
+}
+
+impl StoredIdToken {
+    /// A stored token from its parts (a cache that kept the token and its claims).
+    pub fn new(raw: Secret, claims: Map<String, Value>) -> Self {
+        StoredIdToken {
             raw,
-        })
+            claims,
+            checks: Report::new(),
+        }
+    }
+
+    fn string(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    fn time(&self, name: &str) -> Option<i64> {
+        self.claims
+            .get(name)
+            .and_then(|v| crate::time::numeric_date_value(v).ok())
+    }
+
+    /// `iss`.
+    pub fn issuer(&self) -> Option<&str> {
+        self.string("iss")
+    }
+
+    /// `sub`.
+    pub fn subject(&self) -> Option<&str> {
+        self.string("sub")
+    }
+
+    /// `aud`, as a list.
+    pub fn audiences(&self) -> Vec<String> {
+        match self.claims.get("aud") {
+            Some(Value::String(a)) => vec![a.clone()],
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `azp`.
+    pub fn azp(&self) -> Option<&str> {
+        self.string("azp")
+    }
+
+    /// `auth_time`.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.time("auth_time")
+    }
+
+    /// `iat`.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.time("iat")
+    }
+
+    /// `exp`.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.time("exp")
+    }
+
+    /// `sid`.
+    pub fn sid(&self) -> Option<&str> {
+        self.string("sid")
+    }
+}
+
+impl From<&VerifiedIdToken> for StoredIdToken {
+    fn from(token: &VerifiedIdToken) -> Self {
+        token.to_stored()
     }
 }
 
@@ -638,7 +697,7 @@ impl VerifiedIdToken {
 /// to the new token's report.
 pub fn check_refresh_consistency(
     new: &mut VerifiedIdToken,
-    original: &VerifiedIdToken,
+    original: &StoredIdToken,
 ) -> Result<()> {
     let mismatch = |what: &str, new_v: &str, old_v: &str| {
         format!(
@@ -647,35 +706,40 @@ pub fn check_refresh_consistency(
             truncate(new_v, 80)
         )
     };
+    let original_audiences = original.audiences();
     let same_audiences = {
         let mut a = new.audiences.clone();
-        let mut b = original.audiences.clone();
+        let mut b = original_audiences.clone();
         a.sort();
         b.sort();
         a == b
     };
-    let problem = if new.issuer != original.issuer {
-        Some(mismatch("iss", &new.issuer, &original.issuer))
-    } else if new.subject != original.subject {
-        Some(mismatch("sub", &new.subject, &original.subject))
+    let (original_iss, original_sub) = (
+        original.issuer().unwrap_or_default(),
+        original.subject().unwrap_or_default(),
+    );
+    let problem = if new.issuer != original_iss {
+        Some(mismatch("iss", &new.issuer, original_iss))
+    } else if new.subject != original_sub {
+        Some(mismatch("sub", &new.subject, original_sub))
     } else if !same_audiences {
         Some(mismatch(
             "aud",
             &new.audiences.join(" "),
-            &original.audiences.join(" "),
+            &original_audiences.join(" "),
         ))
-    } else if new.azp != original.azp {
+    } else if new.azp.as_deref() != original.azp() {
         Some(mismatch(
             "azp",
             new.azp.as_deref().unwrap_or("(none)"),
-            original.azp.as_deref().unwrap_or("(none)"),
+            original.azp().unwrap_or("(none)"),
         ))
     } else if new.auth_time.is_some()
-        && original.auth_time.is_some()
-        && new.auth_time != original.auth_time
+        && original.auth_time().is_some()
+        && new.auth_time != original.auth_time()
     {
         Some("auth_time changed: it must stay the time of the original authentication".to_string())
-    } else if new.issued_at < original.issued_at {
+    } else if original.issued_at().is_some_and(|t| new.issued_at < t) {
         Some("iat is older than the original ID token's".to_string())
     } else {
         None

@@ -70,7 +70,7 @@ pub use error::{
 };
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse};
 pub use http::{HttpClient, HttpConfig};
-pub use id_token::{IdTokenRules, NonceCheck, VerifiedIdToken};
+pub use id_token::{IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdToken};
 pub use introspect::IntrospectionResponse;
 pub use jose::Alg;
 pub use logout::{FrontChannelLogout, LogoutRequest, LogoutToken, LogoutTransaction, ReplayCache};

@@ -4,11 +4,11 @@
 //! section of the specification that requires it, so a user can see that `at_hash` was
 //! compared, or that `auth_time` was not checked because no `max_age` was requested.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// One security rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CheckId {
@@ -144,7 +144,8 @@ impl CheckId {
     }
 }
 
-/// The outcome of one check.
+/// The outcome of one check. Deserialising reads `id`, `passed` and `detail`; `name` and
+/// `spec` follow from the id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Which rule.
@@ -160,8 +161,27 @@ pub struct Check {
     pub spec: &'static str,
 }
 
+impl<'de> Deserialize<'de> for Check {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            id: CheckId,
+            passed: bool,
+            detail: String,
+        }
+        let stored = Stored::deserialize(d)?;
+        Ok(Check {
+            id: stored.id,
+            name: stored.id.name(),
+            passed: stored.passed,
+            detail: Cow::Owned(stored.detail),
+            spec: stored.id.spec(),
+        })
+    }
+}
+
 /// The checks made, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Report {
     checks: Vec<Check>,

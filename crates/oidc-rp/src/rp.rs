@@ -8,7 +8,7 @@ use crate::endpoint::{Call, RequestDecorator};
 use crate::error::{Error, Result, ValidationError};
 use crate::exchange::{self, TokenExchangeRequest, TokenExchangeResponse};
 use crate::http::HttpClient;
-use crate::id_token::{self, IdTokenRules, NonceCheck, VerifiedIdToken};
+use crate::id_token::{self, IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdToken};
 use crate::introspect::{self, IntrospectionResponse};
 use crate::jose::{self, Alg};
 use crate::jwt::KeySource;
@@ -66,9 +66,10 @@ pub struct Login {
 pub struct Refreshed {
     /// The token response.
     pub tokens: TokenResponse,
-    /// The new, validated ID token, or the previous one when the response had none.
+    /// The new ID token, validated, when the response carried one (otherwise the previous
+    /// one still stands, OIDC Core §12.2).
     pub id_token: Option<VerifiedIdToken>,
-    /// Whether `id_token` is new.
+    /// Whether the response carried a new ID token.
     pub id_token_renewed: bool,
     /// The refresh token to use next: the rotated one, or the previous one when the provider
     /// did not rotate.
@@ -352,7 +353,7 @@ impl RelyingParty {
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
-        previous: Option<&VerifiedIdToken>,
+        previous: Option<&StoredIdToken>,
         scope: Option<&str>,
     ) -> Result<Refreshed> {
         let endpoint = self.token_endpoint()?;
@@ -386,7 +387,7 @@ impl RelyingParty {
         &self,
         tokens: TokenResponse,
         refresh_token: &Secret,
-        previous: Option<&VerifiedIdToken>,
+        previous: Option<&StoredIdToken>,
     ) -> Result<Refreshed> {
         let mut report = Report::new();
         require_bearer(&tokens, &mut report, "refresh response")?;
@@ -441,7 +442,7 @@ impl RelyingParty {
                     CheckId::RefreshConsistency,
                     "no ID token in the response; the previous one is kept",
                 );
-                (previous.cloned(), false)
+                (None, false)
             }
         };
         let (refresh_token, rotated) = match tokens.refresh_token() {

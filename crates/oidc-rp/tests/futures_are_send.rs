@@ -28,7 +28,7 @@ fn public_futures_are_send(
         ClientConfig::public("c"),
     ));
     send(rp.complete(txn, callback));
-    send(rp.refresh(rt, Some(id), None));
+    send(rp.refresh(rt, Some(&id.to_stored()), None));
     send(rp.client_credentials(&ClientCredentialsRequest::default()));
     send(rp.exchange(&TokenExchangeRequest::default()));
     send(rp.introspect("t", None));

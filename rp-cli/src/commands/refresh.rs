@@ -73,7 +73,7 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
         }
     };
     let previous = match (&profile, &args.token) {
-        (Some(p), None) => target::stored_id_token(p)?,
+        (Some(p), None) => target::stored_id_token(p),
         _ => None,
     };
     let refreshed = match rp

@@ -8,7 +8,7 @@ use crate::cache::{self, Profile};
 use crate::cli::{ClientArgs, HttpArgs};
 use crate::exit::CliError;
 use clap::Args;
-use oidc_rp::{RelyingParty, Secret, VerifiedIdToken};
+use oidc_rp::{RelyingParty, StoredIdToken};
 
 /// Options shared by refresh, exchange, introspect, revoke and userinfo.
 #[derive(Debug, Clone, Args)]
@@ -153,16 +153,9 @@ pub async fn connect(
 }
 
 /// The profile's ID token, as validated at login.
-pub fn stored_id_token(profile: &Profile) -> Result<Option<VerifiedIdToken>, CliError> {
-    let Some(raw) = &profile.tokens.id_token else {
-        return Ok(None);
-    };
-    let claims = serde_json::to_string(&profile.id_token_claims)
-        .map_err(|e| CliError::Cache(e.to_string()))?;
-    Ok(Some(VerifiedIdToken::from_storage(
-        Secret::new(raw.expose()),
-        &claims,
-    )?))
+pub fn stored_id_token(profile: &Profile) -> Option<StoredIdToken> {
+    let raw = profile.tokens.id_token.clone()?;
+    Some(StoredIdToken::new(raw, profile.id_token_claims.clone()))
 }
 
 /// Print a command's `--json` result on stdout: `fields` plus the `issuer` and `profile`

@@ -172,7 +172,7 @@ struct Plan {
 #[derive(Default)]
 struct User {
     refresh_token: Option<Secret>,
-    id_token: Option<oidc_rp::VerifiedIdToken>,
+    id_token: Option<oidc_rp::StoredIdToken>,
 }
 
 impl Plan {
@@ -210,7 +210,7 @@ impl Plan {
                                 "the login gave no refresh token (offline_access is asked for; some providers also need --prompt consent)".into(),
                             ));
                         };
-                        user.id_token = Some(login.id_token);
+                        user.id_token = Some(login.id_token.to_stored());
                         rt.clone()
                     }
                 };
@@ -220,7 +220,7 @@ impl Plan {
                     .await?;
                 user.refresh_token = Some(refreshed.refresh_token);
                 if let Some(id) = refreshed.id_token {
-                    user.id_token = Some(id);
+                    user.id_token = Some(id.to_stored());
                 }
                 Ok(())
             }

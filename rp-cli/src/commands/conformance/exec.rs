@@ -426,7 +426,9 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
                 .tokens
                 .refresh_token()
                 .ok_or_else(|| Got::Rejected(None, "no refresh token was issued".into()))?;
-            let refreshed = rp.refresh(refresh, Some(&login.0.id_token), None).await?;
+            let refreshed = rp
+                .refresh(refresh, Some(&login.0.id_token.to_stored()), None)
+                .await?;
             let id = refreshed.id_token.as_ref().unwrap_or(&login.0.id_token);
             rp.userinfo(&refreshed.tokens.access_token(), id).await?;
         }

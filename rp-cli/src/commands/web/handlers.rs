@@ -531,7 +531,7 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
             ),
         );
     };
-    match rp.refresh(&rt, Some(&s.id_token), None).await {
+    match rp.refresh(&rt, Some(&s.id_token.to_stored()), None).await {
         Ok(r) => {
             let mut lines = vec![
                 (
