@@ -3,7 +3,7 @@
 //! The document is parsed into `openidconnect`'s [`openidconnect::ProviderMetadata`] with the
 //! extra members later specifications added ([`ExtraProviderMetadata`]). Its `issuer` must be
 //! exactly the issuer asked for (Discovery §4.3, RFC 8414 §3.3): a mismatch is reported with
-//! both values. Documents are cached per process.
+//! both values.
 
 use crate::error::{Error, Result, display_url, truncate};
 use crate::http::{HttpClient, parse_json, provider_error};
@@ -13,9 +13,7 @@ use openidconnect::core::{
     CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use url::Url;
 
 /// Provider metadata members defined after OpenID Connect Discovery 1.0.
@@ -80,42 +78,11 @@ pub type ProviderMetadata = openidconnect::ProviderMetadata<
     CoreSubjectIdentifierType,
 >;
 
-/// How long a discovered document is reused in this process.
-pub const METADATA_TTL: Duration = Duration::from_secs(3600);
-
-type CacheMap = HashMap<String, (Instant, Arc<ProviderMetadata>)>;
-
-fn cache() -> &'static Mutex<CacheMap> {
-    static CACHE: OnceLock<Mutex<CacheMap>> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
-
-/// Discover a provider, using the process cache when it holds a fresh document.
+/// Discover a provider: fetch and check its metadata (see [`fetch`]). Nothing is cached
+/// process-wide: a [`crate::RelyingParty`] holds the document it was made with, so two
+/// relying parties with different TLS settings never share one.
 pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMetadata>> {
-    let cached = cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(issuer)
-        .filter(|(at, _)| at.elapsed() < METADATA_TTL)
-        .map(|(_, doc)| doc.clone());
-    if let Some(doc) = cached {
-        return Ok(doc);
-    }
-    let doc = Arc::new(fetch(http, issuer).await?);
-    let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());
-    if map.len() > 512 {
-        map.clear();
-    }
-    map.insert(issuer.to_string(), (Instant::now(), doc.clone()));
-    Ok(doc)
-}
-
-/// Forget a cached document (after an issuer's keys or endpoints are known to have changed).
-pub fn forget(issuer: &str) {
-    cache()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(issuer);
+    Ok(Arc::new(fetch(http, issuer).await?))
 }
 
 /// The two places metadata can live for an issuer: the OpenID location

@@ -15,9 +15,8 @@ use crate::error::{Error, Result, display_url};
 use crate::http::HttpClient;
 use crate::jose::Alg;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -434,19 +433,6 @@ impl JwksCache {
             }),
             fetches: AtomicU64::new(0),
         }
-    }
-
-    /// The process-wide cache for this `jwks_uri` (created on first use).
-    pub fn shared(uri: &Url) -> Arc<JwksCache> {
-        static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<JwksCache>>>> = OnceLock::new();
-        let registry = REGISTRY.get_or_init(Default::default);
-        let mut map = registry.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 512 {
-            map.clear();
-        }
-        map.entry(uri.to_string())
-            .or_insert_with(|| Arc::new(JwksCache::new(uri.clone(), JwksPolicy::default())))
-            .clone()
     }
 
     /// The `jwks_uri`.

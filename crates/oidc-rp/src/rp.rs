@@ -12,7 +12,7 @@ use crate::id_token::{self, IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdT
 use crate::introspect::{self, IntrospectionResponse};
 use crate::jose::{self, Alg};
 use crate::jwt::KeySource;
-use crate::keys::JwksCache;
+use crate::keys::{JwksCache, JwksPolicy};
 use crate::report::{CheckId, Report};
 use crate::revoke;
 use crate::secret::Secret;
@@ -118,7 +118,7 @@ pub struct RelyingParty {
 }
 
 impl RelyingParty {
-    /// Discover the provider (cached per process) and set up the client.
+    /// Discover the provider and set up the client.
     pub async fn discover(http: &HttpClient, issuer: &str, client: ClientConfig) -> Result<Self> {
         let metadata = discovery::discover(http, issuer).await?;
         RelyingParty::new(http.clone(), metadata, client)
@@ -134,7 +134,7 @@ impl RelyingParty {
         http.check_url(&jwks_uri, "jwks_uri")?;
         let id_token_algs = id_token_algorithms(&metadata, &client)?;
         Ok(RelyingParty {
-            jwks: JwksCache::shared(&jwks_uri),
+            jwks: Arc::new(JwksCache::new(jwks_uri, JwksPolicy::default())),
             http,
             metadata,
             client,
@@ -184,9 +184,22 @@ impl RelyingParty {
         &self.http
     }
 
-    /// The provider's JWKS cache.
+    /// The provider's JWKS cache (owned by this relying party: its keys were fetched with
+    /// this relying party's HTTP client and TLS settings).
     pub fn jwks(&self) -> &Arc<JwksCache> {
         &self.jwks
+    }
+
+    /// Share a JWKS cache between relying parties of one provider (several clients), so the
+    /// keys are fetched once. The cache must be for this provider's `jwks_uri`.
+    pub fn with_jwks_cache(mut self, cache: Arc<JwksCache>) -> Result<Self> {
+        if cache.uri() != self.metadata.jwks_uri().url() {
+            return Err(Error::Config(
+                "the JWKS cache is for another jwks_uri than this provider's".into(),
+            ));
+        }
+        self.jwks = cache;
+        Ok(self)
     }
 
     /// The algorithms ID tokens may be signed with.
