@@ -1,6 +1,10 @@
 //! The `rp` command: clap definitions and one module per subcommand over the `oidc-rp` library
 //! and the bundled provider. The binary's `main` calls [`main`].
 
+// The doc comments of the clap definitions are the command's help text, written for a
+// terminal: `[::1]` and `/<test-id>` there are literal text, not links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 /// A line of human output on stdout, with control characters made visible
 /// ([`term::clean`]); never panics (a closed stdout, `rp ... | head`, is not an error of ours).
 #[macro_export]

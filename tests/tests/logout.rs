@@ -175,7 +175,7 @@ async fn logout_tokens_are_validated_by_the_listener() {
         .await;
 
     let keys = op.op().keys();
-    let now = oidc_rp::jwt::unix_now();
+    let now = oidc_rp::time::unix_now();
     let event = json!({ "http://schemas.openid.net/event/backchannel-logout": {} });
     let claims = |f: &dyn Fn(&mut Value)| {
         let mut c = json!({

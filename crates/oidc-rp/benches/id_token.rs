@@ -45,7 +45,7 @@ struct Case {
 }
 
 fn claims() -> Value {
-    let t = oidc_rp::jwt::unix_now();
+    let t = oidc_rp::time::unix_now();
     json!({"iss": ISSUER, "sub": "248289761001", "aud": CLIENT, "exp": t + 3600, "iat": t,
            "auth_time": t, "nonce": NONCE, "at_hash": "RgEutqOX_lGy3BMHHanNUw",
            "sid": "blNIyhq1SlMTVOUFv9dNTg", "amr": ["pwd"]})

@@ -10,7 +10,7 @@
 //! * TLS through rustls, always verified; extra roots come from a PEM file, and turning
 //!   verification off needs [`HttpConfig::danger_accept_invalid_certs`], which logs a warning
 //!   on every client built;
-//! * `tracing` events with credentials redacted (see [`crate::secret`]).
+//! * `tracing` events with credentials redacted (see [`crate::Secret`]).
 
 use crate::error::{Error, Result, display_url, truncate};
 use crate::secret::{redact_form, redact_json};
@@ -142,9 +142,8 @@ impl HttpClient {
         &self.inner.config
     }
 
-    /// A `reqwest` builder with this client's TLS settings, timeouts and redirect policy (off),
-    /// for clients that need more (the headless browser's cookie jar).
-    pub fn builder(&self) -> reqwest::ClientBuilder {
+    /// The `reqwest` builder with this client's TLS settings, timeouts and redirect policy (off).
+    fn builder(&self) -> reqwest::ClientBuilder {
         let c = &self.inner.config;
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

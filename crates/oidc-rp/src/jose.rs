@@ -11,7 +11,7 @@ use crate::keys::{KeyMaterial, VerifyingKey};
 use crate::secret::Secret;
 use ring::signature;
 
-pub use rp_jose::{Alg, Compact as Jws, FormatError, Header, half_hash};
+pub use rp_jose::{Alg, Compact as Jws, half_hash};
 
 /// Map an `openidconnect` algorithm to ours, when we can verify it.
 pub fn from_core(alg: &openidconnect::core::CoreJwsSigningAlgorithm) -> Option<Alg> {

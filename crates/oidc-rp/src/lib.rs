@@ -11,49 +11,57 @@
 //! **What it is not:** a provider, or a web framework integration. It holds no process-local
 //! login state: an in-flight login is an [`AuthTransaction`] the caller keeps.
 //!
-//! Start with [`RelyingParty`]. Each module owns one protocol step:
+//! Start with [`RelyingParty`]: one value per (provider, client), with one method per
+//! protocol step, each validating everything about its answer before returning.
 //!
-//! | module | step |
+//! | step | entry point |
 //! |---|---|
-//! | [`http`] | the one HTTP client (redirects off, timeouts, size cap, custom CAs, redacted tracing) |
-//! | [`discovery`] | OpenID discovery with RFC 8414 fallback and exact issuer match |
-//! | [`keys`] | JWKS cache, key selection, rate-limited single-flight refetch |
-//! | [`registration`] | RFC 7591 dynamic registration |
-//! | [`authorize`] | authorization URL, `state`/`nonce`/PKCE, callback checks |
-//! | [`token`] | token endpoint grants: code, refresh, client credentials |
-//! | [`exchange`] | RFC 8693 token exchange, typed |
-//! | [`introspect`] | RFC 7662 introspection, RFC 9701 signed responses |
-//! | [`revoke`] | RFC 7009 revocation |
-//! | [`id_token`] | ID token validation |
-//! | [`userinfo`] | userinfo (JSON and signed JWT) |
-//! | [`logout`] | RP-initiated logout, logout token validation, front-channel requests |
+//! | discovery (OpenID, RFC 8414 fallback, WebFinger) | [`RelyingParty::discover`], [`discovery`] |
+//! | dynamic registration (RFC 7591) | [`registration::register`] |
+//! | authorization request (state, nonce, PKCE S256; query or request object) | [`RelyingParty::authorization_url`], [`AuthorizationRequest`], [`Delivery`] |
+//! | callback, code exchange, ID token (OIDC Core §3.1.3.7) | [`RelyingParty::complete`] → [`Login`] |
+//! | refresh (OIDC Core §12.2) | [`RelyingParty::refresh`] → [`Refreshed`] |
+//! | userinfo (JSON or signed) | [`RelyingParty::userinfo`] |
+//! | token exchange (RFC 8693) | [`RelyingParty::exchange`] |
+//! | client credentials (RFC 6749 §4.4) | [`RelyingParty::client_credentials`] |
+//! | introspection (RFC 7662, RFC 9701), revocation (RFC 7009) | [`RelyingParty::introspect`], [`RelyingParty::introspect_jwt`], [`RelyingParty::revoke`] |
+//! | logout (RP-initiated, back- and front-channel) | [`RelyingParty::end_session_url`], [`RelyingParty::validate_logout_token`], [`FrontChannelLogout`] |
+//!
+//! Underneath: one [`HttpClient`] for every request (redirects off, timeouts, a size cap,
+//! custom CAs, redacted tracing); [`ClientAuth`] for client authentication and
+//! [`RequestDecorator`] for what is added to every request (the seams for DPoP and mTLS);
+//! [`keys`] for the JWKS cache; [`time`] for the one checked path of every time rule; and
+//! [`id_token`], [`logout`] and [`jwt`] for validating a token with explicit rules.
 //!
 //! Driving a provider's HTML pages without a browser (scripts, CI) is the separate crate
 //! `oidc-rp-headless`, so that the core links no HTML parser or cookie store.
 
-pub mod authorize;
-pub mod client;
+// The protocol steps. Their types are re-exported below; the modules that stay public hold
+// free functions a caller may use on their own (discovery, registration) or the low-level
+// validation API (id_token, logout, keys, jwt: validate a token with explicit rules).
+mod authorize;
+mod client;
 pub mod client_auth;
-pub mod client_key;
+mod client_key;
 pub mod discovery;
-pub mod endpoint;
+mod endpoint;
 pub mod error;
-pub mod exchange;
+mod exchange;
 pub mod http;
 pub mod id_token;
-pub mod introspect;
-pub mod jose;
+mod introspect;
+mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
 pub mod registration;
 pub mod report;
-pub mod revoke;
+mod revoke;
 mod rp;
-pub mod secret;
+mod secret;
 pub mod time;
-pub mod token;
-pub mod userinfo;
+mod token;
+mod userinfo;
 
 pub use authorize::{
     AuthTransaction, AuthorizationParams, AuthorizationRequest, CallbackParams, Delivery,
@@ -62,14 +70,14 @@ pub use authorize::{
 pub use client::{ClientConfig, TokenAuthMethod};
 pub use client_auth::ClientAuth;
 pub use client_key::ClientKey;
-pub use discovery::{ExtraProviderMetadata, ProviderMetadata};
+pub use discovery::{AuthServerMetadata, ExtraProviderMetadata, ProviderMetadata};
 pub use endpoint::RequestDecorator;
 pub use error::{
     AuthorizationError, Error, ErrorKind, LoginError, ProviderError, RefreshError, Result,
     ValidationError,
 };
-pub use exchange::{TokenExchangeRequest, TokenExchangeResponse};
-pub use http::{HttpClient, HttpConfig};
+pub use exchange::{TokenExchangeRequest, TokenExchangeResponse, token_type, token_types};
+pub use http::{HttpClient, HttpConfig, HttpResponse};
 pub use id_token::{IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdToken};
 pub use introspect::IntrospectionResponse;
 pub use jose::Alg;
@@ -81,5 +89,6 @@ pub use secret::Secret;
 pub use token::{AccessToken, ClientCredentialsRequest, TokenResponse, TokenType};
 pub use userinfo::UserInfo;
 
-/// The `openidconnect` and `oauth2` crates, whose types appear in this crate's API.
-pub use {oauth2, openidconnect};
+/// The `openidconnect` crate, whose metadata types appear in this crate's API
+/// ([`ProviderMetadata`], [`RegistrationRequest`]'s members).
+pub use openidconnect;

@@ -16,6 +16,16 @@ impl Secret {
         Secret(value.into())
     }
 
+    /// A fresh random value: `bytes` bytes from the operating system's generator, base64url
+    /// encoded (state, nonce, session ids, CSRF tokens).
+    pub fn random(bytes: usize) -> Self {
+        Secret(
+            oauth2::CsrfToken::new_random_len(bytes as u32)
+                .secret()
+                .clone(),
+        )
+    }
+
     /// The value. Call only where it is sent or compared, never where it is printed.
     pub fn expose(&self) -> &str {
         &self.0

@@ -75,7 +75,7 @@ async fn login_with(body: serde_json::Value) -> Result<oidc_rp::Login, Error> {
         )
         .unwrap();
     let callback = format!("code=c-1&state={}", txn.state.expose());
-    let callback = oidc_rp::authorize::CallbackParams::parse(callback.as_bytes()).unwrap();
+    let callback = oidc_rp::CallbackParams::parse(callback.as_bytes()).unwrap();
     rp.complete(&txn, &callback).await
 }
 

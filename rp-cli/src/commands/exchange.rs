@@ -4,8 +4,8 @@ use super::target::{self, TargetArgs};
 use crate::cache::{self, ExchangedToken, MAX_EXCHANGED};
 use crate::exit::CliError;
 use clap::Args;
-use oidc_rp::exchange::{token_type, token_types};
 use oidc_rp::{Secret, TokenExchangeRequest};
+use oidc_rp::{token_type, token_types};
 use serde_json::json;
 
 /// `rp exchange`.
@@ -114,7 +114,7 @@ pub async fn run(args: ExchangeArgs) -> Result<(), CliError> {
     };
     let rp = target::connect(&args.target, profile.as_ref()).await?;
     let response = rp.exchange(&request).await?;
-    let now = oidc_rp::jwt::unix_now();
+    let now = oidc_rp::time::unix_now();
     let expires_at = response.expires_in.map(|s| now + s as i64);
     if let Some(p) = profile.as_mut() {
         p.exchanged.insert(

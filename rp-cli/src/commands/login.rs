@@ -280,7 +280,7 @@ fn save_profile(
     login: &Login,
     logout: LogoutSetup,
 ) -> Result<std::path::PathBuf, CliError> {
-    let now = oidc_rp::jwt::unix_now();
+    let now = oidc_rp::time::unix_now();
     let tokens = &login.tokens;
     let profile = Profile {
         name: args

@@ -35,7 +35,7 @@ fn keep_rotated(
     match profile {
         Some(p) if !explicit => {
             p.tokens.refresh_token = Some(rotated.clone());
-            p.updated_at = oidc_rp::jwt::unix_now();
+            p.updated_at = oidc_rp::time::unix_now();
             cache::save(p).map_err(CliError::Cache)?;
             crate::progress!(
                 "the provider rotated the refresh token before its response was refused: the new refresh token is saved in profile \"{}\" (the refused ID and access tokens are not)",
@@ -91,7 +91,7 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
             return Err(e.into());
         }
     };
-    let now = oidc_rp::jwt::unix_now();
+    let now = oidc_rp::time::unix_now();
     let fresh = StoredTokens::from_response(
         &refreshed.tokens,
         refreshed

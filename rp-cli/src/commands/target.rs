@@ -168,7 +168,7 @@ pub fn print_result(issuer: &str, profile: Option<&str>, mut fields: serde_json:
 
 /// Seconds from now until `t`, for humans.
 pub fn until(t: i64) -> String {
-    let d = t - oidc_rp::jwt::unix_now();
+    let d = t - oidc_rp::time::unix_now();
     if d == 0 {
         "now".into()
     } else if d > 0 {

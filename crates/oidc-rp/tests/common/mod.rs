@@ -147,7 +147,7 @@ pub fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
 }
 
 pub fn now() -> i64 {
-    oidc_rp::jwt::unix_now()
+    oidc_rp::time::unix_now()
 }
 
 /// Valid claims for CLIENT at ISSUER with this nonce.

@@ -102,9 +102,7 @@ pub async fn run_weakened(
         .into_iter()
         .filter(|(_, c)| only.is_empty() || only.iter().any(|t| t == c.id))
         .collect();
-    let run_id = oidc_rp::oauth2::CsrfToken::new_random_len(6)
-        .secret()
-        .to_lowercase();
+    let run_id = oidc_rp::Secret::random(6).expose().to_lowercase();
     let aliases: Vec<String> = runs
         .iter()
         .map(|(plan, _)| format!("{}-{}", plan.name(), run_id.replace(['-', '_', '.'], "x")))

@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use oidc_rp::exchange::token_types;
+use oidc_rp::token_types;
 use oidc_rp::{
     AuthorizationRequest, CallbackParams, ClientConfig, ExtraClientMetadata, LogoutRequest,
     RegistrationRequest, RelyingParty, Secret, TokenExchangeRequest,
@@ -759,7 +759,7 @@ async fn backchannel(State(app): State<Arc<App>>, body: Bytes) -> Response {
         return plain(StatusCode::BAD_REQUEST, "logout_token is missing");
     };
     // The unverified `iss` only picks which relying party validates the token.
-    let issuer = oidc_rp::jose::Jws::parse(token)
+    let issuer = rp_jose::Compact::parse(token)
         .ok()
         .and_then(|j| serde_json::from_slice::<serde_json::Value>(&j.payload).ok())
         .and_then(|c| c.get("iss").and_then(|v| v.as_str()).map(str::to_string));

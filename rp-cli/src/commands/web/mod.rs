@@ -171,9 +171,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
     };
 
     // The bundled provider, with a static client for exactly this app.
-    let secret = oidc_rp::oauth2::CsrfToken::new_random_len(24)
-        .secret()
-        .clone();
+    let secret = oidc_rp::Secret::random(24).expose().to_string();
     let mut fixtures = rp_provider::fixtures::Fixtures::embedded();
     fixtures.clients.push(web_client(&base, &secret));
     let bundled = rp_provider::start(rp_provider::ProviderConfig {

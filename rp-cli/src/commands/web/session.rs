@@ -7,7 +7,6 @@
 //! the login is worthless after it (session fixation, OWASP ASVS 3.2.1). Every state-changing
 //! form carries the session's CSRF token, compared in constant time.
 
-use oidc_rp::oauth2::CsrfToken;
 use oidc_rp::{AuthTransaction, LogoutTransaction, Report, Secret, UserInfo, VerifiedIdToken};
 use rp_provider::bounded::Bounded;
 use std::sync::Mutex;
@@ -137,12 +136,12 @@ impl Default for Sessions {
 }
 
 fn new_id() -> String {
-    CsrfToken::new_random_len(32).secret().clone()
+    Secret::random(32).expose().to_string()
 }
 
 /// A fresh CSRF token (also the pre-session token of the landing page's form).
 pub fn new_csrf() -> Secret {
-    Secret::new(CsrfToken::new_random_len(32).secret().as_str())
+    Secret::random(32)
 }
 
 impl Sessions {
