@@ -13,7 +13,7 @@
 //! It does not run JavaScript: providers whose login page needs it need a real browser.
 
 use http::Method;
-use oidc_rp::error::{Error, LoginError, Result, display_url, truncate};
+use oidc_rp::error::{ConfigError, Error, LoginError, Result, display_url, truncate};
 use oidc_rp::{AuthTransaction, CallbackParams, HttpClient, Login, RelyingParty, Secret};
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
@@ -36,7 +36,7 @@ impl CookieJar {
     pub fn from_json(json: &str) -> Result<Self> {
         cookie_store::serde::json::load(json.as_bytes())
             .map(|store| CookieJar(std::sync::RwLock::new(store)))
-            .map_err(|e| Error::Config(format!("the cookie jar is not readable: {e}")))
+            .map_err(|e| Error::Config(ConfigError::CookieJar(format!("is not readable: {e}"))))
     }
 
     /// Every cookie, session cookies included, as JSON: a saved jar stands for one browser
@@ -47,7 +47,7 @@ impl CookieJar {
         let mut out = Vec::new();
         let store = self.0.read().unwrap_or_else(|p| p.into_inner());
         cookie_store::serde::json::save_incl_expired_and_nonpersistent(&store, &mut out)
-            .map_err(|e| Error::Config(format!("cannot serialise the cookie jar: {e}")))?;
+            .map_err(|e| ConfigError::CookieJar(format!("cannot be serialised: {e}")))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }

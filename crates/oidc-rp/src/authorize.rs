@@ -6,7 +6,9 @@
 //! remembered until the callback is an [`AuthTransaction`]: a plain serialisable value the
 //! caller keeps (in memory, in a session store), so a service can run on several machines.
 
-use crate::error::{AuthorizationError, Error, Result, ValidationError, display_url, truncate};
+use crate::error::{
+    AuthorizationError, ConfigError, Error, Result, ValidationError, display_url, truncate,
+};
 use crate::report::{CheckId, Report};
 use crate::secret::Secret;
 use oauth2::{CsrfToken, PkceCodeChallenge};
@@ -204,9 +206,7 @@ pub(crate) fn assemble(
     }
     for (name, _) in &request.extra {
         if RESERVED.contains(&name.as_str()) {
-            return Err(Error::Config(format!(
-                "the extra parameter `{name}` is set by this library itself; use the dedicated option"
-            )));
+            return Err(Error::Config(ConfigError::ReservedParameter(name.clone())));
         }
     }
     let mut scopes = request.scopes.clone();

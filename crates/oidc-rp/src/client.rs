@@ -4,7 +4,7 @@
 use crate::client_auth::{
     ClientAuth, ClientSecretBasic, ClientSecretJwt, ClientSecretPost, PrivateKeyJwt, PublicClient,
 };
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::secret::Secret;
 use openidconnect::core::CoreClientAuthMethod;
 use serde::{Deserialize, Serialize};
@@ -138,7 +138,7 @@ impl ClientConfig {
         let secret = || {
             self.client_secret
                 .clone()
-                .ok_or_else(|| Error::Config(format!("{} needs a client secret", method.name())))
+                .ok_or_else(|| missing(method, "a client secret"))
         };
         Ok(match method {
             TokenAuthMethod::ClientSecretBasic => Arc::new(ClientSecretBasic::new(secret()?)),
@@ -146,9 +146,10 @@ impl ClientConfig {
             TokenAuthMethod::None => Arc::new(PublicClient),
             TokenAuthMethod::ClientSecretJwt => Arc::new(ClientSecretJwt::new(secret()?)),
             TokenAuthMethod::PrivateKeyJwt => {
-                let key = self.signing_key.clone().ok_or_else(|| {
-                    Error::Config("private_key_jwt needs the client's private key".into())
-                })?;
+                let key = self
+                    .signing_key
+                    .clone()
+                    .ok_or_else(|| missing(method, "the client's private key"))?;
                 Arc::new(PrivateKeyJwt::new(key))
             }
         })
@@ -164,17 +165,12 @@ impl ClientConfig {
         if let Some(method) = self.token_endpoint_auth_method {
             if method == TokenAuthMethod::PrivateKeyJwt {
                 if self.signing_key.is_none() {
-                    return Err(Error::Config(
-                        "the client is registered with private_key_jwt but no private key was given".into(),
-                    ));
+                    return Err(missing(method, "the client's private key"));
                 }
                 return Ok(method);
             }
             if method != TokenAuthMethod::None && self.client_secret.is_none() {
-                return Err(Error::Config(format!(
-                    "the client is registered with {} but no client secret was given",
-                    method.name()
-                )));
+                return Err(missing(method, "a client secret"));
             }
             return Ok(method);
         }
@@ -187,11 +183,19 @@ impl ClientConfig {
         } else if supports(&CoreClientAuthMethod::ClientSecretPost) {
             Ok(TokenAuthMethod::ClientSecretPost)
         } else {
-            Err(Error::Config(
-                "the provider supports neither client_secret_basic nor client_secret_post at its token endpoint; this client cannot authenticate".into(),
-            ))
+            Err(Error::Config(ConfigError::NoUsableAuthMethod {
+                endpoint: "token",
+                has: "a client secret: client_secret_basic or client_secret_post",
+            }))
         }
     }
+}
+
+fn missing(method: TokenAuthMethod, what: &'static str) -> Error {
+    Error::Config(ConfigError::MissingCredential {
+        method: method.name().into(),
+        what,
+    })
 }
 
 /// The same choice for endpoints whose supported methods are listed as strings

@@ -7,7 +7,7 @@
 //! scheme (a hardware key, `tls_client_auth`) implements the trait and sets it with
 //! [`crate::ClientConfig::with_auth`].
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::secret::Secret;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
@@ -71,7 +71,9 @@ impl ClientAuth for ClientSecretBasic {
             format!("{id}:{pw}"),
         );
         let value = http::HeaderValue::from_str(&format!("Basic {credential}")).map_err(|_| {
-            Error::Config("the client credentials cannot be sent in a header".into())
+            Error::Config(ConfigError::ClientKey(
+                "credentials cannot be sent in a header".into(),
+            ))
         })?;
         headers.insert(AUTHORIZATION, value);
         Ok(())
@@ -212,7 +214,7 @@ impl ClientAuth for PrivateKeyJwt {
             Some("JWT"),
             &assertion_claims(client_id, audience),
         )
-        .map_err(|e| Error::Config(format!("the client key could not sign: {e}")))?;
+        .map_err(|e| ConfigError::ClientKey(format!("could not sign: {e}")))?;
         push_assertion(client_id, assertion, form);
         Ok(())
     }

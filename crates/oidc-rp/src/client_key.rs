@@ -2,7 +2,7 @@
 //! RFC 7523) and signed request objects (RFC 9101). RSA (RS256) or P-256 (ES256), from a PKCS#8
 //! PEM, with an RFC 7638 thumbprint as `kid`.
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
@@ -40,7 +40,7 @@ impl ClientKey {
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = STANDARD
             .decode(body.trim())
-            .map_err(|_| Error::Config("the client key is not a PEM file".into()))?;
+            .map_err(|_| ConfigError::ClientKey("is not a PEM file".into()))?;
         let rng = SystemRandom::new();
         if let Ok(pair) = RsaKeyPair::from_pkcs8(&der) {
             let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
@@ -69,9 +69,9 @@ impl ClientKey {
                 rng,
             });
         }
-        Err(Error::Config(
-            "the client key must be an RSA (2048+) or P-256 PKCS#8 private key".into(),
-        ))
+        Err(Error::Config(ConfigError::ClientKey(
+            "must be an RSA (2048+) or P-256 PKCS#8 private key".into(),
+        )))
     }
 
     /// The JOSE algorithm it signs with.
@@ -92,7 +92,7 @@ impl ClientKey {
     /// Sign claims as a compact JWS with this `typ`.
     pub fn sign(&self, typ: &str, claims: &Value) -> Result<String> {
         rp_jose::encode(self, Some(typ), claims)
-            .map_err(|e| Error::Config(format!("the client key could not sign: {e}")))
+            .map_err(|e| Error::Config(ConfigError::ClientKey(format!("could not sign: {e}"))))
     }
 }
 
@@ -128,8 +128,9 @@ impl rp_jose::Signer for ClientKey {
 /// HMAC-sign claims with the client secret (`client_secret_jwt`, OIDC Core §9).
 pub(crate) fn sign_hs256(secret: &str, typ: &str, claims: &Value) -> Result<String> {
     let key = rp_jose::HmacKey::new(rp_jose::Alg::HS256, secret.as_bytes())
-        .map_err(|e| Error::Config(e.to_string()))?;
-    rp_jose::encode(&key, Some(typ), claims).map_err(|e| Error::Config(e.to_string()))
+        .map_err(|e| ConfigError::ClientKey(e.to_string()))?;
+    rp_jose::encode(&key, Some(typ), claims)
+        .map_err(|e| Error::Config(ConfigError::ClientKey(e.to_string())))
 }
 
 /// An unsigned JWS (`alg: none`), for request objects where the client registered none.

@@ -21,9 +21,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// The caller's configuration cannot work (a missing endpoint, a missing secret, ...).
-    #[error("{0}")]
-    Config(String),
+    /// The caller's configuration cannot work (a missing secret, an unusable key, ...).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 
     /// The provider does not offer what was asked for (no such endpoint in its OpenID or
     /// RFC 8414 metadata, a grant or method it does not support). Not the caller's mistake.
@@ -187,6 +187,74 @@ pub struct RefreshError {
     /// The new refresh token the response carried. The access and ID tokens of a refused
     /// response are not handed out.
     pub rotated_refresh_token: crate::secret::Secret,
+}
+
+/// What is wrong with the caller's configuration: each case with the data a caller (or a
+/// CLI turning it into a hint) needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A client authentication method needs a credential the client was not given.
+    #[error("{method} needs {what}, and none was given")]
+    MissingCredential {
+        /// The method (`client_secret_basic`, `private_key_jwt`, ...).
+        method: String,
+        /// "a client secret", "the client's private key".
+        what: &'static str,
+    },
+    /// None of the provider's client authentication methods is one this client can use.
+    #[error(
+        "the provider's {endpoint} endpoint supports none of the methods this client can authenticate with ({has})"
+    )]
+    NoUsableAuthMethod {
+        /// Which endpoint.
+        endpoint: &'static str,
+        /// What the client has.
+        has: &'static str,
+    },
+    /// A grant a public client may not use.
+    #[error("{grant} needs a confidential client (RFC 6749 §4.4): give a client secret or key")]
+    PublicClient {
+        /// The grant.
+        grant: &'static str,
+    },
+    /// A JOSE algorithm this crate does not support, or one refused in this place.
+    #[error("unsupported {what} `{alg}`")]
+    UnsupportedAlg {
+        /// Which setting (`id_token_signed_response_alg`, ...).
+        what: &'static str,
+        /// The value.
+        alg: String,
+    },
+    /// An authorization parameter this crate sets itself was given as an extra parameter.
+    #[error("the extra parameter `{0}` is set by this library itself; use the dedicated option")]
+    ReservedParameter(String),
+    /// A transaction (or token) of another provider or client.
+    #[error("this transaction was started with another provider or client")]
+    TransactionMismatch,
+    /// The client's key cannot be read or used.
+    #[error("the client key {0}")]
+    ClientKey(String),
+    /// A CA file cannot be read or holds no certificate.
+    #[error("the CA file {path}: {reason}")]
+    CaFile {
+        /// The path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP client could not be built (a TLS setting).
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(String),
+    /// A registration value is not acceptable.
+    #[error("cannot register: {0}")]
+    Registration(String),
+    /// A JWKS cache for another `jwks_uri`.
+    #[error("the JWKS cache is for another jwks_uri than this provider's")]
+    JwksCacheMismatch,
+    /// A saved cookie jar cannot be read or written.
+    #[error("the cookie jar: {0}")]
+    CookieJar(String),
 }
 
 /// Broad classes of [`Error`].

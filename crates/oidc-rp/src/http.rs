@@ -12,7 +12,7 @@
 //!   on every client built;
 //! * `tracing` events with credentials redacted (see [`crate::Secret`]).
 
-use crate::error::{Error, Result, display_url, truncate};
+use crate::error::{ConfigError, Error, Result, display_url, truncate};
 use crate::secret::{redact_form, redact_json};
 use futures_util::StreamExt;
 use http::header::{ACCEPT, CONTENT_TYPE};
@@ -76,23 +76,20 @@ impl Default for HttpConfig {
 impl HttpConfig {
     /// Add the certificates of a PEM file to the trusted roots.
     pub fn add_ca_file(&mut self, path: &Path) -> Result<()> {
-        let pem = std::fs::read(path).map_err(|e| {
-            Error::Config(format!(
-                "cannot read the CA file {}: {e}; give a readable PEM file",
-                path.display()
-            ))
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Error::Config(format!(
-                "the CA file {} is not a PEM certificate bundle: {e}",
-                path.display()
-            ))
-        })?;
+        let bad = |reason: String| {
+            Error::Config(ConfigError::CaFile {
+                path: path.display().to_string(),
+                reason,
+            })
+        };
+        let pem = std::fs::read(path)
+            .map_err(|e| bad(format!("cannot be read ({e}); give a readable PEM file")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| bad(format!("is not a PEM certificate bundle ({e})")))?;
         if certs.is_empty() {
-            return Err(Error::Config(format!(
-                "the CA file {} holds no certificate; give a PEM file with at least one CERTIFICATE block",
-                path.display()
-            )));
+            return Err(bad(
+                "holds no certificate; give a PEM file with at least one CERTIFICATE block".into(),
+            ));
         }
         self.extra_roots_pem.push(pem);
         Ok(())
@@ -173,7 +170,7 @@ impl HttpClient {
             .client
             .get_or_init(|| self.builder().build().map_err(|e| e.to_string()))
             .as_ref()
-            .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))
+            .map_err(|e| Error::Config(ConfigError::HttpClient(e.clone())))
     }
 
     /// Refuse plain-HTTP URLs except on loopback (OpenID Connect Core §16.17, RFC 8252 §8.3),

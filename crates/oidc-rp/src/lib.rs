@@ -73,8 +73,8 @@ pub use client_key::ClientKey;
 pub use discovery::{AuthServerMetadata, ExtraProviderMetadata, ProviderMetadata};
 pub use endpoint::RequestDecorator;
 pub use error::{
-    AuthorizationError, Error, ErrorKind, LoginError, ProviderError, RefreshError, Result,
-    ValidationError,
+    AuthorizationError, ConfigError, Error, ErrorKind, LoginError, ProviderError, RefreshError,
+    Result, ValidationError,
 };
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse, token_type, token_types};
 pub use http::{HttpClient, HttpConfig, HttpResponse};

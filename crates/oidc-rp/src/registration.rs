@@ -3,7 +3,7 @@
 
 use crate::client::{ClientConfig, TokenAuthMethod};
 use crate::discovery::ProviderMetadata;
-use crate::error::{Error, ProviderError, Result, display_url, truncate};
+use crate::error::{ConfigError, Error, ProviderError, Result, display_url, truncate};
 use crate::http::HttpClient;
 use crate::secret::Secret;
 use openidconnect::core::{
@@ -91,8 +91,12 @@ pub struct RegistrationRequest {
 fn alg(name: &Option<String>) -> Result<Option<CoreJwsSigningAlgorithm>> {
     name.as_ref()
         .map(|n| {
-            serde_json::from_value(serde_json::Value::String(n.clone()))
-                .map_err(|_| Error::Config(format!("unknown signing algorithm `{n}`")))
+            serde_json::from_value(serde_json::Value::String(n.clone())).map_err(|_| {
+                Error::Config(ConfigError::UnsupportedAlg {
+                    what: "signing algorithm",
+                    alg: n.clone(),
+                })
+            })
         })
         .transpose()
 }
@@ -151,7 +155,7 @@ pub async fn register(
             .iter()
             .map(|g| serde_json::from_value(serde_json::Value::String(g.clone())))
             .collect::<std::result::Result<Vec<CoreGrantType>, _>>()
-            .map_err(|e| Error::Config(format!("bad grant type: {e}")))?
+            .map_err(|e| Error::Config(ConfigError::Registration(format!("bad grant type: {e}"))))?
     };
     let mut req = RegistrationRequestType::new(redirect_uris, request.extra.clone())
         .set_application_type(Some(if request.native {
@@ -170,7 +174,7 @@ pub async fn register(
     if let Some(key) = &request.signing_key {
         let jwks: openidconnect::JsonWebKeySet<CoreJsonWebKey> =
             serde_json::from_value(serde_json::json!({ "keys": [key.public_jwk()] }))
-                .map_err(|e| Error::Config(format!("the client key cannot be registered: {e}")))?;
+                .map_err(|e| ConfigError::ClientKey(format!("cannot be registered: {e}")))?;
         req = req.set_jwks(Some(jwks));
     }
     if request.request_object_signing_alg.is_some() {

@@ -5,7 +5,7 @@ use crate::client::ClientConfig;
 use crate::client_auth::ClientAuth;
 use crate::discovery::{self, ProviderMetadata};
 use crate::endpoint::{Call, RequestDecorator};
-use crate::error::{Error, Result, ValidationError};
+use crate::error::{ConfigError, Error, Result, ValidationError};
 use crate::exchange::{self, TokenExchangeRequest, TokenExchangeResponse};
 use crate::http::HttpClient;
 use crate::id_token::{self, IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdToken};
@@ -194,9 +194,7 @@ impl RelyingParty {
     /// keys are fetched once. The cache must be for this provider's `jwks_uri`.
     pub fn with_jwks_cache(mut self, cache: Arc<JwksCache>) -> Result<Self> {
         if cache.uri() != self.metadata.jwks_uri().url() {
-            return Err(Error::Config(
-                "the JWKS cache is for another jwks_uri than this provider's".into(),
-            ));
+            return Err(Error::Config(ConfigError::JwksCacheMismatch));
         }
         self.jwks = cache;
         Ok(self)
@@ -248,9 +246,7 @@ impl RelyingParty {
         callback: &CallbackParams,
     ) -> Result<Login> {
         if txn.issuer != self.issuer() || txn.client_id != self.client.client_id {
-            return Err(Error::Config(
-                "this transaction was started with another provider or client".into(),
-            ));
+            return Err(Error::Config(ConfigError::TransactionMismatch));
         }
         let mut report = Report::new();
         let code = txn.check_callback(callback, self.iss_required(), &mut report)?;
@@ -494,9 +490,9 @@ impl RelyingParty {
     ) -> Result<TokenResponse> {
         let auth = self.token_auth()?;
         if auth.method() == "none" {
-            return Err(Error::Config(
-                "client_credentials needs a confidential client (RFC 6749 §4.4): give a client secret or key".into(),
-            ));
+            return Err(Error::Config(ConfigError::PublicClient {
+                grant: "client_credentials",
+            }));
         }
         let endpoint = self.token_endpoint()?;
         token::client_credentials(self.call("token", &endpoint, auth.as_ref()), request).await
@@ -772,7 +768,10 @@ impl RelyingParty {
             .as_deref()
             .map(|name| {
                 Alg::parse(name).ok_or_else(|| {
-                    Error::Config(format!("unsupported userinfo_signed_response_alg `{name}`"))
+                    Error::Config(ConfigError::UnsupportedAlg {
+                        what: "userinfo_signed_response_alg",
+                        alg: name.to_string(),
+                    })
                 })
             })
             .transpose()?;
@@ -802,7 +801,10 @@ impl RelyingParty {
 fn id_token_algorithms(metadata: &ProviderMetadata, client: &ClientConfig) -> Result<Vec<Alg>> {
     if let Some(name) = &client.id_token_signed_response_alg {
         let alg = Alg::parse(name).ok_or_else(|| {
-            Error::Config(format!("unsupported id_token_signed_response_alg `{name}`"))
+            Error::Config(ConfigError::UnsupportedAlg {
+                what: "id_token_signed_response_alg",
+                alg: name.to_string(),
+            })
         })?;
         return Ok(vec![alg]);
     }

@@ -206,9 +206,11 @@ impl Plan {
                     None => {
                         let login = self.login().await?;
                         let Some(rt) = login.tokens.refresh_token() else {
-                            return Err(oidc_rp::Error::Config(
-                                "the login gave no refresh token (offline_access is asked for; some providers also need --prompt consent)".into(),
-                            ));
+                            return Err(oidc_rp::Error::Unsupported {
+                                issuer: self.rp.issuer().to_string(),
+                                capability: "a refresh token for this login".into(),
+                                detail: Some("offline_access was asked for; some providers also need --prompt consent".into()),
+                            });
                         };
                         user.id_token = Some(login.id_token.to_stored());
                         rt.clone()
