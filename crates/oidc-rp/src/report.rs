@@ -73,6 +73,44 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// Every check.
+    pub const ALL: [CheckId; 29] = [
+        CheckId::DiscoveryIssuer,
+        CheckId::State,
+        CheckId::IssParameter,
+        CheckId::Code,
+        CheckId::TokenResponse,
+        CheckId::Format,
+        CheckId::Algorithm,
+        CheckId::Key,
+        CheckId::Signature,
+        CheckId::Issuer,
+        CheckId::Subject,
+        CheckId::Audience,
+        CheckId::Azp,
+        CheckId::Expiry,
+        CheckId::IssuedAt,
+        CheckId::NotBefore,
+        CheckId::Nonce,
+        CheckId::AtHash,
+        CheckId::CHash,
+        CheckId::AuthTime,
+        CheckId::Acr,
+        CheckId::RefreshConsistency,
+        CheckId::UserinfoSub,
+        CheckId::UserinfoClaims,
+        CheckId::Events,
+        CheckId::SidOrSub,
+        CheckId::Replay,
+        CheckId::LogoutState,
+        CheckId::TokenType,
+    ];
+
+    /// The check of a short name ([`CheckId::name`]).
+    pub fn from_name(name: &str) -> Option<CheckId> {
+        CheckId::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// A short name, as shown in reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 //! (RFC 6749 §4.1.2.1: the redirect URI cannot be trusted then); every other error goes back
 //! to the client with `state` and `iss` (RFC 9207).
 
+use crate::misbehaviour::KeyMoment;
 use crate::op::{
     CODE_TTL, INTERACTION_TTL, Op, Params, SESSION_TTL, cookie_value, now, parse_params,
 };
@@ -174,17 +175,8 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             "request_uri is not supported",
         );
     }
-    if op.behaviour().is_some_and(|b| b.require_scope_claims)
-        && !get("scope")
-            .unwrap_or("")
-            .split(' ')
-            .any(|s| ["profile", "email", "phone", "address"].contains(&s))
-    {
-        return answer.error(
-            op,
-            "invalid_scope",
-            "this test needs a scope of profile, email, phone or address",
-        );
+    if let Err(refusal) = op.misbehaviour.authorization(&params) {
+        return answer.error(op, refusal.error, &refusal.description);
     }
     match get("response_type") {
         Some("code") => {}
@@ -267,17 +259,11 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         claims,
     };
 
-    // Conformance instances sign the fixture user in without a form, as the OIDF test OP does.
-    if let Some(instance) = &op.conformance {
-        let n = instance
-            .authorizations
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
-        if n == 2
-            && instance.behaviour.rotation == crate::conformance::Rotation::SecondAuthorization
-        {
-            instance.rotate(op);
-        }
+    if let Some(keys) = op.misbehaviour.rotate_keys(KeyMoment::Authorization) {
+        op.set_keys(keys);
+    }
+    // Test instances sign the fixture user in without a form, as the OIDF test OP does.
+    if op.misbehaviour.sign_in_without_form() {
         let Some(user) = op.users.first() else {
             return user_error("No users", "The provider has no users.");
         };
@@ -326,13 +312,14 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     }
 }
 
-/// On conformance instances that test request objects: fetch the one named by `request_uri`,
+/// When the instance requires request objects by reference: fetch the one named by `request_uri`,
 /// verify it, and let its parameters replace the query's (OIDC Core §6.3.3). Errors about the
 /// client or redirect URI are shown; others go back to the client.
 async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Response>> {
-    let Some(alg) = op.behaviour().and_then(|b| b.request_uri) else {
+    let Some(alg) = op.misbehaviour.required_request_object_alg() else {
         return Ok(params.clone());
     };
+    let alg = alg.to_string();
     let fail = |error: &str, description: &str| {
         let redirect = params.get("redirect_uri").cloned().unwrap_or_default();
         let state = params.get("state").cloned();
@@ -361,7 +348,7 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
     let Some(uri) = params.get("request_uri") else {
         return Err(fail("invalid_request", "this test needs a request_uri"));
     };
-    match crate::request_object::fetch(op, &client, uri, alg).await {
+    match crate::request_object::fetch(op, &client, uri, &alg).await {
         Ok(values) => {
             let mut merged = params.clone();
             merged.remove("request_uri");
@@ -414,7 +401,7 @@ fn after_login(
     let Some(client) = op.client(&request.client_id) else {
         return user_error("Unknown client", "The client was removed.");
     };
-    let needs_consent = op.conformance.is_none()
+    let needs_consent = !op.misbehaviour.sign_in_without_form()
         && (client.require_consent
             || request.prompt.iter().any(|p| p == "consent")
             || request.scope.iter().any(|s| s == "offline_access"));

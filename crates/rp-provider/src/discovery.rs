@@ -32,17 +32,8 @@ pub fn metadata(op: &Op) -> Value {
         "private_key_jwt",
         "none",
     ];
-    let b = op.behaviour();
-    if b.is_some_and(|b| b.only_rs256) {
-        algs = vec!["RS256"];
-    }
-    let issuer = match b {
-        Some(b) if b.issuer_mismatch => format!("{}INVALID", op.issuer),
-        _ => op.issuer.clone(),
-    };
-    let request_objects = b.is_some_and(|b| b.request_uri.is_some());
-    json!({
-        "issuer": issuer,
+    let mut doc = json!({
+        "issuer": op.issuer,
         "authorization_endpoint": op.url("/authorize"),
         "token_endpoint": op.url("/token"),
         "userinfo_endpoint": op.url("/userinfo"),
@@ -63,7 +54,7 @@ pub fn metadata(op: &Op) -> Value {
         "claims_supported": claims,
         "claims_parameter_supported": true,
         "request_parameter_supported": false,
-        "request_uri_parameter_supported": request_objects,
+        "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
         "request_object_signing_alg_values_supported": ["RS256", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "HS256"],
@@ -76,7 +67,11 @@ pub fn metadata(op: &Op) -> Value {
         "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
-    })
+    });
+    if let Some(map) = doc.as_object_mut() {
+        op.misbehaviour.discovery(map);
+    }
+    doc
 }
 
 fn json_response(body: &Value, cache: &'static str, content_type: &'static str) -> Response {

@@ -33,9 +33,11 @@ pub mod fixtures;
 pub mod introspection;
 pub mod keys;
 pub mod logout;
+pub mod misbehaviour;
 pub mod op;
 pub mod outbound;
 pub mod pages;
+pub mod params;
 pub mod refresh;
 pub mod registration;
 pub mod request_object;
@@ -101,8 +103,8 @@ pub fn instance_router(op: Arc<Op>) -> Router {
             get(discovery::openid_configuration),
         )
         .route(&jwks_path, get(discovery::jwks));
-    if op.conformance.is_some() {
-        router = router.route("/_conformance/requests", get(conformance::requests));
+    if op.misbehaviour.observed().is_some() {
+        router = router.route("/_conformance/requests", get(observed));
     }
     router
         .route(
@@ -125,6 +127,24 @@ pub fn instance_router(op: Arc<Op>) -> Router {
         )
         .route("/logged-out", get(logout::logged_out))
         .with_state(op)
+}
+
+/// GET {issuer}/_conformance/requests: what the instance observed (the requests it received)
+/// and the back-channel logout deliveries it made, for a test runner's checks.
+async fn observed(
+    axum::extract::State(op): axum::extract::State<Arc<Op>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let deliveries: Vec<serde_json::Value> = op
+        .deliveries()
+        .iter()
+        .map(|d| serde_json::json!({"client_id": d.client_id, "uri": d.uri, "status": d.status, "error": d.error}))
+        .collect();
+    axum::Json(serde_json::json!({
+        "requests": op.misbehaviour.observed().unwrap_or_default(),
+        "backchannel_deliveries": deliveries,
+    }))
+    .into_response()
 }
 
 /// A running provider. Dropping it stops the listener; [`RunningProvider::stop`] also waits.

@@ -3,6 +3,7 @@
 //! Logout 1.0 §2.4-2.5) and a page of front-channel iframes (Front-Channel Logout 1.0 §3).
 
 use crate::fixtures::Client;
+use crate::misbehaviour::LogoutTokenSigning;
 use crate::op::{Op, Params, cookie_value, now, parse_params};
 use crate::pages::{self, esc};
 use crate::store::Session;
@@ -161,16 +162,8 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
                     return user_error("Invalid logout request", "Bad post_logout_redirect_uri.");
                 }
             };
-            use crate::conformance::LogoutMutation as L;
-            match (get("state"), op.behaviour().map(|b| b.logout)) {
-                (Some(_), Some(L::NoState)) | (None, _) => {}
-                (Some(state), Some(L::OtherState)) => {
-                    url.query_pairs_mut()
-                        .append_pair("state", &format!("{state}_INVALID"));
-                }
-                (Some(state), _) => {
-                    url.query_pairs_mut().append_pair("state", state);
-                }
+            if let Some(state) = op.misbehaviour.post_logout_state(get("state")) {
+                url.query_pairs_mut().append_pair("state", &state);
             }
             url.to_string()
         }
@@ -243,31 +236,20 @@ pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<Strin
         "sub": session.sub,
         "sid": session.sid,
     });
-    let mut alg = match client.id_token_signed_response_alg.as_str() {
+    let alg = match client.id_token_signed_response_alg.as_str() {
         "none" => "RS256",
         other => other,
     };
-    if let Some(b) = op.behaviour() {
-        use crate::conformance::LogoutMutation as L;
-        match b.logout {
-            L::AlgNone => return op.keys().sign("none", &claims, None),
-            L::NoEvent => {
-                if let Some(o) = claims.as_object_mut() {
-                    o.remove("events");
-                }
-            }
-            L::Nonce => claims["nonce"] = json!("logout_tokens_must_not_contain_a_nonce"),
-            L::WrongAlg => alg = if alg == "RS256" { "ES256" } else { "RS256" },
-            L::WrongAud => claims["aud"] = json!(format!("{}INVALID", client.client_id)),
-            L::WrongEvent => {
-                claims["events"] = json!({"http://schemas.openid.net/event/foobar": {}})
-            }
-            L::WrongIss => claims["iss"] = json!(format!("{}INVALID", op.issuer)),
-            L::None | L::OtherState | L::NoState => {}
+    match op
+        .misbehaviour
+        .logout_token(&mut claims, LogoutTokenSigning::Alg(alg.to_string()))
+    {
+        LogoutTokenSigning::Unsigned => op.keys().sign("none", &claims, None),
+        LogoutTokenSigning::Alg(alg) => {
+            op.keys()
+                .sign_typed_with(&alg, "logout+jwt", &claims, client.client_secret.as_deref())
         }
     }
-    op.keys()
-        .sign_typed_with(alg, "logout+jwt", &claims, client.client_secret.as_deref())
 }
 
 /// POST a logout token to every participating client with a back-channel URI, in parallel,

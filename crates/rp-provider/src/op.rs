@@ -67,8 +67,8 @@ pub struct Op {
     rng: SystemRandom,
     outbound: std::sync::OnceLock<reqwest::Client>,
     deliveries: std::sync::Mutex<Vec<crate::logout::Delivery>>,
-    /// Set on conformance instances: how this one misbehaves, and what it saw.
-    pub conformance: Option<crate::conformance::Instance>,
+    /// How this instance deviates from a well-behaved OP (not at all, by default).
+    pub misbehaviour: Arc<dyn crate::misbehaviour::Misbehaviour>,
     assertions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// Extra CA certificates (PEM) for the provider's own requests.
     pub outbound_ca_pem: Option<String>,
@@ -105,7 +105,7 @@ impl Op {
             rng: SystemRandom::new(),
             outbound: std::sync::OnceLock::new(),
             deliveries: std::sync::Mutex::new(Vec::new()),
-            conformance: None,
+            misbehaviour: Arc::new(crate::misbehaviour::WellBehaved),
             assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
             fixture_clients,
             outbound_ca_pem: None,
@@ -114,17 +114,9 @@ impl Op {
         })
     }
 
-    /// The conformance behaviour, on conformance instances.
-    pub fn behaviour(&self) -> Option<&crate::conformance::Behaviour> {
-        self.conformance.as_ref().map(|i| &i.behaviour)
-    }
-
     /// The path of the JWKS below the issuer.
     pub fn jwks_path(&self) -> &str {
-        self.conformance
-            .as_ref()
-            .map(|i| i.jwks_path.as_str())
-            .unwrap_or("/jwks")
+        self.misbehaviour.jwks_path()
     }
 
     /// The signing keys.
@@ -319,72 +311,7 @@ pub fn cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h 
         .map(|(_, v)| v)
 }
 
-/// Form-encoded parameters (a query string or a form body).
-///
-/// A parameter given twice is refused (RFC 6749 §3.1), except those a specification lets
-/// repeat (RFC 8693 §2.1 `audience` and `resource`).
-#[derive(Debug, Clone, Default)]
-pub struct Params {
-    values: std::collections::HashMap<String, Vec<String>>,
-}
-
-/// Parameters that may appear more than once.
-const REPEATABLE: &[&str] = &["audience", "resource"];
-
-impl Params {
-    /// Parse, refusing repeated non-repeatable parameters.
-    pub fn parse(raw: &[u8]) -> Result<Params, String> {
-        let mut values: std::collections::HashMap<String, Vec<String>> = Default::default();
-        for (k, v) in url::form_urlencoded::parse(raw) {
-            let entry = values.entry(k.to_string()).or_default();
-            if !entry.is_empty() && !REPEATABLE.contains(&k.as_ref()) {
-                return Err(format!("the parameter `{k}` appears more than once"));
-            }
-            entry.push(v.into_owned());
-        }
-        Ok(Params { values })
-    }
-
-    /// The value of a parameter.
-    pub fn get(&self, name: &str) -> Option<&String> {
-        self.values.get(name).and_then(|v| v.first())
-    }
-
-    /// Every value of a repeatable parameter.
-    pub fn all(&self, name: &str) -> &[String] {
-        self.values.get(name).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Whether a parameter is present.
-    pub fn contains_key(&self, name: &str) -> bool {
-        self.values.contains_key(name)
-    }
-
-    /// Set a parameter (replacing its values).
-    pub fn set(&mut self, name: &str, value: String) {
-        self.values.insert(name.to_string(), vec![value]);
-    }
-
-    /// Remove a parameter.
-    pub fn remove(&mut self, name: &str) {
-        self.values.remove(name);
-    }
-}
-
-/// The values of a space-delimited list parameter (`scope`, `prompt`: RFC 6749 §3.3; OIDC
-/// Core §3.1.2.1), empty entries dropped.
-pub fn space_list(value: &str) -> Vec<String> {
-    value
-        .split(' ')
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Parse form-encoded parameters (see [`Params`]).
-pub fn parse_params(raw: &[u8]) -> Result<Params, String> {
-    Params::parse(raw)
-}
+pub use crate::params::{Params, parse_params, space_list};
 
 #[cfg(test)]
 mod tests {

@@ -222,10 +222,7 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
     if auth_method != "none" {
         supported.push("HS256");
     }
-    if op.conformance.is_some() {
-        // The sig-none tests register unsigned ID tokens on purpose.
-        supported.push("none");
-    }
+    supported.extend(op.misbehaviour.extra_registration_algs());
     for name in [
         "id_token_signed_response_alg",
         "userinfo_signed_response_alg",

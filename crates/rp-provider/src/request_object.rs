@@ -20,8 +20,8 @@ pub async fn fetch(
     let url = url::Url::parse(uri).map_err(|e| format!("request_uri is not a URL: {e}"))?;
     let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback && op.conformance.is_some())
-    {
+    let test_instance = op.misbehaviour.required_request_object_alg().is_some();
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback && test_instance) {
         return Err("request_uri must be https".into());
     }
     op.outbound_policy

@@ -418,10 +418,11 @@ pub fn id_token(
     access_token: &str,
     refresh: bool,
 ) -> Result<String, String> {
-    if let Some(instance) = &op.conformance
-        && instance.behaviour.rotation == crate::conformance::Rotation::BeforeSigning
+    if let Some(keys) = op
+        .misbehaviour
+        .rotate_keys(crate::misbehaviour::KeyMoment::BeforeIdTokenSigning)
     {
-        instance.rotate(op);
+        op.set_keys(keys);
     }
     let t = now();
     let alg = client.id_token_signed_response_alg.as_str();
@@ -444,16 +445,11 @@ pub fn id_token(
             claims.entry(k).or_insert(v);
         }
     }
-    if let Some(b) = op.behaviour() {
-        crate::conformance::mutate_id_token(b, &mut claims, refresh);
-    }
+    op.misbehaviour.id_token_claims(&mut claims, refresh);
     let jwt = op
         .keys()
         .sign(alg, &Value::Object(claims), client.client_secret.as_deref())?;
-    Ok(match op.behaviour() {
-        Some(b) if b.corrupt_signature => crate::conformance::corrupt_signature(&jwt),
-        _ => jwt,
-    })
+    Ok(op.misbehaviour.id_token(jwt))
 }
 
 /// The token response for a grant: access token, ID token (for `openid` grants) and, when

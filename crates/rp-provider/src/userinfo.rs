@@ -2,6 +2,7 @@
 //! (RFC 6750 §2.1, §2.2), never in the query (RFC 9700 §4.3.2); JSON, or a signed JWT when
 //! the client registered `userinfo_signed_response_alg`.
 
+use crate::misbehaviour::TokenPlaces;
 use crate::op::{Op, now, parse_params};
 use crate::store::TokenKind;
 use axum::body::Bytes;
@@ -68,12 +69,11 @@ pub async fn userinfo(
     } else {
         None
     };
-    // Conformance instances that take the token from one place only.
-    let bearer = op.behaviour().map(|b| b.bearer).unwrap_or_default();
-    let (from_header, from_body) = match bearer {
-        crate::conformance::Bearer::Any => (from_header, from_body),
-        crate::conformance::Bearer::HeaderOnly => (from_header, None),
-        crate::conformance::Bearer::BodyOnly => (None, from_body),
+    // Instances that take the token from one place only.
+    let (from_header, from_body) = match op.misbehaviour.userinfo_token_places() {
+        TokenPlaces::Both => (from_header, from_body),
+        TokenPlaces::HeaderOnly => (from_header, None),
+        TokenPlaces::BodyOnly => (None, from_body),
     };
     let token = match (from_header, from_body) {
         (Some(_), Some(_)) => {
@@ -125,9 +125,7 @@ pub async fn userinfo(
         );
     }
     let mut claims = op.claims_for(&record.sub, &record.scope, record.claims.as_ref());
-    if op.behaviour().is_some_and(|b| b.userinfo_sub_mismatch) {
-        claims.insert("sub".into(), json!(format!("{}invalid", record.sub)));
-    }
+    op.misbehaviour.userinfo_claims(&mut claims);
     let client = op.client(&record.client_id);
     let signed_alg = client
         .as_ref()

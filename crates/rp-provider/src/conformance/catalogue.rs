@@ -1,0 +1,522 @@
+//! The one catalogue of conformance tests: for each test id of the OpenID Foundation's RP
+//! certification plans (and rp's extra tests), the plans it belongs to, what the test
+//! provider does wrong, which client and request settings it needs, and what a conforming RP
+//! must answer. The provider reads it to make its instances; `rp conformance` reads it to run
+//! and judge them. Adding a test is one entry here (and, for a new kind of misbehaviour, its
+//! hook in `instance.rs`). Background: `docs/conformance.md`.
+
+/// A test plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Plan {
+    /// oidcc-client-basic-certification-test-plan.
+    Basic,
+    /// oidcc-client-config-certification-test-plan.
+    Config,
+    /// oidcc-client-dynamic-certification-test-plan.
+    Dynamic,
+    /// oidcc-client-formpost-basic-certification-test-plan.
+    FormPostBasic,
+    /// oidcc-client-rp-initiated-logout-rp-basic.
+    RpInitiatedLogout,
+    /// oidcc-client-front-channel-logout-rp-basic.
+    FrontChannelLogout,
+    /// oidcc-client-back-channel-logout-rp-basic.
+    BackChannelLogout,
+    /// oidcc-client-refreshtoken-test-plan.
+    RefreshToken,
+    /// Tests the suite has outside the certification plans (and rp's own).
+    Extra,
+}
+
+impl Plan {
+    /// Every plan, in order.
+    pub const ALL: [Plan; 9] = [
+        Plan::Basic,
+        Plan::Config,
+        Plan::Dynamic,
+        Plan::FormPostBasic,
+        Plan::RpInitiatedLogout,
+        Plan::FrontChannelLogout,
+        Plan::BackChannelLogout,
+        Plan::RefreshToken,
+        Plan::Extra,
+    ];
+
+    /// The name used on the command line (and as the instance alias).
+    pub fn name(self) -> &'static str {
+        match self {
+            Plan::Basic => "basic",
+            Plan::Config => "config",
+            Plan::Dynamic => "dynamic",
+            Plan::FormPostBasic => "form-post-basic",
+            Plan::RpInitiatedLogout => "rp-initiated-logout",
+            Plan::FrontChannelLogout => "front-channel-logout",
+            Plan::BackChannelLogout => "back-channel-logout",
+            Plan::RefreshToken => "refresh-token",
+            Plan::Extra => "extra",
+        }
+    }
+
+    /// Parse a name.
+    pub fn parse(name: &str) -> Option<Plan> {
+        Plan::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// What a conforming RP must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Complete the flow.
+    Accept,
+    /// Refuse, on the check of this name (as `oidc-rp` names its checks: `iss`, `nonce`, ...).
+    Reject(&'static str),
+}
+
+/// Which steps a test takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flow {
+    /// Discovery, login, ID token, userinfo.
+    #[default]
+    Login,
+    /// Two logins (key rotation between them).
+    LoginTwice,
+    /// Login with offline_access, refresh, userinfo with the new token.
+    Refresh,
+    /// Login, then RP-initiated logout and the post-logout redirect.
+    RpLogout,
+    /// Login, logout, the front-channel iframe request.
+    FrontLogout,
+    /// Login, logout, the back-channel logout token.
+    BackLogout,
+}
+
+/// The client's registration, for the provider's static client and an RP that registers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// `id_token_signed_response_alg` (RS256 when absent).
+    pub alg: Option<&'static str>,
+    /// `token_endpoint_auth_method` (client_secret_basic when absent).
+    pub auth: Option<&'static str>,
+    /// `userinfo_signed_response_alg`.
+    pub userinfo_alg: Option<&'static str>,
+    /// A request object by reference, signed with this algorithm, is required.
+    pub request_uri: Option<&'static str>,
+}
+
+/// What the RP does in a test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RpSettings {
+    /// Register the client dynamically (always in the dynamic plan).
+    pub register: bool,
+    /// Send the userinfo token in a form body.
+    pub userinfo_body: bool,
+    /// Ask for `name` with the `claims` parameter, in `id_token` or `userinfo`.
+    pub claims: Option<&'static str>,
+    /// Find the issuer with WebFinger: `acct` or `url` (the issuer then has a random suffix).
+    pub webfinger: Option<&'static str>,
+    /// The provider must have served the JWKS (at its random path) before userinfo.
+    pub check_jwks_fetch: bool,
+}
+
+/// How the ID token's claims are altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClaimMutation {
+    /// Left alone.
+    #[default]
+    None,
+    /// `iss` + "1".
+    InvalidIss,
+    /// `sub` removed.
+    MissingSub,
+    /// `aud` = client_id + "1".
+    InvalidAud,
+    /// `aud` removed.
+    MissingAud,
+    /// `iat` removed.
+    MissingIat,
+    /// `nonce` + "1".
+    InvalidNonce,
+    /// `nbf` an hour ahead (RFC 7519 §4.1.5).
+    FutureNbf,
+}
+
+/// The JWKS the instance publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JwksMode {
+    /// One key per algorithm, with kids.
+    #[default]
+    Normal,
+    /// One key per type, no kids (and no kid in the JWS header).
+    NoKidSingle,
+    /// Three keys per type, no kids.
+    NoKidMultiple,
+}
+
+/// When the signing keys change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Rotation {
+    /// Never.
+    #[default]
+    None,
+    /// New keys just before each ID token is signed.
+    BeforeSigning,
+    /// New keys on the second authorization request.
+    SecondAuthorization,
+}
+
+/// How the ID token of a refresh response is altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefreshMutation {
+    /// Left alone.
+    #[default]
+    None,
+    /// Another `iss`.
+    InvalidIss,
+    /// Another `sub`.
+    InvalidSub,
+}
+
+/// How logout misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogoutMutation {
+    /// It does not.
+    #[default]
+    None,
+    /// The post-logout `state` + "_INVALID".
+    OtherState,
+    /// The post-logout `state` dropped.
+    NoState,
+    /// Logout token signed `alg: none`.
+    AlgNone,
+    /// Logout token without `events`.
+    NoEvent,
+    /// Logout token with a `nonce`.
+    Nonce,
+    /// Logout token signed with another algorithm than the client's.
+    WrongAlg,
+    /// Logout token `aud` + "INVALID".
+    WrongAud,
+    /// Logout token with another event.
+    WrongEvent,
+    /// Logout token `iss` + "INVALID".
+    WrongIss,
+}
+
+/// Where userinfo takes the access token.
+pub use crate::misbehaviour::TokenPlaces as Bearer;
+
+/// What the test provider does differently from a well-behaved OP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Behaviour {
+    /// ID token claim mutation (token endpoint).
+    pub claims: ClaimMutation,
+    /// Corrupt the ID token signature (every byte XOR 0x5A, as the Java suite does).
+    pub corrupt_signature: bool,
+    /// The JWKS.
+    pub jwks: JwksMode,
+    /// Discovery advertises RS256 only.
+    pub only_rs256: bool,
+    /// Key rotation.
+    pub rotation: Rotation,
+    /// A random `jwks_uri` path.
+    pub random_jwks_uri: bool,
+    /// Discovery names another issuer.
+    pub issuer_mismatch: bool,
+    /// Userinfo answers with another `sub`.
+    pub userinfo_sub_mismatch: bool,
+    /// Where userinfo takes the token.
+    pub bearer: Bearer,
+    /// The scope must name profile, email, phone or address.
+    pub require_scope_claims: bool,
+    /// Refresh ID token mutation.
+    pub refresh: RefreshMutation,
+    /// Logout misbehaviour.
+    pub logout: LogoutMutation,
+}
+
+/// One test.
+#[derive(Debug, Clone, Copy)]
+pub struct TestCase {
+    /// The current suite id (and the provider instance's path).
+    pub id: &'static str,
+    /// The id of the older Python suite.
+    pub old: &'static str,
+    /// The plans it belongs to.
+    pub plans: &'static [Plan],
+    /// What a conforming RP must do.
+    pub expect: Expect,
+    /// The steps.
+    pub flow: Flow,
+    /// The client's registration.
+    pub client: ClientSettings,
+    /// What the RP does.
+    pub rp: RpSettings,
+    /// What the provider does wrong.
+    pub op: Behaviour,
+    /// For tests where the suite accepts either answer: which one rp gives, and why.
+    pub note: &'static str,
+}
+
+fn t(id: &'static str, old: &'static str, plans: &'static [Plan]) -> TestCase {
+    TestCase {
+        id,
+        old,
+        plans,
+        expect: Expect::Accept,
+        flow: Flow::Login,
+        client: ClientSettings::default(),
+        rp: RpSettings::default(),
+        op: Behaviour::default(),
+        note: "",
+    }
+}
+
+impl TestCase {
+    fn reject(mut self, check: &'static str) -> Self {
+        self.expect = Expect::Reject(check);
+        self
+    }
+    fn flow(mut self, flow: Flow) -> Self {
+        self.flow = flow;
+        self
+    }
+    fn alg(mut self, alg: &'static str) -> Self {
+        self.client.alg = Some(alg);
+        self
+    }
+    fn auth(mut self, method: &'static str) -> Self {
+        self.client.auth = Some(method);
+        self
+    }
+    fn op(mut self, change: impl FnOnce(&mut Behaviour)) -> Self {
+        change(&mut self.op);
+        self
+    }
+    fn rp(mut self, change: impl FnOnce(&mut RpSettings)) -> Self {
+        change(&mut self.rp);
+        self
+    }
+    fn client(mut self, change: impl FnOnce(&mut ClientSettings)) -> Self {
+        change(&mut self.client);
+        self
+    }
+    fn note(mut self, note: &'static str) -> Self {
+        self.note = note;
+        self
+    }
+}
+
+const BASIC: &[Plan] = &[Plan::Basic, Plan::FormPostBasic];
+const BASIC_CONFIG_DYNAMIC: &[Plan] = &[
+    Plan::Basic,
+    Plan::FormPostBasic,
+    Plan::Config,
+    Plan::Dynamic,
+];
+const CONFIG_DYNAMIC: &[Plan] = &[Plan::Config, Plan::Dynamic];
+const DYNAMIC: &[Plan] = &[Plan::Dynamic];
+const REFRESH: &[Plan] = &[Plan::RefreshToken];
+const REFRESH_EXTRA: &[Plan] = &[Plan::RefreshToken, Plan::Extra];
+const RP_LOGOUT: &[Plan] = &[Plan::RpInitiatedLogout];
+const FRONT: &[Plan] = &[Plan::FrontChannelLogout];
+const BACK: &[Plan] = &[Plan::BackChannelLogout];
+const EXTRA: &[Plan] = &[Plan::Extra];
+
+const NONE_NOTE: &str = "either answer passes; the client registered id_token_signed_response_alg=none, the only way rp accepts an unsigned ID token, and only in the code flow from the token endpoint";
+
+/// Every test, in order.
+pub fn catalogue() -> Vec<TestCase> {
+    use ClaimMutation as C;
+    use LogoutMutation as L;
+    use RefreshMutation as R;
+    vec![
+        // Basic (and form post basic).
+        t("oidcc-client-test", "rp-response_type-code", BASIC),
+        t("oidcc-client-test-invalid-iss", "rp-id_token-issuer-mismatch", BASIC)
+            .reject("iss")
+            .op(|b| b.claims = C::InvalidIss),
+        t("oidcc-client-test-missing-sub", "rp-id_token-sub", BASIC)
+            .reject("sub")
+            .op(|b| b.claims = C::MissingSub),
+        t("oidcc-client-test-invalid-aud", "rp-id_token-aud", BASIC)
+            .reject("aud")
+            .op(|b| b.claims = C::InvalidAud),
+        t("oidcc-client-test-missing-iat", "rp-id_token-iat", BASIC)
+            .reject("iat")
+            .op(|b| b.claims = C::MissingIat),
+        t("oidcc-client-test-kid-absent-single-jwks", "rp-id_token-kid-absent-single-jwks", BASIC)
+            .op(|b| b.jwks = JwksMode::NoKidSingle),
+        t("oidcc-client-test-kid-absent-multiple-jwks", "rp-id_token-kid-absent-multiple-jwks", BASIC)
+            .reject("key")
+            .op(|b| b.jwks = JwksMode::NoKidMultiple)
+            .note("either answer passes; rp refuses to guess among several keys of the token's type when the token names none"),
+        t("oidcc-client-test-idtoken-sig-rs256", "rp-id_token-sig-rs256", BASIC)
+            .alg("RS256")
+            .op(|b| b.only_rs256 = true),
+        t("oidcc-client-test-idtoken-sig-none", "rp-id_token-sig-none", BASIC_CONFIG_DYNAMIC)
+            .alg("none")
+            .note(NONE_NOTE),
+        t("oidcc-client-test-invalid-sig-rs256", "rp-id_token-bad-sig-rs256", BASIC)
+            .alg("RS256")
+            .reject("signature")
+            .op(|b| b.corrupt_signature = true),
+        t("oidcc-client-test-userinfo-invalid-sub", "rp-userinfo-bad-sub-claim", BASIC)
+            .reject("userinfo sub")
+            .op(|b| b.userinfo_sub_mismatch = true),
+        t("oidcc-client-test-nonce-invalid", "rp-nonce-invalid", BASIC)
+            .reject("nonce")
+            .op(|b| b.claims = C::InvalidNonce),
+        t("oidcc-client-test-scope-userinfo-claims", "rp-scope-userinfo-claims", BASIC)
+            .op(|b| b.require_scope_claims = true),
+        t("oidcc-client-test-client-secret-basic", "rp-token_endpoint-client_secret_basic", BASIC)
+            .auth("client_secret_basic"),
+        // Config (and dynamic).
+        t("oidcc-client-test-discovery-openid-config", "rp-discovery-openid-configuration", CONFIG_DYNAMIC),
+        t("oidcc-client-test-discovery-jwks-uri-keys", "rp-discovery-jwks_uri-keys", CONFIG_DYNAMIC)
+            .rp(|r| r.check_jwks_fetch = true)
+            .op(|b| b.random_jwks_uri = true),
+        t("oidcc-client-test-discovery-issuer-mismatch", "rp-discovery-issuer-not-matching-config", CONFIG_DYNAMIC)
+            .reject("discovery issuer")
+            .op(|b| b.issuer_mismatch = true),
+        t("oidcc-client-test-signing-key-rotation-just-before-signing", "rp-key-rotation-op-sign-key-native", CONFIG_DYNAMIC)
+            .op(|b| b.rotation = Rotation::BeforeSigning),
+        t("oidcc-client-test-signing-key-rotation", "rp-key-rotation-op-sign-key", CONFIG_DYNAMIC)
+            .flow(Flow::LoginTwice)
+            .op(|b| b.rotation = Rotation::SecondAuthorization),
+        // Dynamic only.
+        t("oidcc-client-test-discovery-webfinger-acct", "rp-discovery-webfinger-acct", DYNAMIC)
+            .rp(|r| r.webfinger = Some("acct")),
+        t("oidcc-client-test-discovery-webfinger-url", "rp-discovery-webfinger-url", DYNAMIC)
+            .rp(|r| r.webfinger = Some("url")),
+        t("oidcc-client-test-dynamic-registration", "rp-registration-dynamic", DYNAMIC),
+        t("oidcc-client-test-request-uri-signed-rs256", "rp-request_uri-sig", DYNAMIC)
+            .client(|c| c.request_uri = Some("RS256")),
+        t("oidcc-client-test-request-uri-signed-none", "rp-request_uri-unsigned", DYNAMIC)
+            .client(|c| c.request_uri = Some("none")),
+        t("oidcc-client-test-userinfo-signed", "rp-userinfo-sig", DYNAMIC)
+            .client(|c| c.userinfo_alg = Some("RS256")),
+        // RP-initiated, front- and back-channel logout.
+        t("oidcc-client-test-rp-init-logout", "rp-init-logout", RP_LOGOUT).flow(Flow::RpLogout),
+        t("oidcc-client-test-rp-init-logout-other-state", "rp-init-logout-other-state", RP_LOGOUT)
+            .flow(Flow::RpLogout)
+            .reject("post-logout state")
+            .op(|b| b.logout = L::OtherState),
+        t("oidcc-client-test-rp-init-logout-no-state", "rp-init-logout-no-state", RP_LOGOUT)
+            .flow(Flow::RpLogout)
+            .reject("post-logout state")
+            .op(|b| b.logout = L::NoState),
+        t("oidcc-client-test-rp-frontchannel-rpinitlogout", "rp-frontchannel-rpinitlogout", FRONT)
+            .flow(Flow::FrontLogout),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout", "rp-backchannel-rpinitlogout", BACK)
+            .flow(Flow::BackLogout),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-alg-none", "rp-backchannel-rpinitlogout-lt-alg-none", BACK)
+            .flow(Flow::BackLogout)
+            .reject("alg")
+            .op(|b| b.logout = L::AlgNone),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-no-event", "rp-backchannel-rpinitlogout-lt-no-event", BACK)
+            .flow(Flow::BackLogout)
+            .reject("events")
+            .op(|b| b.logout = L::NoEvent),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce", "rp-backchannel-rpinitlogout-lt-with-nonce", BACK)
+            .flow(Flow::BackLogout)
+            .reject("nonce")
+            .op(|b| b.logout = L::Nonce),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg", "rp-backchannel-rpinitlogout-lt-wrong-alg", BACK)
+            .flow(Flow::BackLogout)
+            .reject("alg")
+            .op(|b| b.logout = L::WrongAlg),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud", "rp-backchannel-rpinitlogout-lt-wrong-aud", BACK)
+            .flow(Flow::BackLogout)
+            .reject("aud")
+            .op(|b| b.logout = L::WrongAud),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event", "rp-backchannel-rpinitlogout-lt-wrong-event", BACK)
+            .flow(Flow::BackLogout)
+            .reject("events")
+            .op(|b| b.logout = L::WrongEvent),
+        t("oidcc-client-test-rp-backchannel-rpinitlogout-wrong-iss", "rp-backchannel-rpinitlogout-lt-wrong-issuer", BACK)
+            .flow(Flow::BackLogout)
+            .reject("iss")
+            .op(|b| b.logout = L::WrongIss),
+        // Refresh.
+        t("oidcc-client-test-refresh-token", "(none)", REFRESH).flow(Flow::Refresh),
+        t("oidcc-client-test-refresh-token-invalid-issuer", "(none)", REFRESH_EXTRA)
+            .flow(Flow::Refresh)
+            .reject("iss")
+            .op(|b| b.refresh = R::InvalidIss),
+        t("oidcc-client-test-refresh-token-invalid-sub", "(none)", REFRESH_EXTRA)
+            .flow(Flow::Refresh)
+            .reject("refresh consistency")
+            .op(|b| b.refresh = R::InvalidSub),
+        // Extra: the suite's tests outside the certification plans, and rp's own.
+        t("oidcc-client-test-missing-aud", "(java only)", EXTRA)
+            .reject("aud")
+            .op(|b| b.claims = C::MissingAud),
+        t("rp-id_token-nbf-future", "(rp extra)", EXTRA)
+            .reject("nbf")
+            .op(|b| b.claims = C::FutureNbf),
+        t("oidcc-client-test-invalid-sig-hs256", "rp-id_token-bad-sig-hs256", EXTRA)
+            .alg("HS256")
+            .reject("signature")
+            .op(|b| b.corrupt_signature = true),
+        t("oidcc-client-test-invalid-sig-es256", "rp-id_token-bad-sig-es256", EXTRA)
+            .alg("ES256")
+            .reject("signature")
+            .op(|b| b.corrupt_signature = true),
+        t("rp-id_token-sig-hs256", "rp-id_token-sig-hs256", EXTRA).alg("HS256"),
+        t("rp-id_token-sig-es256", "rp-id_token-sig-es256", EXTRA).alg("ES256"),
+        t("oidcc-client-test-userinfo-bearer-header", "rp-userinfo-bearer-header", EXTRA)
+            .op(|b| b.bearer = Bearer::HeaderOnly),
+        t("oidcc-client-test-userinfo-bearer-body", "rp-userinfo-bearer-body", EXTRA)
+            .rp(|r| r.userinfo_body = true)
+            .op(|b| b.bearer = Bearer::BodyOnly),
+        t("rp-token_endpoint-client_secret_post", "rp-token_endpoint-client_secret_post", EXTRA)
+            .auth("client_secret_post"),
+        t("rp-token_endpoint-client_secret_jwt", "rp-token_endpoint-client_secret_jwt", EXTRA)
+            .auth("client_secret_jwt"),
+        t("rp-token_endpoint-private_key_jwt", "rp-token_endpoint-private_key_jwt", EXTRA)
+            .auth("private_key_jwt")
+            .rp(|r| r.register = true),
+        t("rp-claims_request-id_token", "rp-claims_request-id_token", EXTRA)
+            .rp(|r| r.claims = Some("id_token")),
+        t("rp-claims_request-userinfo", "rp-claims_request-userinfo", EXTRA)
+            .rp(|r| r.claims = Some("userinfo")),
+    ]
+}
+
+/// The test of an id.
+pub fn find(id: &str) -> Option<TestCase> {
+    catalogue().into_iter().find(|t| t.id == id)
+}
+
+/// The runs of these plans: (plan, test), in catalogue order. In the dynamic plan the RP
+/// always registers its client.
+pub fn runs(plans: &[Plan]) -> Vec<(Plan, TestCase)> {
+    let tests = catalogue();
+    let mut out = Vec::new();
+    for plan in plans {
+        for test in &tests {
+            if test.plans.contains(plan) {
+                let mut test = *test;
+                if *plan == Plan::Dynamic {
+                    test.rp.register = true;
+                }
+                out.push((*plan, test));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_every_test_has_a_plan() {
+        let all = catalogue();
+        for (i, t) in all.iter().enumerate() {
+            assert!(!t.plans.is_empty(), "{}", t.id);
+            assert!(all[i + 1..].iter().all(|o| o.id != t.id), "{}", t.id);
+        }
+    }
+}
