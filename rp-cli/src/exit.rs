@@ -34,6 +34,9 @@ pub enum CliError {
     /// From the library.
     #[error(transparent)]
     Rp(#[from] oidc_rp::Error),
+    /// From the bundled provider (it could not start, its fixtures are unreadable, ...).
+    #[error("the bundled provider: {0}")]
+    Provider(#[from] rp_provider::error::Error),
     /// Bad usage.
     #[error("{0}")]
     Usage(String),
@@ -101,6 +104,13 @@ impl CliError {
                 ErrorKind::Validation => code::VALIDATION,
                 ErrorKind::LoginRejected => code::LOGIN_REJECTED,
                 ErrorKind::Unsupported => code::UNSUPPORTED,
+                _ => code::INTERNAL,
+            },
+            CliError::Provider(e) => match e {
+                rp_provider::error::Error::Listen { .. }
+                | rp_provider::error::Error::Fixtures(_)
+                | rp_provider::error::Error::Issuer { .. }
+                | rp_provider::error::Error::Target(_) => code::USAGE,
                 _ => code::INTERNAL,
             },
             CliError::Usage(_) => code::USAGE,

@@ -110,7 +110,7 @@ impl Answer<'_> {
 async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     let params = match parse_params(raw) {
         Ok(p) => p,
-        Err(e) => return user_error("Invalid request", &e),
+        Err(e) => return user_error("Invalid request", &e.to_string()),
     };
     let params = match request_object(op, &params).await {
         Ok(p) => p,
@@ -357,7 +357,7 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
             }
             Ok(merged)
         }
-        Err(e) => Err(fail("invalid_request_uri", &e)),
+        Err(e) => Err(fail("invalid_request_uri", &e.to_string())),
     }
 }
 
@@ -469,7 +469,7 @@ fn interaction_form(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Params, String, Interaction), Response> {
-    let form = parse_params(body).map_err(|e| user_error("Invalid request", &e))?;
+    let form = parse_params(body).map_err(|e| user_error("Invalid request", &e.to_string()))?;
     let id = form.get("interaction").cloned().unwrap_or_default();
     let Some(ix) = op.store.interaction(&id, now()) else {
         return Err(user_error(

@@ -26,7 +26,12 @@ pub struct Parsed {
 }
 
 /// Split and decode a compact JWS.
-pub fn parse(jwt: &str) -> Result<Parsed, String> {
+pub fn parse(jwt: &str) -> crate::error::Result<Parsed> {
+    parse_text(jwt).map_err(crate::error::Error::ClientJwt)
+}
+
+// The reason as text; the public function types it.
+pub(crate) fn parse_text(jwt: &str) -> std::result::Result<Parsed, String> {
     let mut parts = jwt.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -43,7 +48,12 @@ pub fn parse(jwt: &str) -> Result<Parsed, String> {
 }
 
 /// Verify a client-signed JWS: HS* with the client secret, RS256/ES256 with its `jwks`.
-pub fn verify(client: &Client, jws: &Parsed) -> Result<&'static str, String> {
+pub fn verify(client: &Client, jws: &Parsed) -> crate::error::Result<&'static str> {
+    verify_inner(client, jws).map_err(crate::error::Error::ClientJwt)
+}
+
+// The reason as text; the public function types it.
+fn verify_inner(client: &Client, jws: &Parsed) -> std::result::Result<&'static str, String> {
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
     let kid = jws.header.get("kid").and_then(Value::as_str);
     match alg {
@@ -122,8 +132,16 @@ pub fn verify(client: &Client, jws: &Parsed) -> Result<&'static str, String> {
 /// Check a client assertion (RFC 7523 §3): iss = sub = the client, aud names the token
 /// endpoint or the issuer, exp in the future, a jti not used before; returns the client id and
 /// the method it proves.
-pub fn check_assertion(op: &Op, assertion: &str) -> Result<(String, Parsed), String> {
-    let jws = parse(assertion)?;
+pub fn check_assertion(op: &Op, assertion: &str) -> crate::error::Result<(String, Parsed)> {
+    check_assertion_inner(op, assertion).map_err(crate::error::Error::ClientJwt)
+}
+
+// The reason as text; the public function types it.
+fn check_assertion_inner(
+    op: &Op,
+    assertion: &str,
+) -> std::result::Result<(String, Parsed), String> {
+    let jws = parse_text(assertion)?;
     let claim = |n: &str| {
         jws.claims
             .get(n)

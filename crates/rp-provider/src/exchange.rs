@@ -181,7 +181,11 @@ pub fn exchange(op: &Op, client: &Client, form: &Params) -> Response {
             let token = match issue_access_token(op, client, &base) {
                 Ok(t) => t,
                 Err(e) => {
-                    return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e);
+                    return oauth_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "server_error",
+                        &e.to_string(),
+                    );
                 }
             };
             let issued = if requested == JWT && client.access_token_format != "jwt" {

@@ -189,10 +189,14 @@ impl Fixtures {
     }
 
     /// Read `users.json`, `clients.json` and `keys/*.pem` from a directory.
-    pub fn from_dir(dir: &Path) -> Result<Fixtures, String> {
+    pub fn from_dir(dir: &Path) -> crate::error::Result<Fixtures> {
         let read = |name: &str| {
-            std::fs::read_to_string(dir.join(name))
-                .map_err(|e| format!("cannot read {}: {e}", dir.join(name).display()))
+            std::fs::read_to_string(dir.join(name)).map_err(|e| {
+                crate::error::Error::Fixtures(format!(
+                    "cannot read {}: {e}",
+                    dir.join(name).display()
+                ))
+            })
         };
         Fixtures::parse(
             &read("users.json")?,
@@ -208,11 +212,11 @@ impl Fixtures {
         )
     }
 
-    fn parse(users: &str, clients: &str, keys: KeyPems) -> Result<Fixtures, String> {
-        let users: Vec<User> =
-            serde_json::from_str(users).map_err(|e| format!("users.json: {e}"))?;
-        let clients: Vec<Client> =
-            serde_json::from_str(clients).map_err(|e| format!("clients.json: {e}"))?;
+    fn parse(users: &str, clients: &str, keys: KeyPems) -> crate::error::Result<Fixtures> {
+        let users: Vec<User> = serde_json::from_str(users)
+            .map_err(|e| crate::error::Error::Fixtures(format!("users.json: {e}")))?;
+        let clients: Vec<Client> = serde_json::from_str(clients)
+            .map_err(|e| crate::error::Error::Fixtures(format!("clients.json: {e}")))?;
         Ok(Fixtures {
             users,
             clients,

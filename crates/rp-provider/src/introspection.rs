@@ -41,7 +41,8 @@ fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    parse_params(body).map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e))
+    parse_params(body)
+        .map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()))
 }
 
 /// The introspection members of a live token (RFC 7662 §2.2).
@@ -133,7 +134,11 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
-        Err(e) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+        Err(e) => oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &e.to_string(),
+        ),
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Key ids are RFC 7638 thumbprints. The JOSE header of each key is encoded once.
 
+use crate::error::{Error, Result};
 use ring::rand::SystemRandom;
 use ring::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair,
@@ -42,11 +43,13 @@ fn b64(bytes: &[u8]) -> String {
     rp_jose::b64::encode(bytes)
 }
 
-fn der(pem: &str) -> Result<Vec<u8>, String> {
+fn der(pem: &str) -> Result<Vec<u8>> {
     match PrivateKeyDer::from_pem_slice(pem.as_bytes()) {
         Ok(PrivateKeyDer::Pkcs8(k)) => Ok(k.secret_pkcs8_der().to_vec()),
-        Ok(_) => Err("expected a PKCS#8 private key (BEGIN PRIVATE KEY)".into()),
-        Err(e) => Err(format!("not a PEM private key: {e}")),
+        Ok(_) => Err(Error::Key(
+            "expected a PKCS#8 private key (BEGIN PRIVATE KEY)".into(),
+        )),
+        Err(e) => Err(Error::Key(format!("not a PEM private key: {e}"))),
     }
 }
 
@@ -67,11 +70,11 @@ impl SigningKey {
     }
 
     /// An RS256 key from a PKCS#8 PEM.
-    pub fn rsa(pem: &str) -> Result<SigningKey, String> {
+    pub fn rsa(pem: &str) -> Result<SigningKey> {
         let der = der(pem)?;
-        let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| format!("RSA key: {e}"))?;
+        let pair = RsaKeyPair::from_pkcs8(&der).map_err(|e| Error::Key(format!("RSA key: {e}")))?;
         let signer = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der)
-            .map_err(|e| format!("RSA key: {e}"))?;
+            .map_err(|e| Error::Key(format!("RSA key: {e}")))?;
         let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
         let (n, e) = (b64(&parts.n), b64(&parts.e));
         Ok(SigningKey::new(
@@ -82,14 +85,14 @@ impl SigningKey {
     }
 
     /// An ES256 key from a PKCS#8 PEM.
-    pub fn p256(pem: &str) -> Result<SigningKey, String> {
+    pub fn p256(pem: &str) -> Result<SigningKey> {
         Self::p256_der(&der(pem)?)
     }
 
-    fn p256_der(der: &[u8]) -> Result<SigningKey, String> {
+    fn p256_der(der: &[u8]) -> Result<SigningKey> {
         let pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &SystemRandom::new())
-                .map_err(|e| format!("P-256 key: {e}"))?;
+                .map_err(|e| Error::Key(format!("P-256 key: {e}")))?;
         let point = pair.public_key().as_ref();
         let (x, y) = (b64(&point[1..33]), b64(&point[33..65]));
         Ok(SigningKey::new(
@@ -100,28 +103,28 @@ impl SigningKey {
     }
 
     /// A new P-256 key.
-    pub fn generate_p256() -> Result<SigningKey, String> {
+    pub fn generate_p256() -> Result<SigningKey> {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|e| format!("P-256 generation: {e}"))?;
+            .map_err(|e| Error::Key(format!("P-256 generation: {e}")))?;
         Self::p256_der(pkcs8.as_ref())
     }
 
     /// A new Ed25519 key.
-    pub fn generate_ed25519() -> Result<SigningKey, String> {
+    pub fn generate_ed25519() -> Result<SigningKey> {
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .map_err(|e| format!("Ed25519 generation: {e}"))?;
+            .map_err(|e| Error::Key(format!("Ed25519 generation: {e}")))?;
         Self::ed25519_der(pkcs8.as_ref())
     }
 
     /// An EdDSA (Ed25519) key from a PKCS#8 PEM.
-    pub fn ed25519(pem: &str) -> Result<SigningKey, String> {
+    pub fn ed25519(pem: &str) -> Result<SigningKey> {
         Self::ed25519_der(&der(pem)?)
     }
 
-    fn ed25519_der(der: &[u8]) -> Result<SigningKey, String> {
+    fn ed25519_der(der: &[u8]) -> Result<SigningKey> {
         let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
-            .map_err(|e| format!("Ed25519 key: {e}"))?;
+            .map_err(|e| Error::Key(format!("Ed25519 key: {e}")))?;
         let x = b64(pair.public_key().as_ref());
         Ok(SigningKey::new(
             "EdDSA",
@@ -130,7 +133,7 @@ impl SigningKey {
         ))
     }
 
-    fn sign_bytes(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+    fn sign_bytes(&self, input: &[u8]) -> Result<Vec<u8>> {
         match &self.pair {
             Pair::Rsa(p, signer) => {
                 // PKCS#1 v1.5 is deterministic: no randomness is needed (aws-lc blinds with
@@ -143,13 +146,13 @@ impl SigningKey {
                         input,
                         &mut sig,
                     )
-                    .map_err(|_| "RSA signing failed".to_string())?;
+                    .map_err(|_| Error::Signing("RSA signing failed".into()))?;
                 Ok(sig)
             }
             Pair::P256(p) => p
                 .sign(&SystemRandom::new(), input)
                 .map(|s| s.as_ref().to_vec())
-                .map_err(|_| "ECDSA signing failed".to_string()),
+                .map_err(|_| Error::Signing("ECDSA signing failed".into())),
             Pair::Ed25519(p) => Ok(p.sign(input).as_ref().to_vec()),
         }
     }
@@ -165,7 +168,8 @@ impl rp_jose::Signer for SigningKey {
     }
 
     fn sign(&self, input: &[u8]) -> Result<Vec<u8>, rp_jose::SignError> {
-        self.sign_bytes(input).map_err(rp_jose::SignError)
+        self.sign_bytes(input)
+            .map_err(|e| rp_jose::SignError(e.to_string()))
     }
 }
 
@@ -179,7 +183,7 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// Keys from the fixtures' PEMs.
-    pub fn from_pems(pems: &crate::fixtures::KeyPems) -> Result<KeyRing, String> {
+    pub fn from_pems(pems: &crate::fixtures::KeyPems) -> Result<KeyRing> {
         Ok(KeyRing::new(
             vec![
                 SigningKey::rsa(&pems.rsa)?,
@@ -237,12 +241,12 @@ impl KeyRing {
         typ: &str,
         claims: &Value,
         secret: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<String> {
         self.encode(alg, Some(typ), claims, secret)
     }
 
     /// Sign with an explicit `typ` (`at+jwt`, `logout+jwt`, `token-introspection+jwt`).
-    pub fn sign_typed(&self, alg: &str, typ: &str, claims: &Value) -> Result<String, String> {
+    pub fn sign_typed(&self, alg: &str, typ: &str, claims: &Value) -> Result<String> {
         self.encode(alg, Some(typ), claims, None)
     }
 
@@ -254,8 +258,9 @@ impl KeyRing {
         typ: Option<&str>,
         claims: &Value,
         secret: Option<&str>,
-    ) -> Result<String, String> {
-        let parsed = rp_jose::Alg::parse(alg).ok_or_else(|| format!("unknown alg {alg}"))?;
+    ) -> Result<String> {
+        let parsed =
+            rp_jose::Alg::parse(alg).ok_or_else(|| Error::Signing(format!("unknown alg {alg}")))?;
         let mut header = serde_json::Map::new();
         if let Some(typ) = typ {
             header.insert("typ".into(), typ.into());
@@ -265,15 +270,21 @@ impl KeyRing {
             return Ok(rp_jose::unsigned(claims));
         }
         if parsed.is_symmetric() {
-            let secret = secret.ok_or("HMAC signing needs a client secret")?;
-            let key = rp_jose::HmacKey::new(parsed, secret.as_bytes()).map_err(|e| e.0)?;
-            return rp_jose::encode_with_header(&key, header, payload.as_bytes()).map_err(|e| e.0);
+            let secret = secret
+                .ok_or_else(|| Error::Signing("HMAC signing needs a client secret".into()))?;
+            let key = rp_jose::HmacKey::new(parsed, secret.as_bytes())
+                .map_err(|e| Error::Signing(e.0))?;
+            return rp_jose::encode_with_header(&key, header, payload.as_bytes())
+                .map_err(|e| Error::Signing(e.0));
         }
-        let key = self.key(alg).ok_or_else(|| format!("no {alg} key"))?;
+        let key = self
+            .key(alg)
+            .ok_or_else(|| Error::Signing(format!("no {alg} key")))?;
         if !self.kids {
             header.insert("kid".into(), Value::Null);
         }
-        rp_jose::encode_with_header(key, header, payload.as_bytes()).map_err(|e| e.0)
+        rp_jose::encode_with_header(key, header, payload.as_bytes())
+            .map_err(|e| Error::Signing(e.0))
     }
 
     /// The claims of a JWT this provider signed with one of its keys, if the signature holds
@@ -311,7 +322,7 @@ impl KeyRing {
 
     /// Sign claims as a compact JWS with `typ: JWT`. `alg` may also be `HS256` (keyed with
     /// `secret`) or `none`.
-    pub fn sign(&self, alg: &str, claims: &Value, secret: Option<&str>) -> Result<String, String> {
+    pub fn sign(&self, alg: &str, claims: &Value, secret: Option<&str>) -> Result<String> {
         let typ = (alg != "none").then_some("JWT");
         self.encode(alg, typ, claims, secret)
     }

@@ -9,7 +9,7 @@
 //! fixtures, and its state lives in memory.
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), String> {
+//! # async fn demo() -> Result<(), rp_provider::error::Error> {
 //! let provider = rp_provider::start(rp_provider::ProviderConfig::default()).await?;
 //! println!("issuer: {}", provider.issuer());
 //! provider.stop().await;
@@ -28,6 +28,7 @@ pub mod client_credentials;
 pub mod client_jwt;
 pub mod conformance;
 pub mod discovery;
+pub mod error;
 pub mod exchange;
 pub mod fixtures;
 pub mod introspection;
@@ -195,13 +196,17 @@ impl Drop for RunningProvider {
 }
 
 /// Start the provider on the current tokio runtime.
-pub async fn start(config: ProviderConfig) -> Result<RunningProvider, String> {
+pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        .map_err(|e| error::Error::Listen {
+            addr: config.bind.to_string(),
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| error::Error::Listen {
+        addr: config.bind.to_string(),
+        reason: e.to_string(),
+    })?;
     let scheme = if config.tls { "https" } else { "http" };
     let host = match addr {
         SocketAddr::V4(a) if a.ip().is_unspecified() => "127.0.0.1".to_string(),

@@ -79,7 +79,7 @@ fn registered_post_logout(client: &Client, uri: &str) -> bool {
 async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     let params = match parse_params(raw) {
         Ok(p) => p,
-        Err(e) => return user_error("Invalid request", &e),
+        Err(e) => return user_error("Invalid request", &e.to_string()),
     };
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
 
@@ -224,7 +224,7 @@ fn frontchannel_urls(op: &Op, session: &Session) -> Vec<String> {
 
 /// A logout token for `client` (Back-Channel Logout 1.0 §2.4), signed with the client's ID
 /// token algorithm (never `none`).
-pub fn logout_token(op: &Op, client: &Client, session: &Session) -> Result<String, String> {
+pub fn logout_token(op: &Op, client: &Client, session: &Session) -> crate::error::Result<String> {
     let t = now();
     let mut claims = json!({
         "iss": op.issuer,
@@ -264,7 +264,7 @@ async fn backchannel(op: &Arc<Op>, session: &Session) {
         // Checked again before sending: fixture clients skip registration.
         let allowed = url::Url::parse(&uri)
             .map_err(|e| e.to_string())
-            .and_then(|u| op.outbound_policy.check(&u));
+            .and_then(|u| op.outbound_policy.check(&u).map_err(|e| e.to_string()));
         if let Err(why) = allowed {
             op.record_delivery(Delivery {
                 client_id: client.client_id.clone(),
@@ -281,7 +281,7 @@ async fn backchannel(op: &Arc<Op>, session: &Session) {
                     client_id: client.client_id.clone(),
                     uri,
                     status: None,
-                    error: Some(e),
+                    error: Some(e.to_string()),
                 });
                 continue;
             }

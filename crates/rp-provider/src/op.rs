@@ -82,8 +82,11 @@ pub struct Op {
 
 impl Op {
     /// An instance for `issuer` with these fixtures.
-    pub fn new(issuer: &str, fixtures: &Fixtures) -> Result<Op, String> {
-        let url = Url::parse(issuer).map_err(|e| format!("bad issuer {issuer}: {e}"))?;
+    pub fn new(issuer: &str, fixtures: &Fixtures) -> crate::error::Result<Op> {
+        let url = Url::parse(issuer).map_err(|e| crate::error::Error::Issuer {
+            issuer: issuer.to_string(),
+            reason: e.to_string(),
+        })?;
         let store = Arc::new(MemoryStore::default());
         let fixture_clients = fixtures
             .clients

@@ -34,7 +34,12 @@ impl OutboundPolicy {
 
     /// Also allow `pattern`: `host`, `host:port`, `[v6]:port`, or an address range such as
     /// `10.0.0.0/8`.
-    pub fn allow(&mut self, pattern: &str) -> Result<(), String> {
+    pub fn allow(&mut self, pattern: &str) -> crate::error::Result<()> {
+        self.allow_text(pattern)
+            .map_err(crate::error::Error::Target)
+    }
+
+    fn allow_text(&mut self, pattern: &str) -> Result<(), String> {
         let bad = || format!("`{pattern}` is not HOST, HOST:PORT or ADDRESS/PREFIX");
         if let Some((addr, prefix)) = pattern.split_once('/') {
             let addr: IpAddr = addr.parse().map_err(|_| bad())?;
@@ -62,7 +67,11 @@ impl OutboundPolicy {
     }
 
     /// Whether the provider may send a request to `url` (http or https only).
-    pub fn check(&self, url: &Url) -> Result<(), String> {
+    pub fn check(&self, url: &Url) -> crate::error::Result<()> {
+        self.check_text(url).map_err(crate::error::Error::Target)
+    }
+
+    fn check_text(&self, url: &Url) -> Result<(), String> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!("`{}`: only http and https", url.scheme()));
         }

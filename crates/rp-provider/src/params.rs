@@ -14,12 +14,14 @@ const REPEATABLE: &[&str] = &["audience", "resource"];
 
 impl Params {
     /// Parse, refusing repeated non-repeatable parameters.
-    pub fn parse(raw: &[u8]) -> Result<Params, String> {
+    pub fn parse(raw: &[u8]) -> crate::error::Result<Params> {
         let mut values: std::collections::HashMap<String, Vec<String>> = Default::default();
         for (k, v) in url::form_urlencoded::parse(raw) {
             let entry = values.entry(k.to_string()).or_default();
             if !entry.is_empty() && !REPEATABLE.contains(&k.as_ref()) {
-                return Err(format!("the parameter `{k}` appears more than once"));
+                return Err(crate::error::Error::Params(format!(
+                    "the parameter `{k}` appears more than once"
+                )));
             }
             entry.push(v.into_owned());
         }
@@ -63,6 +65,6 @@ pub fn space_list(value: &str) -> Vec<String> {
 }
 
 /// Parse form-encoded parameters (see [`Params`]).
-pub fn parse_params(raw: &[u8]) -> Result<Params, String> {
+pub fn parse_params(raw: &[u8]) -> crate::error::Result<Params> {
     Params::parse(raw)
 }

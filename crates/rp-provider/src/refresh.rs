@@ -67,7 +67,13 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
     };
     let access_token = match issue_access_token(op, client, &access) {
         Ok(a) => a,
-        Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+        Err(e) => {
+            return oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                &e.to_string(),
+            );
+        }
     };
     let refresh_token = issue_refresh_token(op, &record);
     let mut body = json!({
@@ -81,7 +87,13 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
     if scope.iter().any(|s| s == "openid") {
         match id_token(op, client, &access, None, &access_token, true) {
             Ok(t) => body["id_token"] = json!(t),
-            Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+            Err(e) => {
+                return oauth_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    &e.to_string(),
+                );
+            }
         }
     }
     no_store_json(StatusCode::OK, &body)

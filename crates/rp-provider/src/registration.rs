@@ -116,7 +116,7 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
         if let Some(Value::String(u)) = meta.get(name) {
             let allowed = Url::parse(u)
                 .map_err(|e| e.to_string())
-                .and_then(|url| op.outbound_policy.check(&url));
+                .and_then(|url| op.outbound_policy.check(&url).map_err(|e| e.to_string()));
             if let Err(why) = allowed {
                 return reject(
                     "invalid_client_metadata",
@@ -137,7 +137,7 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
                 .as_str()
                 .ok_or_else(|| "not a string".to_string())
                 .and_then(|u| Url::parse(u).map_err(|e| e.to_string()))
-                .and_then(|url| op.outbound_policy.check(&url));
+                .and_then(|url| op.outbound_policy.check(&url).map_err(|e| e.to_string()));
             if let Err(why) = allowed {
                 return reject(
                     "invalid_client_metadata",

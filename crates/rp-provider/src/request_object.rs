@@ -16,6 +16,18 @@ pub async fn fetch(
     client: &Client,
     uri: &str,
     expected_alg: &str,
+) -> crate::error::Result<HashMap<String, String>> {
+    fetch_inner(op, client, uri, expected_alg)
+        .await
+        .map_err(crate::error::Error::ClientJwt)
+}
+
+// The reason as text; the public function types it.
+async fn fetch_inner(
+    op: &Op,
+    client: &Client,
+    uri: &str,
+    expected_alg: &str,
 ) -> Result<HashMap<String, String>, String> {
     let url = url::Url::parse(uri).map_err(|e| format!("request_uri is not a URL: {e}"))?;
     let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
@@ -49,7 +61,7 @@ pub async fn fetch(
     let jwt = std::str::from_utf8(&body)
         .map_err(|_| "the request object is not text".to_string())?
         .trim();
-    let jws = crate::client_jwt::parse(jwt).map_err(|e| format!("the request object: {e}"))?;
+    let jws = crate::client_jwt::parse_text(jwt).map_err(|e| format!("the request object: {e}"))?;
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
     if alg != expected_alg {
         return Err(format!(
@@ -60,7 +72,7 @@ pub async fn fetch(
         "none" if jws.signature.is_empty() => {}
         "none" => return Err("an unsigned request object carries a signature".into()),
         _ => {
-            crate::client_jwt::verify(client, &jws)?;
+            crate::client_jwt::verify(client, &jws).map_err(|e| e.to_string())?;
         }
     }
     let claims = jws.claims;

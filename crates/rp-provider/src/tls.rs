@@ -1,6 +1,7 @@
 //! A throwaway certificate authority and server certificate, made at start for `--tls`.
 //! The CA certificate is written to a file so clients can trust it (`rp login --ca-file`).
 
+use crate::error::Error;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
@@ -20,8 +21,8 @@ impl std::fmt::Debug for Generated {
 }
 
 /// Make a CA and a certificate for `127.0.0.1`, `::1` and `localhost`.
-pub fn generate() -> Result<Generated, String> {
-    let err = |e: rcgen::Error| format!("certificate generation failed: {e}");
+pub fn generate() -> crate::error::Result<Generated> {
+    let err = |e: rcgen::Error| Error::Tls(format!("certificate generation failed: {e}"));
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -49,10 +50,10 @@ pub fn generate() -> Result<Generated, String> {
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
+    .map_err(|e| Error::Tls(e.to_string()))?
     .with_no_client_auth()
     .with_single_cert(chain, private)
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| Error::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Generated {
         config: Arc::new(config),
@@ -69,7 +70,10 @@ pub fn generate() -> Result<Generated, String> {
 ///   directory) as `ca.pem`, created new (mode 0600). A fixed name in the shared temporary
 ///   directory would let another local user create it first, or plant a symlink, and so
 ///   choose the CA this user's clients trust.
-pub fn write_ca(pem: &str, path: Option<&std::path::Path>) -> Result<std::path::PathBuf, String> {
+pub fn write_ca(
+    pem: &str,
+    path: Option<&std::path::Path>,
+) -> crate::error::Result<std::path::PathBuf> {
     use std::io::Write as _;
     match path {
         Some(path) => {
@@ -80,12 +84,14 @@ pub fn write_ca(pem: &str, path: Option<&std::path::Path>) -> Result<std::path::
             let mut tmp = tempfile::Builder::new()
                 .prefix(".rp-ca-")
                 .tempfile_in(dir)
-                .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+                .map_err(|e| {
+                    Error::Tls(format!("cannot create a file in {}: {e}", dir.display()))
+                })?;
             tmp.write_all(pem.as_bytes())
                 .and_then(|()| tmp.as_file().sync_all())
-                .map_err(|e| format!("cannot write the CA certificate: {e}"))?;
+                .map_err(|e| Error::Tls(format!("cannot write the CA certificate: {e}")))?;
             tmp.persist(path)
-                .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+                .map_err(|e| Error::Tls(format!("cannot write {}: {}", path.display(), e.error)))?;
             Ok(path.to_path_buf())
         }
         None => {
@@ -98,7 +104,7 @@ pub fn write_ca(pem: &str, path: Option<&std::path::Path>) -> Result<std::path::
             }
             let dir = builder
                 .tempdir()
-                .map_err(|e| format!("cannot create a private directory: {e}"))?
+                .map_err(|e| Error::Tls(format!("cannot create a private directory: {e}")))?
                 .keep();
             let path = dir.join("ca.pem");
             let mut options = std::fs::OpenOptions::new();
@@ -110,10 +116,10 @@ pub fn write_ca(pem: &str, path: Option<&std::path::Path>) -> Result<std::path::
             }
             let mut file = options
                 .open(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+                .map_err(|e| Error::Tls(format!("cannot create {}: {e}", path.display())))?;
             file.write_all(pem.as_bytes())
                 .and_then(|()| file.sync_all())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                .map_err(|e| Error::Tls(format!("cannot write {}: {e}", path.display())))?;
             Ok(path)
         }
     }

@@ -164,7 +164,7 @@ fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Clie
                     return Err(invalid_client("unsupported client_assertion_type", false));
                 }
                 let (id, jws) = crate::client_jwt::check_assertion(op, assertion)
-                    .map_err(|e| invalid_client(&e, false))?;
+                    .map_err(|e| invalid_client(&e.to_string(), false))?;
                 if form.get("client_id").is_some_and(|f| *f != id) {
                     return Err(invalid_client(
                         "client_id differs from the assertion",
@@ -175,7 +175,7 @@ fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Clie
                     .client(&id)
                     .ok_or_else(|| invalid_client("unknown client", false))?;
                 let method = crate::client_jwt::verify(&client, &jws)
-                    .map_err(|e| invalid_client(&e, false))?;
+                    .map_err(|e| invalid_client(&e.to_string(), false))?;
                 if client.token_endpoint_auth_method != method {
                     return Err(invalid_client(
                         &format!(
@@ -231,7 +231,7 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
     }
     let form = match parse_params(&body) {
         Ok(f) => f,
-        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e),
+        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &e.to_string()),
     };
     let client = match authenticate_client(&op, &headers, &form) {
         Ok(c) => c,
@@ -349,7 +349,11 @@ fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
 }
 
 /// Issue an access token from `base` (opaque or RFC 9068 JWT, per client) and store it.
-pub fn issue_access_token(op: &Op, client: &Client, base: &TokenRecord) -> Result<String, String> {
+pub fn issue_access_token(
+    op: &Op,
+    client: &Client,
+    base: &TokenRecord,
+) -> crate::error::Result<String> {
     let t = now();
     let record = TokenRecord {
         kind: TokenKind::Access,
@@ -417,7 +421,7 @@ pub fn id_token(
     nonce: Option<&str>,
     access_token: &str,
     refresh: bool,
-) -> Result<String, String> {
+) -> crate::error::Result<String> {
     if let Some(keys) = op
         .misbehaviour
         .rotate_keys(crate::misbehaviour::KeyMoment::BeforeIdTokenSigning)
@@ -464,7 +468,13 @@ pub fn token_response(
 ) -> Response {
     let access_token = match issue_access_token(op, client, base) {
         Ok(t) => t,
-        Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+        Err(e) => {
+            return oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                &e.to_string(),
+            );
+        }
     };
     let mut body = json!({
         "access_token": access_token,
@@ -475,7 +485,13 @@ pub fn token_response(
     if with_id_token && base.scope.iter().any(|s| s == "openid") {
         match id_token(op, client, base, nonce, &access_token, false) {
             Ok(t) => body["id_token"] = json!(t),
-            Err(e) => return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+            Err(e) => {
+                return oauth_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    &e.to_string(),
+                );
+            }
         }
     }
     if with_refresh && client.allows_grant("refresh_token") {

@@ -150,7 +150,11 @@ pub async fn userinfo(
                         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                     resp
                 }
-                Err(e) => bearer_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", &e),
+                Err(e) => bearer_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    &e.to_string(),
+                ),
             }
         }
         None => crate::token::no_store_json(StatusCode::OK, &Value::Object(claims)),

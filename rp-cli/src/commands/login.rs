@@ -25,9 +25,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     let embedded = match &args.issuer {
         Some(_) => None,
         None => {
-            let running = rp_provider::start(rp_provider::ProviderConfig::default())
-                .await
-                .map_err(CliError::Internal)?;
+            let running = rp_provider::start(rp_provider::ProviderConfig::default()).await?;
             progress!("started the bundled provider at {}", running.issuer());
             Some(running)
         }

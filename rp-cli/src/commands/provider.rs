@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 /// Run the command.
 pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
     let fixtures = match &args.fixtures {
-        Some(dir) => Fixtures::from_dir(dir).map_err(CliError::Usage)?,
+        Some(dir) => Fixtures::from_dir(dir)?,
         None => Fixtures::embedded(),
     };
     let mut outbound = rp_provider::outbound::OutboundPolicy::loopback();
@@ -33,8 +33,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         outbound_ca_pem: None,
         outbound,
     })
-    .await
-    .map_err(CliError::Usage)?;
+    .await?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "{}", running.issuer());
     let _ = stdout.flush();

@@ -259,9 +259,13 @@ pub fn conformance_client(test: &TestCase) -> Client {
 }
 
 /// Keys for a JWKS mode (pool keys rotate with `generation`).
-pub fn keys_for(mode: JwksMode, fixtures: &Fixtures, generation: usize) -> Result<KeyRing, String> {
+pub fn keys_for(
+    mode: JwksMode,
+    fixtures: &Fixtures,
+    generation: usize,
+) -> crate::error::Result<KeyRing> {
     let pool = &fixtures.keys.rsa_pool;
-    let rsa = |i: usize| -> Result<SigningKey, String> {
+    let rsa = |i: usize| -> crate::error::Result<SigningKey> {
         match pool.get(i % pool.len().max(1)) {
             Some(pem) if generation + i > 0 => SigningKey::rsa(pem),
             _ => SigningKey::rsa(&fixtures.keys.rsa),

@@ -132,8 +132,7 @@ pub async fn run(args: ConformanceArgs) -> Result<(), CliError> {
                 conformance: true,
                 ..Default::default()
             })
-            .await
-            .map_err(CliError::Internal)?,
+            .await?,
         ),
     };
     let base = match (&args.base, &embedded) {

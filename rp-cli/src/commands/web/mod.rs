@@ -158,9 +158,8 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         None => format!("{scheme}://127.0.0.1:{port}"),
     };
     let (tls, ca_pem) = if args.tls {
-        let generated = rp_provider::tls::generate().map_err(CliError::Internal)?;
-        let path = rp_provider::tls::write_ca(&generated.ca_pem, args.ca_out.as_deref())
-            .map_err(CliError::Usage)?;
+        let generated = rp_provider::tls::generate()?;
+        let path = rp_provider::tls::write_ca(&generated.ca_pem, args.ca_out.as_deref())?;
         crate::errln!(
             "rp web: the certificate's CA is in {} (trust it in the browser, or accept the warning)",
             path.display()
@@ -179,8 +178,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         outbound_ca_pem: ca_pem,
         ..Default::default()
     })
-    .await
-    .map_err(CliError::Usage)?;
+    .await?;
 
     let mut providers = vec![Listed {
         label: "Bundled provider (alice / wonderland)".into(),
