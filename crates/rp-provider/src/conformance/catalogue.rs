@@ -138,6 +138,8 @@ pub enum ClaimMutation {
     InvalidNonce,
     /// `nbf` an hour ahead (RFC 7519 §4.1.5).
     FutureNbf,
+    /// `exp` an hour ago.
+    Expired,
 }
 
 /// The JWKS the instance publishes.
@@ -454,6 +456,9 @@ pub fn catalogue() -> Vec<TestCase> {
         t("rp-id_token-nbf-future", "(rp extra)", EXTRA)
             .reject("nbf")
             .op(|b| b.claims = C::FutureNbf),
+        t("rp-id_token-expired", "(rp extra)", EXTRA)
+            .reject("exp")
+            .op(|b| b.claims = C::Expired),
         t("oidcc-client-test-invalid-sig-hs256", "rp-id_token-bad-sig-hs256", EXTRA)
             .alg("HS256")
             .reject("signature")

@@ -142,6 +142,10 @@ impl Misbehaviour for Instance {
             ClaimMutation::MissingIat => {
                 claims.remove("iat");
             }
+            ClaimMutation::Expired => {
+                let now = claims.get("iat").and_then(Value::as_i64).unwrap_or(0);
+                claims.insert("exp".into(), Value::from(now - 3600));
+            }
             ClaimMutation::FutureNbf => {
                 let now = claims.get("iat").and_then(Value::as_i64).unwrap_or(0);
                 claims.insert("nbf".into(), Value::from(now + 3600));
