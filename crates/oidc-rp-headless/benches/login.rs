@@ -10,7 +10,7 @@
 //!   cache (discovery, JWKS) can help.
 //!
 //! The provider runs in the same process (on the same two-worker runtime), so these times
-//! include its side too. Run: `cargo bench -p oidc-rp --bench login`
+//! include its side too. Run: `cargo bench -p oidc-rp-headless --bench login`
 #![allow(clippy::unwrap_used, missing_debug_implementations)]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
