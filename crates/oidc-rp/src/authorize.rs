@@ -358,6 +358,14 @@ impl CallbackParams {
     ///
     /// A parameter given twice is refused (RFC 6749 §3.1: "parameters MUST NOT be included
     /// more than once"), so two different values can never be read by two different checks.
+    ///
+    /// ```
+    /// use oidc_rp::CallbackParams;
+    /// let params = CallbackParams::parse(b"code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj")?;
+    /// assert_eq!(params.state.as_deref(), Some("af0ifjsldkj"));
+    /// assert!(CallbackParams::parse(b"code=a&code=b").is_err()); // RFC 6749 §3.1
+    /// # Ok::<(), oidc_rp::Error>(())
+    /// ```
     pub fn parse(form: &[u8]) -> Result<Self> {
         let mut p = CallbackParams::default();
         for (name, value) in url::form_urlencoded::parse(form) {

@@ -92,6 +92,11 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A confidential client with a secret.
+    ///
+    /// ```
+    /// let client = oidc_rp::ClientConfig::confidential("my-client", "my-secret");
+    /// assert_eq!(client.client_id, "my-client");
+    /// ```
     pub fn confidential(client_id: impl Into<String>, secret: impl Into<Secret>) -> Self {
         ClientConfig {
             client_secret: Some(secret.into()),
@@ -116,6 +121,36 @@ impl ClientConfig {
     }
 
     /// Authenticate with `auth` at every endpoint instead of a built-in method.
+    ///
+    /// ```
+    /// use oidc_rp::client_auth::ClientAuth;
+    /// use oidc_rp::ClientConfig;
+    /// use std::sync::Arc;
+    ///
+    /// /// A scheme the crate does not build in: a token from a local agent.
+    /// #[derive(Debug)]
+    /// struct AgentAuth;
+    /// impl ClientAuth for AgentAuth {
+    ///     fn method(&self) -> &str {
+    ///         "private_key_jwt"
+    ///     }
+    ///     fn apply(
+    ///         &self,
+    ///         client_id: &str,
+    ///         audience: &str,
+    ///         _headers: &mut http::HeaderMap,
+    ///         form: &mut Vec<(String, String)>,
+    ///     ) -> oidc_rp::Result<()> {
+    ///         let assertion = format!("signed-elsewhere-for-{client_id}-at-{audience}");
+    ///         form.push(("client_assertion_type".into(),
+    ///             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
+    ///         form.push(("client_assertion".into(), assertion));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let client = ClientConfig::public("app").with_auth(Arc::new(AgentAuth));
+    /// # let _ = client;
+    /// ```
     pub fn with_auth(mut self, auth: Arc<dyn ClientAuth>) -> Self {
         self.custom_auth = Some(auth);
         self

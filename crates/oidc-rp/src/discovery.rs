@@ -81,6 +81,14 @@ pub type ProviderMetadata = openidconnect::ProviderMetadata<
 /// Discover a provider: fetch and check its metadata (see [`fetch`]). Nothing is cached
 /// process-wide: a [`crate::RelyingParty`] holds the document it was made with, so two
 /// relying parties with different TLS settings never share one.
+///
+/// ```no_run
+/// # async fn f() -> oidc_rp::Result<()> {
+/// use oidc_rp::{HttpClient, discovery};
+/// let metadata = discovery::discover(&HttpClient::default(), "https://op.example.com").await?;
+/// println!("authorize at {}", metadata.authorization_endpoint().url());
+/// # Ok(()) }
+/// ```
 pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMetadata>> {
     Ok(Arc::new(fetch(http, issuer).await?))
 }
@@ -88,6 +96,13 @@ pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMet
 /// The two places metadata can live for an issuer: the OpenID location
 /// (`{issuer}/.well-known/openid-configuration`, Discovery §4) and the RFC 8414 location
 /// (`/.well-known/oauth-authorization-server{path}`, RFC 8414 §3.1).
+///
+/// ```
+/// let issuer = url::Url::parse("https://op.example/tenant").unwrap();
+/// let (oidc, oauth) = oidc_rp::discovery::metadata_urls(&issuer);
+/// assert_eq!(oidc.as_str(), "https://op.example/tenant/.well-known/openid-configuration");
+/// assert_eq!(oauth.as_str(), "https://op.example/.well-known/oauth-authorization-server/tenant");
+/// ```
 pub fn metadata_urls(issuer: &Url) -> (Url, Url) {
     let mut oidc = issuer.clone();
     let path = issuer.path().trim_end_matches('/');
@@ -287,6 +302,15 @@ pub fn webfinger_resource(input: &str) -> Result<(String, String)> {
 
 /// Find the issuer of a user identifier or URL with WebFinger (RFC 7033, OpenID Connect
 /// Discovery 1.0 §2). The answer's `href` must pass the same https rule as any issuer.
+///
+/// ```no_run
+/// # async fn f() -> oidc_rp::Result<()> {
+/// use oidc_rp::{HttpClient, discovery};
+/// let http = HttpClient::default();
+/// let issuer = discovery::webfinger(&http, "alice@example.com").await?;
+/// let metadata = discovery::discover(&http, &issuer).await?;
+/// # let _ = metadata; Ok(()) }
+/// ```
 pub async fn webfinger(http: &HttpClient, input: &str) -> Result<String> {
     let (resource, host) = webfinger_resource(input)?;
     let mut url = Url::parse(&format!("https://{host}/.well-known/webfinger")).map_err(|e| {

@@ -125,6 +125,19 @@ impl Default for HttpClient {
 
 impl HttpClient {
     /// A client with these settings. Nothing is loaded until the first request.
+    ///
+    /// ```
+    /// use oidc_rp::{HttpClient, HttpConfig};
+    /// use std::time::Duration;
+    /// let mut config = HttpConfig {
+    ///     timeout: Duration::from_secs(5),
+    ///     max_response_bytes: 256 * 1024,
+    ///     ..HttpConfig::default()
+    /// };
+    /// // config.add_ca_file(std::path::Path::new("/etc/my-ca.pem"))?; // a private CA
+    /// let http = HttpClient::new(config);
+    /// # let _ = http;
+    /// ```
     pub fn new(config: HttpConfig) -> Self {
         HttpClient {
             inner: Arc::new(Inner {

@@ -196,6 +196,27 @@ impl<'a> Claims<'a> {
 }
 
 /// Validate an ID token. `subject` names it in errors ("ID token", "refreshed ID token").
+///
+/// The rules are explicit: nothing process-wide changes what is checked.
+///
+/// ```no_run
+/// # async fn f(raw: &str) -> oidc_rp::Result<()> {
+/// use oidc_rp::id_token::{self, IdTokenRules, NonceCheck};
+/// use oidc_rp::jwt::KeySource;
+/// use oidc_rp::keys::{JwksCache, JwksPolicy};
+/// use oidc_rp::{Alg, HttpClient};
+/// let http = HttpClient::default();
+/// let jwks_uri = url::Url::parse("https://op.example.com/jwks").unwrap();
+/// let jwks = JwksCache::new(jwks_uri, JwksPolicy::default());
+/// let algs = [Alg::RS256];
+/// let rules = IdTokenRules {
+///     max_age: Some(300), // seconds since auth_time (§3.1.3.7 rule 13)
+///     ..IdTokenRules::new("https://op.example.com", "my-client", &algs, NonceCheck::Equals("n-0S6"))
+/// };
+/// let token = id_token::validate(raw, &rules, KeySource { jwks: &jwks, http: &http }, "ID token").await?;
+/// println!("{} via {:?}", token.subject, token.alg);
+/// # Ok(()) }
+/// ```
 pub async fn validate(
     raw: &str,
     rules: &IdTokenRules<'_>,

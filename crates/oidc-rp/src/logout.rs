@@ -175,6 +175,12 @@ impl Default for ReplayCache {
 
 impl ReplayCache {
     /// A cache of at most `capacity` entries.
+    ///
+    /// ```
+    /// let replay = oidc_rp::ReplayCache::new(2);
+    /// assert!(replay.first_use("jti-1", 1_700_000_600, 1_700_000_000));
+    /// assert!(!replay.first_use("jti-1", 1_700_000_600, 1_700_000_001)); // replayed
+    /// ```
     pub fn new(capacity: usize) -> Self {
         ReplayCache {
             capacity: capacity.max(1),
@@ -217,6 +223,21 @@ impl ReplayCache {
 }
 
 /// Validate a logout token (Back-Channel Logout 1.0 §2.6).
+///
+/// ```no_run
+/// # async fn f(raw: &str) -> oidc_rp::Result<()> {
+/// use oidc_rp::jwt::KeySource;
+/// use oidc_rp::keys::{JwksCache, JwksPolicy};
+/// use oidc_rp::logout::{self, LogoutTokenRules, ReplayCache};
+/// use oidc_rp::{Alg, HttpClient};
+/// let http = HttpClient::default();
+/// let jwks = JwksCache::new(url::Url::parse("https://op.example.com/jwks").unwrap(), JwksPolicy::default());
+/// let replay = ReplayCache::new(10_000);
+/// let algs = [Alg::RS256];
+/// let rules = LogoutTokenRules::new("https://op.example.com", "my-client", &algs);
+/// let token = logout::validate_logout_token(raw, &rules, KeySource { jwks: &jwks, http: &http }, &replay).await?;
+/// # let _ = token; Ok(()) }
+/// ```
 pub async fn validate_logout_token(
     raw: &str,
     rules: &LogoutTokenRules<'_>,
@@ -379,6 +400,14 @@ pub struct FrontChannelLogout {
 
 impl FrontChannelLogout {
     /// Parse the iframe request's query.
+    ///
+    /// ```
+    /// use oidc_rp::FrontChannelLogout;
+    /// let request = FrontChannelLogout::parse("iss=https%3A%2F%2Fop.example&sid=08a5019c");
+    /// // The session this browser holds: same issuer and sid, so it is ended.
+    /// assert!(request.check("https://op.example", Some("08a5019c"), true).is_ok());
+    /// assert!(request.check("https://op.example", Some("another"), true).is_err());
+    /// ```
     pub fn parse(query: &str) -> Self {
         let mut out = FrontChannelLogout::default();
         for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {

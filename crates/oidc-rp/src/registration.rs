@@ -102,6 +102,27 @@ fn alg(name: &Option<String>) -> Result<Option<CoreJwsSigningAlgorithm>> {
 }
 
 /// Register a client and return its configuration.
+///
+/// ```no_run
+/// # async fn f() -> oidc_rp::Result<()> {
+/// use oidc_rp::registration::{self, RegistrationRequest};
+/// use oidc_rp::{HttpClient, RelyingParty, discovery};
+/// let http = HttpClient::default();
+/// let metadata = discovery::discover(&http, "https://op.example.com").await?;
+/// let client = registration::register(
+///     &http,
+///     &metadata,
+///     &RegistrationRequest {
+///         redirect_uris: vec!["http://127.0.0.1:8400/callback".into()],
+///         client_name: Some("my tool".into()),
+///         native: true,
+///         ..RegistrationRequest::default()
+///     },
+/// )
+/// .await?;
+/// let rp = RelyingParty::new(http, metadata, client)?;
+/// # let _ = rp; Ok(()) }
+/// ```
 pub async fn register(
     http: &HttpClient,
     metadata: &ProviderMetadata,

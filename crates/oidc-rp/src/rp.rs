@@ -119,12 +119,35 @@ pub struct RelyingParty {
 
 impl RelyingParty {
     /// Discover the provider and set up the client.
+    ///
+    /// ```no_run
+    /// # async fn f() -> oidc_rp::Result<()> {
+    /// use oidc_rp::{ClientConfig, HttpClient, RelyingParty};
+    /// let http = HttpClient::default();
+    /// let rp = RelyingParty::discover(
+    ///     &http,
+    ///     "https://op.example.com",
+    ///     ClientConfig::confidential("my-client", "my-secret"),
+    /// )
+    /// .await?;
+    /// println!("ID tokens signed with {:?}", rp.id_token_algorithms());
+    /// # Ok(()) }
+    /// ```
     pub async fn discover(http: &HttpClient, issuer: &str, client: ClientConfig) -> Result<Self> {
         let metadata = discovery::discover(http, issuer).await?;
         RelyingParty::new(http.clone(), metadata, client)
     }
 
     /// Set up from metadata already at hand.
+    ///
+    /// ```no_run
+    /// # async fn f() -> oidc_rp::Result<()> {
+    /// use oidc_rp::{ClientConfig, HttpClient, RelyingParty, discovery};
+    /// let http = HttpClient::default();
+    /// let metadata = discovery::discover(&http, "https://op.example.com").await?;
+    /// let rp = RelyingParty::new(http, metadata, ClientConfig::public("cli-app"))?;
+    /// # let _ = rp; Ok(()) }
+    /// ```
     pub fn new(
         http: HttpClient,
         metadata: Arc<ProviderMetadata>,
@@ -146,6 +169,17 @@ impl RelyingParty {
     }
 
     /// Replace the validation options.
+    ///
+    /// ```
+    /// # fn f(rp: oidc_rp::RelyingParty) {
+    /// use oidc_rp::ValidationOptions;
+    /// use std::time::Duration;
+    /// let rp = rp.with_options(ValidationOptions {
+    ///     leeway: Duration::from_secs(10),
+    ///     ..ValidationOptions::default()
+    /// });
+    /// # let _ = rp; }
+    /// ```
     pub fn with_options(mut self, options: ValidationOptions) -> Self {
         if !options.danger_skip_checks.is_empty() {
             tracing::warn!(
@@ -159,6 +193,28 @@ impl RelyingParty {
 
     /// Decorate every request this relying party sends (a DPoP proof, see
     /// [`RequestDecorator`]).
+    ///
+    /// ```
+    /// # fn f(rp: oidc_rp::RelyingParty) {
+    /// use oidc_rp::{AccessToken, RequestDecorator};
+    /// use std::sync::Arc;
+    ///
+    /// /// Adds a correlation id to every request.
+    /// #[derive(Debug)]
+    /// struct Trace;
+    /// impl RequestDecorator for Trace {
+    ///     fn decorate(
+    ///         &self,
+    ///         request: &mut http::Request<Vec<u8>>,
+    ///         _token: Option<&AccessToken>,
+    ///     ) -> oidc_rp::Result<()> {
+    ///         request.headers_mut().insert("x-request-id", http::HeaderValue::from_static("42"));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let rp = rp.with_decorator(Arc::new(Trace));
+    /// # let _ = rp; }
+    /// ```
     pub fn with_decorator(mut self, decorator: Arc<dyn RequestDecorator>) -> Self {
         self.decorator = Some(decorator);
         self
@@ -192,6 +248,17 @@ impl RelyingParty {
 
     /// Share a JWKS cache between relying parties of one provider (several clients), so the
     /// keys are fetched once. The cache must be for this provider's `jwks_uri`.
+    ///
+    /// ```no_run
+    /// # async fn f() -> oidc_rp::Result<()> {
+    /// use oidc_rp::{ClientConfig, HttpClient, RelyingParty, discovery};
+    /// let http = HttpClient::default();
+    /// let metadata = discovery::discover(&http, "https://op.example.com").await?;
+    /// let web = RelyingParty::new(http.clone(), metadata.clone(), ClientConfig::confidential("web", "s3cret"))?;
+    /// let cli = RelyingParty::new(http, metadata, ClientConfig::public("cli"))?
+    ///     .with_jwks_cache(web.jwks().clone())?;
+    /// # let _ = cli; Ok(()) }
+    /// ```
     pub fn with_jwks_cache(mut self, cache: Arc<JwksCache>) -> Result<Self> {
         if cache.uri() != self.metadata.jwks_uri().url() {
             return Err(Error::Config(ConfigError::JwksCacheMismatch));
@@ -206,6 +273,20 @@ impl RelyingParty {
     }
 
     /// Build the authorization URL and the transaction to keep until the callback.
+    ///
+    /// ```
+    /// # fn f(rp: &oidc_rp::RelyingParty) -> oidc_rp::Result<()> {
+    /// use oidc_rp::AuthorizationRequest;
+    /// let request = AuthorizationRequest {
+    ///     prompt: Some("login".into()),
+    ///     max_age: Some(3600),
+    ///     ..AuthorizationRequest::with_scopes(["openid", "email"])
+    /// };
+    /// let (url, txn) = rp.authorization_url(&request, "http://127.0.0.1:8400/callback")?;
+    /// // Redirect the browser to `url`; store `txn` (it is serde) with the user's session.
+    /// let kept = serde_json::to_string(&txn).expect("serialises");
+    /// # let _ = (url, kept); Ok(()) }
+    /// ```
     pub fn authorization_url(
         &self,
         request: &AuthorizationRequest,
@@ -240,6 +321,19 @@ impl RelyingParty {
     }
 
     /// Check the callback, redeem the code, and validate the ID token.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, txn: &oidc_rp::AuthTransaction, query: &str) -> oidc_rp::Result<()> {
+    /// use oidc_rp::CallbackParams;
+    /// match rp.complete(txn, &CallbackParams::parse(query.as_bytes())?).await {
+    ///     Ok(login) => println!("signed in as {}", login.id_token.subject),
+    ///     Err(e) => match e.check() {
+    ///         Some(rule) => eprintln!("refused by {rule:?}: {e}"),
+    ///         None => eprintln!("login failed: {e}"),
+    ///     },
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn complete(
         &self,
         txn: &AuthTransaction,
@@ -311,6 +405,14 @@ impl RelyingParty {
     }
 
     /// The rules ID tokens from this provider are validated with.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, raw: &str) -> oidc_rp::Result<()> {
+    /// use oidc_rp::NonceCheck;
+    /// let rules = rp.id_token_rules(NonceCheck::Equals("n-0S6_WzA2Mj"));
+    /// let token = rp.validate_id_token(raw, &rules).await?;
+    /// # let _ = token; Ok(()) }
+    /// ```
     pub fn id_token_rules<'a>(&'a self, nonce: NonceCheck<'a>) -> IdTokenRules<'a> {
         IdTokenRules {
             client_secret: self.client.client_secret.as_ref(),
@@ -327,6 +429,17 @@ impl RelyingParty {
     }
 
     /// Validate an ID token against this provider and client.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, raw: &str) -> oidc_rp::Result<()> {
+    /// use oidc_rp::NonceCheck;
+    /// // An ID token received some other way (a front-end that did the code exchange).
+    /// let token = rp.validate_id_token(raw, &rp.id_token_rules(NonceCheck::Equals("n-0S6_WzA2Mj"))).await?;
+    /// for check in token.report.checks() {
+    ///     println!("{}: {}", check.name, check.detail);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn validate_id_token(
         &self,
         raw: &str,
@@ -359,6 +472,23 @@ impl RelyingParty {
     /// When the response is refused after the provider rotated the refresh token, the error
     /// is [`Error::Refresh`] and carries the new refresh token
     /// ([`Error::rotated_refresh_token`]): keep it, since the one sent is spent.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, saved_rt: oidc_rp::Secret, saved_id: oidc_rp::StoredIdToken) -> oidc_rp::Result<()> {
+    /// use oidc_rp::Error;
+    /// match rp.refresh(&saved_rt, Some(&saved_id), None).await {
+    ///     Ok(next) => {
+    ///         // Store `next.refresh_token` (rotated or not) and the new ID token, if any.
+    ///         println!("rotated: {}", next.rotated);
+    ///     }
+    ///     Err(Error::Refresh(refused)) => {
+    ///         // Refused, but the provider rotated: the new refresh token must not be lost.
+    ///         let _store = refused.rotated_refresh_token;
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn refresh(
         &self,
         refresh_token: &Secret,
@@ -499,6 +629,21 @@ impl RelyingParty {
     }
 
     /// Token exchange (RFC 8693).
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, access_token: oidc_rp::Secret) -> oidc_rp::Result<()> {
+    /// use oidc_rp::TokenExchangeRequest;
+    /// let response = rp
+    ///     .exchange(&TokenExchangeRequest {
+    ///         subject_token: access_token,
+    ///         subject_token_type: oidc_rp::token_types::ACCESS_TOKEN.to_string(),
+    ///         audience: vec!["https://api.example.com".into()],
+    ///         ..TokenExchangeRequest::default()
+    ///     })
+    ///     .await?;
+    /// println!("issued a {}", response.issued_token_type);
+    /// # Ok(()) }
+    /// ```
     pub async fn exchange(&self, request: &TokenExchangeRequest) -> Result<TokenExchangeResponse> {
         let endpoint = self.token_endpoint()?;
         exchange::exchange(
@@ -598,6 +743,15 @@ impl RelyingParty {
     }
 
     /// Introspect a token (RFC 7662). `active: false` is a normal answer.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, token: &str) -> oidc_rp::Result<()> {
+    /// let answer = rp.introspect(token, Some("access_token")).await?;
+    /// if answer.active {
+    ///     println!("scope {:?}, expires {:?}", answer.scope, answer.exp);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn introspect(
         &self,
         token: &str,
@@ -613,6 +767,13 @@ impl RelyingParty {
     }
 
     /// Introspect asking for a signed JWT response (RFC 9701), validated before use.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, token: &str) -> oidc_rp::Result<()> {
+    /// let (answer, report) = rp.introspect_jwt(token, None).await?;
+    /// println!("active: {} ({} checks passed)", answer.active, report.checks().len());
+    /// # Ok(()) }
+    /// ```
     pub async fn introspect_jwt(
         &self,
         token: &str,
@@ -658,6 +819,12 @@ impl RelyingParty {
     }
 
     /// Revoke a token (RFC 7009).
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, refresh_token: &oidc_rp::Secret) -> oidc_rp::Result<()> {
+    /// rp.revoke(refresh_token.expose(), Some("refresh_token")).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn revoke(&self, token: &str, hint: Option<&str>) -> Result<()> {
         let (endpoint, method) = self
             .supplemented("revocation_endpoint", "token revocation (RFC 7009)", |m| {
@@ -697,6 +864,19 @@ impl RelyingParty {
 
     /// The end-session URL (RP-Initiated Logout 1.0 §2) and the transaction whose `state` the
     /// post-logout redirect must carry.
+    ///
+    /// ```
+    /// # fn f(rp: &oidc_rp::RelyingParty, login: &oidc_rp::Login) -> oidc_rp::Result<()> {
+    /// use oidc_rp::LogoutRequest;
+    /// let (url, txn) = rp.end_session_url(&LogoutRequest {
+    ///     id_token_hint: Some(login.id_token.raw.clone()),
+    ///     post_logout_redirect_uri: Some("https://app.example.com/logged-out".into()),
+    ///     ..LogoutRequest::default()
+    /// })?;
+    /// // Redirect to `url`; when the browser comes back, check its query:
+    /// // txn.check_redirect(query.as_bytes())?;
+    /// # let _ = (url, txn); Ok(()) }
+    /// ```
     pub fn end_session_url(
         &self,
         request: &crate::logout::LogoutRequest,
@@ -719,6 +899,16 @@ impl RelyingParty {
 
     /// Validate a back-channel logout token (Back-Channel Logout 1.0 §2.6) with this client's
     /// ID token algorithms; `replay` remembers `jti`s.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, form_logout_token: &str) -> oidc_rp::Result<()> {
+    /// use oidc_rp::ReplayCache;
+    /// let replay = ReplayCache::new(10_000); // one per process, shared by every request
+    /// let token = rp.validate_logout_token(form_logout_token, &replay).await?;
+    /// // End the local sessions with this `sid` (or every session of `sub`), then answer 200.
+    /// println!("{:?} {:?}", token.sid, token.subject);
+    /// # Ok(()) }
+    /// ```
     pub async fn validate_logout_token(
         &self,
         raw: &str,
@@ -737,6 +927,13 @@ impl RelyingParty {
     }
 
     /// Fetch userinfo with an access token and check it against the ID token.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, login: &oidc_rp::Login) -> oidc_rp::Result<()> {
+    /// let info = rp.userinfo(&login.tokens.access_token(), &login.id_token).await?;
+    /// println!("{:?}", info.claims.get("email"));
+    /// # Ok(()) }
+    /// ```
     pub async fn userinfo(
         &self,
         access_token: &AccessToken,
@@ -747,6 +944,14 @@ impl RelyingParty {
     }
 
     /// Fetch userinfo; `expected_sub` is the ID token's `sub` when one is at hand.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, token: oidc_rp::Secret) -> oidc_rp::Result<()> {
+    /// use oidc_rp::AccessToken;
+    /// // An access token kept from an earlier login, with the `sub` it was issued for.
+    /// let info = rp.userinfo_for(&AccessToken::bearer(token), Some("248289761001")).await?;
+    /// # let _ = info; Ok(()) }
+    /// ```
     pub async fn userinfo_for(
         &self,
         access_token: &AccessToken,
