@@ -1,6 +1,6 @@
 //! Conformance mode: every issuer path `/<test-id>` (or `/<alias>/<test-id>`) is a complete,
 //! independent OP instance that misbehaves exactly as the OpenID Foundation's RP test of that
-//! id requires ([`catalogue`], explained in `docs/conformance.md`).
+//! id requires ([`mod@catalogue`], explained in `docs/conformance.md`).
 //!
 //! Instances are made on first use, with their own keys, clients, sessions and a record of the
 //! requests they received (`GET {issuer}/_conformance/requests`), from which a runner checks
