@@ -533,3 +533,21 @@ async fn registration_restricts_where_the_provider_sends_requests() {
         .unwrap();
     assert_eq!(r.status(), 201);
 }
+
+/// A hostile login page cannot stall or bloat a headless login: a 4 MiB page is refused at
+/// the response size cap (1 MiB), with a message naming the URL and the cap, exit 4.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_page_over_the_size_cap_is_refused() {
+    let huge = format!(
+        "<html><body>{}</body></html>",
+        "<form><button>x</button></form>".repeat(4 * 1024 * 1024 / 32)
+    );
+    let op = provider_with_pages(vec![("/authorize", (200, "text/html", huge))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = failure(&output(headless_login(dir.path(), &op.base)).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.contains("/authorize") && stderr.contains("1048576"),
+        "{stderr}"
+    );
+}
