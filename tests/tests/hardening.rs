@@ -551,3 +551,24 @@ async fn a_login_page_over_the_size_cap_is_refused() {
         "{stderr}"
     );
 }
+
+/// Logout speaks of logout: its listener timeout asks to finish the logout, not the login.
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_messages_speak_of_logout() {
+    let op = rp_provider::start(rp_provider::ProviderConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut login = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    login.args(["--username", "alice", "--password", "wonderland"]);
+    output_ok(login).await;
+    // Nobody follows the printed end-session URL: the wait times out after 1 s.
+    let (code, stderr) =
+        run_failing(dir.path(), &["logout", "--no-browser", "--timeout", "1"]).await;
+    assert_eq!(code, 6, "{stderr}");
+    assert!(
+        stderr.contains("finish the logout in the browser sooner"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("login"), "{stderr}");
+}
