@@ -32,7 +32,9 @@ Examples:
   rp conformance                             run the OpenID RP certification plans offline
   rp provider --port 9000                    serve the bundled provider
   rp bench --users 32                        load-test a provider with complete logins
-  rp web                                     a relying-party web app on http://127.0.0.1:8090/";
+  rp web                                     a relying-party web app on http://127.0.0.1:8090/
+  rp completions bash                        a completion script (zsh, fish, powershell, elvish)
+  rp man login | man -l -                    the man page of a command";
 
 /// rp: an OpenID Connect Relying Party toolkit. Log in to any provider, validate everything.
 #[derive(Debug, Parser)]
@@ -78,6 +80,37 @@ pub enum Command {
     /// Serve the bundled OpenID Provider; prints its issuer URL as the first line on stdout.
     #[command(after_help = PROVIDER_HELP)]
     Provider(ProviderArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the man page of rp, or of one subcommand (roff, for `man -l -`).
+    #[command(
+        after_help = "Examples:\n  rp man | man -l -\n  rp man login > ~/.local/share/man/man1/rp-login.1"
+    )]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  rp completions bash > ~/.local/share/bash-completion/completions/rp
+  rp completions zsh > \"${fpath[1]}/_rp\"
+  rp completions fish > ~/.config/fish/completions/rp.fish
+  rp completions powershell >> $PROFILE";
+
+/// `rp completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `rp man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// A subcommand (default: rp itself).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 const LOGIN_HELP: &str = "\

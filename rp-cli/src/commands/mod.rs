@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod client_credentials;
+pub mod completions;
 pub mod conformance;
 pub mod exchange;
 pub mod flow;
