@@ -16,12 +16,14 @@ Exit status:
   8  the token cache could not be written or read
   9  conformance tests failed
  10  the provider does not offer what the command needs (an endpoint, a grant)
+ 11  no valid token: the cached login expired and cannot be refreshed (log in again)
 
 Examples:
   rp login                                   log in to the embedded provider as alice
   rp login --issuer https://op.example.com --client-id app --client-secret s3cret
   rp login --issuer https://op.example.com --register --username u --password p --json
   rp refresh                                 refresh the cached login's tokens
+  curl -H \"Authorization: Bearer $(rp token)\" https://api.example.com/
   rp exchange --audience https://api.example.com
   rp client-credentials --issuer https://op.example.com --client-id svc --client-secret s3cret
   rp introspect                              introspect the cached access token
@@ -55,6 +57,8 @@ pub enum Command {
     /// Log in with the authorization code flow and PKCE, validate everything, cache the tokens.
     #[command(after_help = LOGIN_HELP)]
     Login(LoginArgs),
+    /// Print a valid token alone, refreshing first when it expires soon (for scripts, kubectl).
+    Token(crate::commands::token::TokenArgs),
     /// Refresh the cached tokens (rotation-safe: concurrent runs take turns).
     Refresh(crate::commands::refresh::RefreshArgs),
     /// Exchange a token for another (RFC 8693).

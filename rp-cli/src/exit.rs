@@ -26,6 +26,8 @@ pub mod code {
     pub const FAILED: u8 = 9;
     /// The provider lacks what the command needs (an endpoint, a grant, a method).
     pub const UNSUPPORTED: u8 = 10;
+    /// No valid token: the cached one expired (or is about to) and cannot be refreshed.
+    pub const LOGIN_REQUIRED: u8 = 11;
 }
 
 /// A failure of a command.
@@ -59,6 +61,19 @@ pub enum CliError {
     /// Some checks of a test run failed.
     #[error("{0}")]
     Failed(String),
+    /// The cached login has no token that is still valid, and none can be had without the
+    /// user (no refresh token, or a refresh that brings no new ID token).
+    #[error(
+        "{reason}; log in again: rp login --profile {profile} --issuer {issuer} (with its client)"
+    )]
+    LoginRequired {
+        /// The profile.
+        profile: String,
+        /// Its issuer.
+        issuer: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn listener_timeout(seconds: u64, rejected: usize, purpose: &str) -> String {
@@ -119,6 +134,7 @@ impl CliError {
             CliError::Cache(_) => code::CACHE,
             CliError::Internal(_) => code::INTERNAL,
             CliError::Failed(_) => code::FAILED,
+            CliError::LoginRequired { .. } => code::LOGIN_REQUIRED,
         }
     }
 }

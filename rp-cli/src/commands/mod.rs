@@ -14,6 +14,7 @@ pub mod provider;
 pub mod refresh;
 pub mod revoke;
 pub mod target;
+pub mod token;
 pub mod userinfo;
 pub mod web;
 

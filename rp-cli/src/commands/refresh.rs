@@ -52,6 +52,56 @@ fn keep_rotated(
     Ok(())
 }
 
+/// Refresh, and when `profile` is given save the result in it (the caller holds its lock).
+///
+/// A response refused after the provider rotated the refresh token still leaves the new
+/// refresh token in the profile (RFC 6749 §6: the one sent is spent), and nothing else of
+/// the refused response. Without a profile (a token given on the command line) the rotated
+/// token is printed, since it exists nowhere else.
+pub async fn refresh_and_save(
+    rp: &oidc_rp::RelyingParty,
+    refresh_token: &Secret,
+    previous: Option<&oidc_rp::StoredIdToken>,
+    scope: Option<&str>,
+    mut profile: Option<&mut cache::Profile>,
+) -> Result<oidc_rp::Refreshed, CliError> {
+    let refreshed = match rp.refresh(refresh_token, previous, scope).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(rotated) = e.rotated_refresh_token() {
+                let explicit = profile.is_none();
+                keep_rotated(profile, explicit, rotated)?;
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(p) = profile.as_mut() {
+        let now = oidc_rp::time::unix_now();
+        let fresh = StoredTokens::from_response(
+            &refreshed.tokens,
+            refreshed
+                .id_token
+                .as_ref()
+                .filter(|_| refreshed.id_token_renewed)
+                .map(|t| t.raw.clone()),
+            now,
+        );
+        // Without a new ID token or a scope in the response, the cached ones still hold.
+        p.tokens = StoredTokens {
+            refresh_token: Some(refreshed.refresh_token.clone()),
+            id_token: fresh.id_token.or_else(|| p.tokens.id_token.take()),
+            scope: fresh.scope.or_else(|| p.tokens.scope.take()),
+            ..fresh
+        };
+        if let Some(id) = &refreshed.id_token {
+            p.id_token_claims = id.claims();
+        }
+        p.updated_at = now;
+        cache::save(p).map_err(CliError::Cache)?;
+    }
+    Ok(refreshed)
+}
+
 /// Run the command.
 pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
     let target::Opened {
@@ -76,46 +126,19 @@ pub async fn run(args: RefreshArgs) -> Result<(), CliError> {
         (Some(p), None) => target::stored_id_token(p),
         _ => None,
     };
-    let refreshed = match rp
-        .refresh(&refresh_token, previous.as_ref(), args.scope.as_deref())
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            // The provider issued a new refresh token before its response was refused: the
-            // one sent is spent (RFC 6749 §6), so keep the new one, and nothing else of the
-            // refused response, before reporting the failure.
-            if let Some(rotated) = e.rotated_refresh_token() {
-                keep_rotated(profile.as_mut(), args.token.is_some(), rotated)?;
-            }
-            return Err(e.into());
-        }
-    };
-    let now = oidc_rp::time::unix_now();
-    let fresh = StoredTokens::from_response(
-        &refreshed.tokens,
-        refreshed
-            .id_token
-            .as_ref()
-            .filter(|_| refreshed.id_token_renewed)
-            .map(|t| t.raw.clone()),
-        now,
-    );
-    let expires_at = fresh.expires_at;
-    if let (Some(p), None) = (profile.as_mut(), &args.token) {
-        // Without a new ID token or a scope in the response, the cached ones still hold.
-        p.tokens = StoredTokens {
-            refresh_token: Some(refreshed.refresh_token.clone()),
-            id_token: fresh.id_token.or_else(|| p.tokens.id_token.take()),
-            scope: fresh.scope.or_else(|| p.tokens.scope.take()),
-            ..fresh
-        };
-        if let Some(id) = &refreshed.id_token {
-            p.id_token_claims = id.claims();
-        }
-        p.updated_at = now;
-        cache::save(p).map_err(CliError::Cache)?;
-    }
+    let explicit = args.token.is_some();
+    let refreshed = refresh_and_save(
+        &rp,
+        &refresh_token,
+        previous.as_ref(),
+        args.scope.as_deref(),
+        if explicit { None } else { profile.as_mut() },
+    )
+    .await?;
+    let expires_at = refreshed
+        .tokens
+        .expires_in()
+        .map(|d| oidc_rp::time::unix_now() + d.as_secs() as i64);
     if args.target.json {
         target::print_result(
             rp.issuer(),
