@@ -4,6 +4,9 @@
 //! - `rp login` headless against a running bundled provider: discovery, the login form, the
 //!   code exchange, the ID token validation, userinfo, and the token cache written (0600,
 //!   atomically), in a fresh process each time;
+//! - `rp token` with a valid cached token (what kubectl runs before every command: one file
+//!   read, no lock, no network), and `rp token --min-ttl 86400`, which refreshes every time
+//!   (lock, discovery, the refresh grant, the new ID token validated, the profile written);
 //! - `node -e ''` when Node.js is installed: the start-up of an empty Node process, the floor
 //!   under any Node RP's cold login (openid-client's measured 300 ms included).
 //!
@@ -51,6 +54,38 @@ fn bench(c: &mut Criterion) {
                     "rp-demo-secret",
                 ])
                 .args(["--username", "alice", "--password", "wonderland"]))
+        })
+    });
+    // A profile with a refresh token for the `rp token` rows.
+    run(Command::new(rp)
+        .env("RP_CACHE_DIR", cache.path())
+        .args(["login", "--issuer", op.issuer(), "--profile", "tok"])
+        .args([
+            "--client-id",
+            "rp-demo",
+            "--client-secret",
+            "rp-demo-secret",
+        ])
+        .args(["--username", "alice", "--password", "wonderland"])
+        .args(["--scope", "openid offline_access"]));
+    group.bench_function("rp token (valid cached token)", |b| {
+        b.iter(|| {
+            run(Command::new(rp).env("RP_CACHE_DIR", cache.path()).args([
+                "token",
+                "--profile",
+                "tok",
+            ]))
+        })
+    });
+    group.bench_function("rp token (refreshed first)", |b| {
+        b.iter(|| {
+            run(Command::new(rp).env("RP_CACHE_DIR", cache.path()).args([
+                "token",
+                "--profile",
+                "tok",
+                "--min-ttl",
+                "86400",
+            ]))
         })
     });
     let node = Command::new("node")

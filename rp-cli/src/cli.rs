@@ -27,6 +27,7 @@ Examples:
   rp exchange --audience https://api.example.com
   rp client-credentials --issuer https://op.example.com --client-id svc --client-secret s3cret
   rp introspect                              introspect the cached access token
+  rp token --id-token | rp decode            a JWT's header and claims, times as dates
   rp userinfo                                call userinfo with it
   rp revoke                                  revoke the cached tokens and forget them
   rp logout                                  log out at the provider (RP-initiated)
@@ -69,6 +70,8 @@ pub enum Command {
     Introspect(crate::commands::introspect::IntrospectArgs),
     /// Revoke tokens (RFC 7009).
     Revoke(crate::commands::revoke::RevokeArgs),
+    /// Show a JWT's header and claims (times as dates); --issuer verifies its signature.
+    Decode(crate::commands::decode::DecodeArgs),
     /// Call the userinfo endpoint with the cached access token.
     Userinfo(crate::commands::userinfo::UserinfoArgs),
     /// Log out at the provider (RP-Initiated Logout) and delete the cached tokens.

@@ -21,6 +21,9 @@ pub struct KeySource<'a> {
 /// What `typ` header values are acceptable.
 #[derive(Debug, Clone, Copy)]
 pub enum TypRule {
+    /// Any `typ`, or none: for reading a token of any kind (`rp decode`), never for accepting
+    /// one as a particular kind.
+    Any,
     /// Absent, or anything but the types of other JWT kinds (RFC 8725 §3.11).
     NotForeign,
     /// Absent or exactly this media type (with or without the `application/` prefix).
@@ -170,6 +173,32 @@ fn signature_detail(alg: Alg) -> &'static str {
 
 fn alg_list(algs: &[Alg]) -> String {
     algs.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Verify a compact JWS's signature only: the algorithm against `policy`, the key from the
+/// JWKS (or the client secret for HMAC), the signature. No claim is checked: this says who
+/// signed the bytes, not that the token is valid for anything (use [`crate::id_token`] or
+/// [`crate::logout`] for that). Returns the algorithm, the signed payload and the report.
+///
+/// ```no_run
+/// # async fn f(raw: &str) -> oidc_rp::Result<()> {
+/// use oidc_rp::jwt::{self, KeySource, SignaturePolicy, TypRule};
+/// use oidc_rp::keys::{JwksCache, JwksPolicy};
+/// use oidc_rp::{Alg, HttpClient};
+/// let http = HttpClient::default();
+/// let jwks = JwksCache::new(url::Url::parse("https://op.example.com/jwks").unwrap(), JwksPolicy::default());
+/// let policy = SignaturePolicy { allowed_algs: &[Alg::RS256, Alg::ES256], client_secret: None, typ: TypRule::Any };
+/// let (alg, payload, report) = jwt::verify_signature(raw, &policy, KeySource { jwks: &jwks, http: &http }).await?;
+/// # let _ = (alg, payload, report); Ok(()) }
+/// ```
+pub async fn verify_signature(
+    raw: &str,
+    policy: &SignaturePolicy<'_>,
+    keys: KeySource<'_>,
+) -> Result<(Alg, Vec<u8>, Report)> {
+    let mut c = Checker::new("JWT");
+    let (alg, payload) = verify_signed(raw, policy, keys, &mut c).await?;
+    Ok((alg, payload, c.report))
 }
 
 /// Parse, check the algorithm and `typ`, find the key, verify the signature, and return the

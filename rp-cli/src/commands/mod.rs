@@ -4,6 +4,7 @@ pub mod bench;
 pub mod client_credentials;
 pub mod completions;
 pub mod conformance;
+pub mod decode;
 pub mod exchange;
 pub mod flow;
 pub mod introspect;
