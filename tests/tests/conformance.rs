@@ -91,3 +91,28 @@ async fn against_a_provider_started_elsewhere() {
     ]);
     assert_eq!(output_json(cmd).await["passed"], 8);
 }
+
+/// A mistyped test id is a usage error naming the nearest id; `--list` shows them all.
+#[tokio::test]
+async fn a_mistyped_test_id_gets_the_nearest_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &["conformance", "--test", "oidcc-client-test-nonce-invalud"],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("did you mean `oidcc-client-test-nonce-invalid`?"),
+        "{stderr}"
+    );
+    let mut list = rp(dir.path());
+    list.args(["conformance", "--list", "--plan", "basic"]);
+    let text = String::from_utf8(output_ok(list).await.stdout).unwrap();
+    assert!(
+        text.lines().any(
+            |l| l.contains("oidcc-client-test-nonce-invalid") && l.ends_with("reject on nonce")
+        ),
+        "{text}"
+    );
+}

@@ -33,6 +33,7 @@ Examples:
   rp conformance
   rp conformance --plan basic --plan config --json
   rp conformance --test oidcc-client-test-nonce-invalid
+  rp conformance --list --plan basic
   rp conformance --junit conformance.xml
   rp provider --conformance --port 9000 &  rp conformance --base http://127.0.0.1:9000"
 )]
@@ -55,6 +56,9 @@ pub struct ConformanceArgs {
     /// Tests run at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// List the plans' test ids (with --plan: those plans') and what each expects, and exit.
+    #[arg(long)]
+    pub list: bool,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -75,6 +79,35 @@ pub fn select_plans(names: &[String]) -> Result<Vec<Plan>, CliError> {
             })
         })
         .collect()
+}
+
+/// Refuse a test id that no plan has, naming the nearest one (a typo is the usual cause).
+fn check_test_ids(ids: &[String]) -> Result<(), CliError> {
+    let known: Vec<&'static str> = plans::runs(&Plan::ALL)
+        .into_iter()
+        .map(|(_, c)| c.id)
+        .collect();
+    for id in ids {
+        if known.contains(&id.as_str()) {
+            continue;
+        }
+        let nearest = known
+            .iter()
+            .map(|k| (strsim::damerau_levenshtein(id, k), *k))
+            .min()
+            .filter(|(d, k)| *d <= (k.len() / 3).max(2));
+        return Err(CliError::Usage(match nearest {
+            Some((_, k)) => format!(
+                "no conformance test `{}`; did you mean `{k}`? (rp conformance --list shows them all)",
+                crate::output::one_line(id, 80)
+            ),
+            None => format!(
+                "no conformance test `{}` (rp conformance --list shows them all)",
+                crate::output::one_line(id, 80)
+            ),
+        }));
+    }
+    Ok(())
 }
 
 /// Run the plans' tests against the provider at `base`, `concurrency` at a time.
@@ -124,6 +157,17 @@ pub async fn run_weakened(
 /// Run the command.
 pub async fn run(args: ConformanceArgs) -> Result<(), CliError> {
     let plans = select_plans(&args.plans)?;
+    if args.list {
+        for (plan, case) in plans::runs(&plans) {
+            let expect = match case.expect {
+                plans::Expect::Accept => "accept".to_string(),
+                plans::Expect::Reject(check) => format!("reject on {}", check.name()),
+            };
+            crate::outln!("{:<22} {:<52} {expect}", plan.name(), case.id);
+        }
+        return Ok(());
+    }
+    check_test_ids(&args.tests)?;
     let started = Instant::now();
     let embedded = match &args.base {
         Some(_) => None,
