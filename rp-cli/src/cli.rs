@@ -244,7 +244,8 @@ pub struct LoginArgs {
     /// Log in headless: fill the provider's HTML login form with this username.
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,
-    /// The password for --username (or set RP_PASSWORD).
+    /// The password for --username (or set RP_PASSWORD; on a terminal, rp asks for it
+    /// without echo when neither is given).
     #[arg(
         long,
         value_name = "PASSWORD",

@@ -42,11 +42,10 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
             username: u.clone(),
             password: Secret::new(p.clone()),
         }),
-        (Some(_), None, _) => {
-            return Err(CliError::Usage(
-                "--username needs a password: pass --password or set RP_PASSWORD".into(),
-            ));
-        }
+        (Some(u), None, _) => Some(Credentials {
+            username: u.clone(),
+            password: prompt_password(u)?,
+        }),
         (None, _, Some(provider)) => {
             let user =
                 provider.op().users.first().ok_or_else(|| {
@@ -376,4 +375,24 @@ pub fn token_response_json(tokens: &oidc_rp::TokenResponse) -> serde_json::Value
         v["token_type"] = json!("Bearer");
     }
     v
+}
+
+/// Ask for the password of `username` on the terminal, without echo (the prompt goes to the
+/// terminal, never to stdout). Without a terminal, say how to give it instead.
+fn prompt_password(username: &str) -> Result<Secret, CliError> {
+    use std::io::IsTerminal;
+    let no_tty = || {
+        CliError::Usage(
+            "--username needs a password: pass --password, set RP_PASSWORD, or run on a terminal to be asked".into(),
+        )
+    };
+    if !std::io::stdin().is_terminal() && !std::io::stderr().is_terminal() {
+        return Err(no_tty());
+    }
+    let prompt = format!("Password for {}: ", crate::term::inline(username));
+    match rpassword::prompt_password(prompt) {
+        Ok(p) if !p.is_empty() => Ok(Secret::new(p)),
+        Ok(_) => Err(CliError::Usage("no password was typed".into())),
+        Err(_) => Err(no_tty()),
+    }
 }
