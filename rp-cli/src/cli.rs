@@ -120,6 +120,31 @@ pub struct ManArgs {
     pub command: Option<String>,
 }
 
+impl Command {
+    /// Whether the command was asked for `--json` output: a failure is then one JSON object
+    /// on stdout too.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Login(a) => a.json,
+            Command::Token(a) => a.target.json,
+            Command::Refresh(a) => a.target.json,
+            Command::Exchange(a) => a.target.json,
+            Command::ClientCredentials(a) => a.target.json,
+            Command::Introspect(a) => a.target.json,
+            Command::Revoke(a) => a.target.json,
+            Command::Decode(a) => a.json,
+            Command::Userinfo(a) => a.target.json,
+            Command::Logout(a) => a.target.json,
+            Command::ListenLogout(a) => a.target.json,
+            Command::Conformance(a) => a.json,
+            Command::Bench(a) => a.json,
+            Command::Web(_) | Command::Provider(_) | Command::Completions(_) | Command::Man(_) => {
+                false
+            }
+        }
+    }
+}
+
 const LOGIN_HELP: &str = "\
 Without --issuer, rp starts its bundled provider in-process and logs in as the fixture user
 alice (password wonderland): a complete, validated login with nothing else installed.

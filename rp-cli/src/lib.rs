@@ -51,6 +51,7 @@ use std::time::Duration;
 pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose);
+    let json = cli.command.json();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -87,6 +88,33 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(exit::code::OK),
         Err(e) => {
+            let report = match &e {
+                exit::CliError::Rp(err) => err.validation().map(|v| &v.report),
+                _ => None,
+            };
+            // A conformance run printed its own JSON result before failing.
+            if json && !matches!(e, exit::CliError::Failed(_)) {
+                // Scripts read stdout: the failure is one object there too, with the checks
+                // made up to the one that failed.
+                crate::rawln!(
+                    "{}",
+                    serde_json::json!({
+                        "ok": false,
+                        "error": {
+                            "message": e.to_string(),
+                            "exit_code": e.exit_code(),
+                            "check": match &e {
+                                exit::CliError::Rp(err) => err.check().map(|c| c.name()),
+                                _ => None,
+                            },
+                            "hint": e.hint(),
+                        },
+                        "checks": report,
+                    })
+                );
+            } else if let Some(report) = report {
+                crate::errln!("Checks:\n{}", output::report(report));
+            }
             // One line, whatever a provider put in the message.
             crate::errln!("rp: error: {}", term::inline(&e.to_string()));
             if let Some(hint) = e.hint() {

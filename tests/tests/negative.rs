@@ -174,3 +174,52 @@ async fn the_genuine_callback_still_works_after_a_forged_one() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["id_token_claims"]["sub"], "248289761001");
 }
+
+/// A failed login with --json is still one JSON object on stdout: the error (message, exit
+/// status, failed check) and every check made up to the failure; in text mode the checks go
+/// to stderr before the error line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_reports_its_checks_in_json_and_text() {
+    let op = rp_provider::start(rp_provider::ProviderConfig {
+        conformance: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let issuer = format!("{}/oidcc-client-test-nonce-invalid", op.issuer());
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "login",
+        "--issuer",
+        issuer.as_str(),
+        "--register",
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ];
+    let mut cmd = rp(dir.path());
+    cmd.args(args).arg("--json");
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(5));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["error"]["exit_code"], 5);
+    assert_eq!(v["error"]["check"], "nonce");
+    let checks = v["checks"].as_array().unwrap();
+    assert!(checks.len() > 5, "{v}");
+    assert_eq!(checks.last().unwrap()["name"], "nonce");
+    assert_eq!(checks.last().unwrap()["passed"], false);
+    assert!(
+        checks[..checks.len() - 1]
+            .iter()
+            .all(|c| c["passed"] == true)
+    );
+
+    let (code, stderr) = run_failing(dir.path(), &args).await;
+    assert_eq!(code, 5);
+    let checks_at = stderr.find("Checks:").unwrap();
+    let error_at = stderr.find("rp: error:").unwrap();
+    assert!(checks_at < error_at, "{stderr}");
+    assert!(stderr.contains("✗ nonce"), "{stderr}");
+}
