@@ -249,6 +249,11 @@ pub struct LoginArgs {
     /// Callback port on 127.0.0.1 (default: an ephemeral port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub port: u16,
+    /// The exact redirect URI to send and listen on, for a provider that registered a fixed
+    /// one: http on 127.0.0.1, [::1] or localhost, with a port and a path
+    /// (e.g. http://localhost:8400/oauth2/callback); sent exactly as given.
+    #[arg(long, value_name = "URI", conflicts_with = "port")]
+    pub redirect_uri: Option<String>,
     /// Profile name for the token cache (default: the issuer).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,

@@ -267,3 +267,38 @@ async fn https_provider_with_and_without_its_ca() {
         "{stderr}"
     );
 }
+
+/// `--redirect-uri` sends and listens on exactly that loopback URI: a registered one logs in,
+/// a path the client did not register is refused by the provider with the URI named.
+#[tokio::test(flavor = "multi_thread")]
+async fn redirect_uri_is_sent_and_served_exactly() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let fixed = format!("http://[::1]:{port}/oauth2/cb");
+    let mut cmd = rp(dir.path());
+    cmd.args(["login", "--issuer", op.issuer(), "--register", "--json"])
+        .args(["--username", "alice", "--password", "wonderland"])
+        .args(["--redirect-uri", &fixed]);
+    let v = output_json(cmd).await;
+    assert_eq!(v["id_token_claims"]["sub"], "248289761001", "{v}");
+
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    cmd.args(["--username", "alice", "--password", "wonderland"])
+        .args(["--redirect-uri", "http://127.0.0.1/not-registered"]);
+    let (code, stderr) = failure(&output(cmd).await);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("/not-registered`"), "{stderr}");
+
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &["login", "--redirect-uri", "https://app.example.com/cb"],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("loopback"), "{stderr}");
+}

@@ -5,7 +5,10 @@ use super::flow::{self, Drive, load_jar, save_jar};
 use crate::cache::{self, Profile, StoredTokens};
 use crate::cli::LoginArgs;
 use crate::exit::CliError;
-use crate::listener::{BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener};
+use crate::listener::{
+    BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener, LoopbackHost,
+    LoopbackUri,
+};
 use crate::{output, progress};
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
@@ -68,13 +71,33 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     progress!("discovering {issuer}");
     let metadata = discovery::discover(&http, &issuer).await?;
 
-    let listener = Listener::bind(args.port).map_err(|e| {
+    // The redirect URI: `--redirect-uri` exactly (a provider that registered a fixed one),
+    // else http://127.0.0.1:PORT/callback on --port or an ephemeral port (RFC 8252 §7.3).
+    let fixed = args
+        .redirect_uri
+        .as_deref()
+        .map(LoopbackUri::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("redirect URI: {e}")))?;
+    let (host, port, callback_path) = match &fixed {
+        Some(f) => (f.host, f.port.unwrap_or(0), f.path.clone()),
+        None => (LoopbackHost::Ipv4, args.port, CALLBACK_PATH.to_string()),
+    };
+    let listener = Listener::bind_host(host, port).map_err(|e| {
         CliError::Usage(format!(
-            "cannot listen on 127.0.0.1:{}: {e}; choose another --port",
-            args.port
+            "cannot listen on {}:{port}: {e}; choose another {}",
+            host.as_uri_host(),
+            if fixed.is_some() {
+                "--redirect-uri port"
+            } else {
+                "--port"
+            }
         ))
     })?;
-    let redirect_uri = listener.redirect_uri();
+    let redirect_uri = match fixed.and_then(|f| f.exact) {
+        Some(exact) => exact,
+        None => listener.uri(&callback_path),
+    };
 
     let logout_port = match args.logout_listener {
         Some(0) => Some(
@@ -164,7 +187,7 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
     };
     let arrived = flow::walk(
         Arc::new(listener),
-        CALLBACK_PATH,
+        &callback_path,
         Some(txn.state.clone()),
         timeout,
         &url,
