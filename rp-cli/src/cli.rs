@@ -23,6 +23,7 @@ Examples:
   rp login --issuer https://op.example.com --client-id app --client-secret s3cret
   rp login --issuer https://op.example.com --register --username u --password p --json
   rp refresh                                 refresh the cached login's tokens
+  rp profiles                                every cached login (show NAME, rm NAME --revoke)
   curl -H \"Authorization: Bearer $(rp token)\" https://api.example.com/
   rp exchange --audience https://api.example.com
   rp client-credentials --issuer https://op.example.com --client-id svc --client-secret s3cret
@@ -58,6 +59,8 @@ pub enum Command {
     /// Log in with the authorization code flow and PKCE, validate everything, cache the tokens.
     #[command(after_help = LOGIN_HELP)]
     Login(LoginArgs),
+    /// List, show or remove cached logins (rm --revoke revokes their tokens first).
+    Profiles(crate::commands::profiles::ProfilesArgs),
     /// Print a valid token alone, refreshing first when it expires soon (for scripts, kubectl).
     Token(crate::commands::token::TokenArgs),
     /// Refresh the cached tokens (rotation-safe: concurrent runs take turns).
@@ -127,6 +130,7 @@ impl Command {
         match self {
             Command::Login(a) => a.json,
             Command::Token(a) => a.target.json,
+            Command::Profiles(a) => a.json,
             Command::Refresh(a) => a.target.json,
             Command::Exchange(a) => a.target.json,
             Command::ClientCredentials(a) => a.target.json,

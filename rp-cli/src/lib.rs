@@ -69,6 +69,7 @@ pub fn main() -> ExitCode {
             cli::Command::Provider(args) => commands::provider::run(args).await,
             cli::Command::Refresh(args) => commands::refresh::run(args).await,
             cli::Command::Token(args) => commands::token::run(args).await,
+            cli::Command::Profiles(args) => commands::profiles::run(args).await,
             cli::Command::Decode(args) => commands::decode::run(args).await,
             cli::Command::Exchange(args) => commands::exchange::run(args).await,
             cli::Command::ClientCredentials(args) => commands::client_credentials::run(args).await,

@@ -1,0 +1,74 @@
+//! `rp profiles`: list, show and remove cached logins; `rm --revoke` revokes at the provider.
+#![allow(clippy::unwrap_used)]
+
+use rp_tests::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_show_and_remove_with_revocation() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, scope) in [("work", "openid offline_access"), ("home", "openid")] {
+        let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args(["--username", "alice", "--password", "wonderland"])
+            .args(["--profile", name, "--scope", scope]);
+        output_ok(cmd).await;
+    }
+    let list = run_json(dir.path(), &["profiles"]).await;
+    let all = list["profiles"].as_array().unwrap();
+    assert_eq!(all.len(), 2, "{list}");
+    let work = all.iter().find(|p| p["name"] == "work").unwrap();
+    assert_eq!(work["refresh_token"], true);
+    assert_eq!(work["client_id"], "rp-demo");
+    assert_eq!(work["sub"], "248289761001");
+    assert!(!list.to_string().contains("rp-demo-secret"), "{list}");
+    let home = all.iter().find(|p| p["name"] == "home").unwrap();
+    assert_eq!(home["refresh_token"], false);
+
+    let mut cmd = rp(dir.path());
+    cmd.args(["profiles"]);
+    let text = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("work ") && l.ends_with("yes")),
+        "{text}"
+    );
+
+    let mut cmd = rp(dir.path());
+    cmd.args(["profiles", "show", "work"]);
+    let text = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
+    assert!(
+        text.contains("refresh token: yes") && text.contains("expires in"),
+        "{text}"
+    );
+
+    // rm --revoke: the refresh token is dead at the provider afterwards.
+    let mut cmd = rp(dir.path());
+    cmd.args(["token", "--profile", "work", "--refresh-token"]);
+    let rt = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
+    let removed = run_json(dir.path(), &["profiles", "rm", "work", "--revoke"]).await;
+    assert_eq!(
+        removed["revoked"],
+        serde_json::json!(["refresh_token", "access_token"])
+    );
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[
+            "refresh",
+            "--issuer",
+            op.issuer(),
+            "--client-id",
+            "rp-demo",
+            "--client-secret",
+            "rp-demo-secret",
+            "--token",
+            rt.trim(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("invalid_grant"), "{stderr}");
+    let list = run_json(dir.path(), &["profiles"]).await;
+    assert_eq!(list["profiles"].as_array().unwrap().len(), 1, "{list}");
+    let (code, stderr) = run_failing(dir.path(), &["profiles", "show", "work"]).await;
+    assert_eq!(code, 2, "{stderr}");
+}
