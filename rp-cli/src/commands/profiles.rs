@@ -89,9 +89,7 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
                     p.issuer,
                     p.client.client_id,
                     p.sub,
-                    p.tokens
-                        .expires_at
-                        .map_or("no expiry".into(), |t| expiry(t)),
+                    p.tokens.expires_at.map_or("no expiry".into(), expiry),
                     if p.tokens.refresh_token.is_some() {
                         "yes"
                     } else {
