@@ -113,6 +113,24 @@ pub struct Profile {
     /// The port of the registered back- and front-channel logout URIs (`rp listen-logout`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_listener_port: Option<u16>,
+    /// How `rp login` logged in, so that `rp login --profile NAME` alone does it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<LoginSettings>,
+}
+
+/// The settings of the login that made a profile (the issuer, client and CA file are the
+/// profile's own fields).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginSettings {
+    /// The scope requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The exact redirect URI given with `--redirect-uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
+    /// The callback port given with `--port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 /// An exclusive lock on a profile, held while it is read, used with the provider, and

@@ -247,9 +247,9 @@ pub struct LoginArgs {
     /// Register a new client dynamically (RFC 7591) instead of using --client-id.
     #[arg(long, conflicts_with = "client_id")]
     pub register: bool,
-    /// Scopes to request.
-    #[arg(long, default_value = "openid profile email")]
-    pub scope: String,
+    /// Scopes to request (default: the profile's, else "openid profile email").
+    #[arg(long)]
+    pub scope: Option<String>,
     /// Callback port on 127.0.0.1 (default: an ephemeral port).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub port: u16,
@@ -258,7 +258,9 @@ pub struct LoginArgs {
     /// (e.g. http://localhost:8400/oauth2/callback); sent exactly as given.
     #[arg(long, value_name = "URI", conflicts_with = "port")]
     pub redirect_uri: Option<String>,
-    /// Profile name for the token cache (default: the issuer).
+    /// Profile name for the token cache (default: the issuer). A profile that exists is
+    /// logged in to again as it was (issuer, client, scope, redirect, CA file); flags given
+    /// override it.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Print one JSON object on stdout instead of the report.

@@ -72,3 +72,44 @@ async fn list_show_and_remove_with_revocation() {
     let (code, stderr) = run_failing(dir.path(), &["profiles", "show", "work"]).await;
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// The first `rp login --profile work --issuer ... --client-id ...` remembers how it logged
+/// in; `rp login --profile work` alone then logs in again the same way (not to the embedded
+/// provider), and a flag given overrides the profile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_remembers_how_it_logged_in() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = rp_login(dir.path(), op.issuer(), ("rp-post", "rp-post-secret"));
+    first
+        .args(["--username", "alice", "--password", "wonderland"])
+        .args(["--token-auth-method", "client_secret_post"])
+        .args(["--profile", "work", "--scope", "openid offline_access"]);
+    output_ok(first).await;
+
+    let mut again = rp(dir.path());
+    again.args(["login", "--profile", "work", "--json"]).args([
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ]);
+    let v = output_json(again).await;
+    assert_eq!(v["issuer"], op.issuer(), "{v}");
+    assert_eq!(v["client_id"], "rp-post", "{v}");
+    assert_eq!(v["profile"], "work", "{v}");
+    let shown = run_json(dir.path(), &["profiles", "show", "work"]).await;
+    assert_eq!(
+        shown["refresh_token"], true,
+        "the remembered scope asked for offline_access"
+    );
+
+    // A flag wins over the profile.
+    let mut narrower = rp(dir.path());
+    narrower
+        .args(["login", "--profile", "work", "--scope", "openid", "--json"])
+        .args(["--username", "alice", "--password", "wonderland"]);
+    output_json(narrower).await;
+    let shown = run_json(dir.path(), &["profiles", "show", "work"]).await;
+    assert_eq!(shown["refresh_token"], false, "{shown}");
+}

@@ -23,8 +23,51 @@ use std::time::Duration;
 /// The embedded provider's demo client.
 const EMBEDDED_CLIENT: (&str, &str) = ("rp-demo", "rp-demo-secret");
 
+/// The scope asked for when neither `--scope` nor the profile says.
+const DEFAULT_SCOPE: &str = "openid profile email";
+
+/// Fill what the flags leave out from the profile of an earlier `rp login --profile NAME`
+/// (flags win), and return its client unless another one was named.
+fn remember(args: &mut LoginArgs) -> Result<Option<ClientConfig>, CliError> {
+    let Some(name) = args.profile.clone() else {
+        return Ok(None);
+    };
+    if !cache::exists(&name).map_err(CliError::Cache)? {
+        return Ok(None);
+    }
+    let profile = cache::load(&name).map_err(CliError::Cache)?;
+    let same_provider = args.issuer.as_deref().is_none_or(|i| i == profile.issuer);
+    if !same_provider {
+        return Ok(None);
+    }
+    args.issuer = Some(profile.issuer.clone());
+    if args.http.ca_file.is_none() {
+        args.http.ca_file = profile.ca_file.clone();
+    }
+    let settings = profile.login.clone().unwrap_or_default();
+    if args.scope.is_none() {
+        args.scope = settings.scope.or(profile.tokens.scope.clone());
+    }
+    if args.redirect_uri.is_none() && args.port == 0 {
+        args.redirect_uri = settings.redirect_uri;
+        args.port = settings.port.unwrap_or(0);
+    }
+    let client =
+        (args.client.client_id.is_none() && !args.register).then(|| profile.client.clone());
+    progress!(
+        "profile \"{name}\": logging in again at {}{}",
+        profile.issuer,
+        client
+            .as_ref()
+            .map(|c| format!(" as client {}", c.client_id))
+            .unwrap_or_default()
+    );
+    Ok(client)
+}
+
 /// Run the command.
-pub async fn run(args: LoginArgs) -> Result<(), CliError> {
+pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
+    let remembered = remember(&mut args)?;
     let embedded = match &args.issuer {
         Some(_) => None,
         None => {
@@ -62,7 +105,11 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         (None, _, None) => None,
     };
 
-    if !args.register && args.client.client_id.is_none() && embedded.is_none() {
+    if !args.register
+        && args.client.client_id.is_none()
+        && remembered.is_none()
+        && embedded.is_none()
+    {
         return Err(CliError::Usage(
             "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
         ));
@@ -134,6 +181,8 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         client
     } else if let Some(client) = args.client.config() {
         client
+    } else if let Some(client) = remembered {
+        client
     } else if embedded.is_some() {
         ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
     } else {
@@ -145,7 +194,13 @@ pub async fn run(args: LoginArgs) -> Result<(), CliError> {
         RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
 
     let mut request = AuthorizationRequest {
-        scopes: args.scope.split_whitespace().map(str::to_string).collect(),
+        scopes: args
+            .scope
+            .as_deref()
+            .unwrap_or(DEFAULT_SCOPE)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
         prompt: args.prompt.clone(),
         max_age: args.max_age,
         login_hint: args.login_hint.clone(),
@@ -302,11 +357,26 @@ fn save_profile(
 ) -> Result<std::path::PathBuf, CliError> {
     let now = oidc_rp::time::unix_now();
     let tokens = &login.tokens;
+    let name = args
+        .profile
+        .clone()
+        .unwrap_or_else(|| rp.issuer().to_string());
+    // Logging in again with the same client keeps what its registration set up for logout.
+    let earlier = cache::exists(&name)
+        .ok()
+        .filter(|e| *e)
+        .and_then(|_| cache::load(&name).ok())
+        .filter(|p| p.issuer == rp.issuer() && p.client.client_id == rp.client().client_id);
+    let logout = LogoutSetup {
+        post_logout_redirect_uri: logout
+            .post_logout_redirect_uri
+            .or_else(|| earlier.as_ref()?.post_logout_redirect_uri.clone()),
+        listener_port: logout
+            .listener_port
+            .or_else(|| earlier.as_ref()?.logout_listener_port),
+    };
     let profile = Profile {
-        name: args
-            .profile
-            .clone()
-            .unwrap_or_else(|| rp.issuer().to_string()),
+        name,
         issuer: rp.issuer().to_string(),
         client: rp.client().clone(),
         ca_file: args.http.ca_file.clone(),
@@ -317,6 +387,11 @@ fn save_profile(
         exchanged: Vec::new(),
         post_logout_redirect_uri: logout.post_logout_redirect_uri,
         logout_listener_port: logout.listener_port,
+        login: Some(cache::LoginSettings {
+            scope: args.scope.clone(),
+            redirect_uri: args.redirect_uri.clone(),
+            port: (args.port != 0).then_some(args.port),
+        }),
     };
     cache::save(&profile).map_err(CliError::Cache)
 }
