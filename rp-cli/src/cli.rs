@@ -175,7 +175,7 @@ Examples:
 #[derive(Debug, Clone, Args)]
 pub struct HttpArgs {
     /// Trust the certificates in this PEM file (a private CA, or `rp provider --tls`'s CA).
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", env = "RP_CA_FILE")]
     pub ca_file: Option<PathBuf>,
     /// Seconds allowed for each HTTP request to the provider.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
@@ -203,7 +203,7 @@ impl HttpArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ClientArgs {
     /// The client id of a registered client.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "RP_CLIENT_ID")]
     pub client_id: Option<String>,
     /// The client secret (or set RP_CLIENT_SECRET). Omit for a public client.
     #[arg(
@@ -240,7 +240,7 @@ impl ClientArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The provider's issuer URL. Without it, the bundled provider is started in-process.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "RP_ISSUER")]
     pub issuer: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
@@ -248,7 +248,7 @@ pub struct LoginArgs {
     #[arg(long, conflicts_with = "client_id")]
     pub register: bool,
     /// Scopes to request (default: the profile's, else "openid profile email").
-    #[arg(long)]
+    #[arg(long, env = "RP_SCOPE")]
     pub scope: Option<String>,
     /// Callback port on 127.0.0.1 (default: an ephemeral port).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -261,7 +261,7 @@ pub struct LoginArgs {
     /// Profile name for the token cache (default: the issuer). A profile that exists is
     /// logged in to again as it was (issuer, client, scope, redirect, CA file); flags given
     /// override it.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "RP_PROFILE")]
     pub profile: Option<String>,
     /// Print one JSON object on stdout instead of the report.
     #[arg(long)]

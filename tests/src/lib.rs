@@ -84,6 +84,11 @@ pub fn rp(cache: &Path) -> Command {
     cmd.env("RP_CACHE_DIR", cache)
         .env_remove("RP_PASSWORD")
         .env_remove("RP_CLIENT_SECRET")
+        .env_remove("RP_ISSUER")
+        .env_remove("RP_CLIENT_ID")
+        .env_remove("RP_SCOPE")
+        .env_remove("RP_PROFILE")
+        .env_remove("RP_CA_FILE")
         .env_remove("RP_LOG")
         .env_remove("BROWSER")
         .stdin(Stdio::null());

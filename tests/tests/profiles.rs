@@ -113,3 +113,53 @@ async fn a_profile_remembers_how_it_logged_in() {
     let shown = run_json(dir.path(), &["profiles", "show", "work"]).await;
     assert_eq!(shown["refresh_token"], false, "{shown}");
 }
+
+/// Every connection flag has an environment fallback; a flag wins over the environment, and
+/// the environment over a profile.
+#[tokio::test(flavor = "multi_thread")]
+async fn environment_fallbacks_and_their_precedence() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--json",
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ])
+    .env("RP_ISSUER", op.issuer())
+    .env("RP_CLIENT_ID", "rp-demo")
+    .env("RP_CLIENT_SECRET", "rp-demo-secret")
+    .env("RP_SCOPE", "openid offline_access")
+    .env("RP_PROFILE", "envy");
+    let v = output_json(cmd).await;
+    assert_eq!(v["issuer"], op.issuer(), "{v}");
+    assert_eq!(v["profile"], "envy", "{v}");
+    let shown = run_json(dir.path(), &["profiles", "show", "envy"]).await;
+    assert_eq!(shown["refresh_token"], true, "RP_SCOPE was used: {shown}");
+
+    // --scope beats RP_SCOPE.
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--json",
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+    ])
+    .args(["--scope", "openid"])
+    .env("RP_SCOPE", "openid offline_access")
+    .env("RP_PROFILE", "envy");
+    output_json(cmd).await;
+    let shown = run_json(dir.path(), &["profiles", "show", "envy"]).await;
+    assert_eq!(shown["refresh_token"], false, "{shown}");
+
+    // RP_PROFILE selects the profile for the lifecycle commands too.
+    let mut cmd = rp(dir.path());
+    cmd.args(["token", "--id-token"]).env("RP_PROFILE", "envy");
+    let id = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
+    assert!(id.starts_with("eyJ"), "{id}");
+}

@@ -14,10 +14,10 @@ use oidc_rp::{RelyingParty, StoredIdToken};
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// The cached profile to use (default: the one named after --issuer, or the only one).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "RP_PROFILE")]
     pub profile: Option<String>,
     /// The issuer (overrides the profile's).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "RP_ISSUER")]
     pub issuer: Option<String>,
     /// A client that overrides the profile's.
     #[command(flatten)]
