@@ -162,7 +162,8 @@ Examples:
   rp login --issuer https://op.example.com --client-id app --client-secret s3cret
   rp login --issuer http://127.0.0.1:9000 --register --username bob --password builder --json
   RP_PASSWORD=p rp login --issuer https://op.example.com --client-id cli --username u
-  rp login --issuer https://op.example.com --client-id cli --no-browser --port 8400";
+  rp login --issuer https://op.example.com --client-id cli --no-browser --port 8400
+  rp login --issuer https://op.example.com --client-id cli --paste   (browser elsewhere)";
 
 const PROVIDER_HELP: &str = "\
 Examples:
@@ -277,6 +278,10 @@ pub struct LoginArgs {
     /// with --cookie-jar, or prompt=none); a login form is then an error.
     #[arg(long, conflicts_with = "no_browser")]
     pub headless: bool,
+    /// Paste mode, for a browser on another machine: print the authorization URL and read
+    /// back the URL the browser ends on (nothing listens on the redirect URI).
+    #[arg(long, conflicts_with_all = ["headless", "username", "browser_command", "no_browser"])]
+    pub paste: bool,
     /// Log in headless: fill the provider's HTML login form with this username.
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,

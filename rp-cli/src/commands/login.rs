@@ -220,60 +220,69 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     }
     let (url, txn) = rp.authorization_url(&request, &redirect_uri)?;
 
-    // Wait for the callback on a blocking thread while the browser or the driver logs in.
-    let timeout = Duration::from_secs(args.timeout.max(1));
     let jar = load_jar(args.cookie_jar.as_deref())?;
-    let drive = match credentials {
-        Some(creds) => {
-            progress!("logging in headless as {}", creds.username);
-            Drive::Headless {
+    let outcome = if args.paste {
+        // Nothing listens: the browser shows a connection error at once, with the redirect
+        // URL (and its code) in the address bar for the user to copy.
+        drop(listener);
+        let params = super::paste::read_callback(&url, &callback_path)?;
+        finish(&rp, &txn, &params, &args).await
+    } else {
+        // Wait for the callback on a blocking thread while the browser or the driver logs in.
+        let timeout = Duration::from_secs(args.timeout.max(1));
+        let drive = match credentials {
+            Some(creds) => {
+                progress!("logging in headless as {}", creds.username);
+                Drive::Headless {
+                    browser: Browser::with_jar(&http, jar.clone())?,
+                    credentials: Some(creds),
+                }
+            }
+            None if args.headless => Drive::Headless {
                 browser: Browser::with_jar(&http, jar.clone())?,
-                credentials: Some(creds),
+                credentials: None,
+            },
+            None => Drive::User {
+                print_only: args.no_browser,
+                command: args.browser_command.clone(),
+            },
+        };
+        let arrived = flow::walk(
+            Arc::new(listener),
+            &callback_path,
+            Some(txn.state.clone()),
+            timeout,
+            &url,
+            drive,
+            flow::Purpose::Login,
+        )
+        .await?;
+
+        // Validate, answer the browser with the outcome, then report.
+        let outcome = match arrived.incoming.params() {
+            Ok(params) => finish(&rp, &txn, &params, &args).await,
+            Err(e) => Err(e.into()),
+        };
+        match &outcome {
+            Ok((login, _)) => {
+                let detail = format!(
+                    "rp validated the login of {} at {}.",
+                    login.id_token.subject,
+                    rp.issuer()
+                );
+                arrived
+                    .respond_then_finish(200, "Login complete", &detail)
+                    .await
+            }
+            Err(e) => {
+                let detail = e.to_string();
+                arrived
+                    .respond_then_finish(400, "Login failed", &detail)
+                    .await
             }
         }
-        None if args.headless => Drive::Headless {
-            browser: Browser::with_jar(&http, jar.clone())?,
-            credentials: None,
-        },
-        None => Drive::User {
-            print_only: args.no_browser,
-            command: args.browser_command.clone(),
-        },
+        outcome
     };
-    let arrived = flow::walk(
-        Arc::new(listener),
-        &callback_path,
-        Some(txn.state.clone()),
-        timeout,
-        &url,
-        drive,
-        flow::Purpose::Login,
-    )
-    .await?;
-
-    // Validate, answer the browser with the outcome, then report.
-    let outcome = match arrived.incoming.params() {
-        Ok(params) => finish(&rp, &txn, &params, &args).await,
-        Err(e) => Err(e.into()),
-    };
-    match &outcome {
-        Ok((login, _)) => {
-            let detail = format!(
-                "rp validated the login of {} at {}.",
-                login.id_token.subject,
-                rp.issuer()
-            );
-            arrived
-                .respond_then_finish(200, "Login complete", &detail)
-                .await
-        }
-        Err(e) => {
-            let detail = e.to_string();
-            arrived
-                .respond_then_finish(400, "Login failed", &detail)
-                .await
-        }
-    }
     save_jar(args.cookie_jar.as_deref(), &jar)?;
     let (login, userinfo) = outcome?;
     let cache_file = if embedded.is_some() || args.no_cache {

@@ -11,6 +11,7 @@ pub mod introspect;
 pub mod listen_logout;
 pub mod login;
 pub mod logout;
+pub mod paste;
 pub mod profiles;
 pub mod provider;
 pub mod refresh;
