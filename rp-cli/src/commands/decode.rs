@@ -175,13 +175,7 @@ fn show(v: &Value) -> String {
 
 /// `2026-11-30T18:00:00Z`, or the number when it is not a representable date.
 fn date(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| t.to_string())
+    super::target::rfc3339(t).unwrap_or_else(|| t.to_string())
 }
 
 /// "in 9 min", "3 h ago", "now".

@@ -100,7 +100,7 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
             Ok(())
         }
         Action::Show { name } => {
-            let p = load(&name)?;
+            let p = target::load_named(&name)?;
             if args.json {
                 crate::rawln!("{}", summary(&p));
                 return Ok(());
@@ -136,7 +136,7 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
         Action::Rm { name, revoke, http } => {
             // Held while revoking and deleting: a concurrent refresh cannot resurrect it.
             let _lock = target::lock(&name).await?;
-            let p = load(&name)?;
+            let p = target::load_named(&name)?;
             let mut revoked = Vec::new();
             if revoke {
                 let targs = target::TargetArgs {
@@ -174,11 +174,6 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
             Ok(())
         }
     }
-}
-
-fn load(name: &str) -> Result<Profile, CliError> {
-    target::load(&Some(name.to_string()))?
-        .ok_or_else(|| CliError::Usage(format!("no cached login for profile `{name}`")))
 }
 
 fn expiry(t: i64) -> String {

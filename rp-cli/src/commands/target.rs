@@ -104,13 +104,17 @@ pub fn no_token() -> CliError {
 
 /// Load a profile (for commands that only read it).
 pub fn load(name: &Option<String>) -> Result<Option<Profile>, CliError> {
-    let Some(name) = name else { return Ok(None) };
+    name.as_deref().map(load_named).transpose()
+}
+
+/// Load the profile `name`; a usage error naming `rp login` when there is none.
+pub fn load_named(name: &str) -> Result<Profile, CliError> {
     if !cache::exists(name).map_err(CliError::Cache)? {
         return Err(CliError::Usage(format!(
             "no cached login for profile `{name}`; run `rp login --profile {name} ...` first"
         )));
     }
-    cache::load(name).map(Some).map_err(CliError::Cache)
+    cache::load(name).map_err(CliError::Cache)
 }
 
 /// Wait for a profile's lock off the async threads.
@@ -164,6 +168,15 @@ pub fn print_result(issuer: &str, profile: Option<&str>, mut fields: serde_json:
     fields["issuer"] = issuer.into();
     fields["profile"] = profile.into();
     crate::rawln!("{fields}");
+}
+
+/// A NumericDate as RFC 3339 UTC (`2026-11-30T18:00:00Z`); `None` when it is no
+/// representable date.
+pub fn rfc3339(t: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 /// Seconds from now until `t`, for humans.

@@ -111,8 +111,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
     let name = target::profile_name(&args.target)?
         .ok_or_else(|| CliError::Usage("name the profile with --profile".into()))?;
     // The fast path: no lock, no network.
-    let profile = target::load(&Some(name.clone()))?
-        .ok_or_else(|| CliError::Usage(format!("no cached login for profile `{name}`")))?;
+    let profile = target::load_named(&name)?;
     let now = oidc_rp::time::unix_now();
     if let Some((token, exp)) = current(&profile, kind)
         && (kind == Kind::Refresh || fresh_enough(exp, args.min_ttl, now))
@@ -128,8 +127,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
     }
     // Refresh under the lock, after reading the profile again.
     let _lock = target::lock(&name).await?;
-    let mut profile = target::load(&Some(name.clone()))?
-        .ok_or_else(|| CliError::Usage(format!("no cached login for profile `{name}`")))?;
+    let mut profile = target::load_named(&name)?;
     let now = oidc_rp::time::unix_now();
     if let Some((token, exp)) = current(&profile, kind)
         && fresh_enough(exp, args.min_ttl, now)
@@ -219,7 +217,10 @@ fn print(
     if args.exec_credential {
         let mut status = json!({ "token": token.expose() });
         if let Some(t) = expires_at {
-            status["expirationTimestamp"] = rfc3339(t)?.into();
+            let stamp = target::rfc3339(t).ok_or_else(|| {
+                CliError::Internal(format!("expiry {t} is not a representable time"))
+            })?;
+            status["expirationTimestamp"] = stamp.into();
         }
         crate::rawln!(
             "{}",
@@ -246,17 +247,6 @@ fn print(
     Ok(())
 }
 
-/// A NumericDate as RFC 3339 UTC (`2026-11-30T18:00:00Z`), as kubectl reads it.
-fn rfc3339(t: i64) -> Result<String, CliError> {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .ok_or_else(|| CliError::Internal(format!("expiry {t} is not a representable time")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +262,9 @@ mod tests {
 
     #[test]
     fn expiry_is_rfc3339_utc() {
-        assert_eq!(rfc3339(1_764_525_600).unwrap(), "2025-11-30T18:00:00Z");
+        assert_eq!(
+            target::rfc3339(1_764_525_600).unwrap(),
+            "2025-11-30T18:00:00Z"
+        );
     }
 }
