@@ -27,13 +27,9 @@ pub struct RefreshArgs {
 
 /// Save the refresh token of a refused refresh response in the profile (or, for a token given
 /// with `--token`, print it: it exists nowhere else).
-fn keep_rotated(
-    profile: Option<&mut cache::Profile>,
-    explicit: bool,
-    rotated: &Secret,
-) -> Result<(), CliError> {
+fn keep_rotated(profile: Option<&mut cache::Profile>, rotated: &Secret) -> Result<(), CliError> {
     match profile {
-        Some(p) if !explicit => {
+        Some(p) => {
             p.tokens.refresh_token = Some(rotated.clone());
             p.updated_at = oidc_rp::time::unix_now();
             cache::save(p).map_err(CliError::Cache)?;
@@ -69,8 +65,7 @@ pub async fn refresh_and_save(
         Ok(r) => r,
         Err(e) => {
             if let Some(rotated) = e.rotated_refresh_token() {
-                let explicit = profile.is_none();
-                keep_rotated(profile, explicit, rotated)?;
+                keep_rotated(profile, rotated)?;
             }
             return Err(e.into());
         }
