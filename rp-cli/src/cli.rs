@@ -358,4 +358,8 @@ pub struct ProviderArgs {
     /// HOST, HOST:PORT or ADDRESS/PREFIX (repeatable; default: loopback, ports 1024 and up).
     #[arg(long, value_name = "TARGET")]
     pub allow_outbound: Vec<String>,
+    /// Seconds a device login (RFC 8628) must wait between polls; faster polls are told to
+    /// slow_down.
+    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    pub device_interval: u32,
 }

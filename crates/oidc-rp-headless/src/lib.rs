@@ -18,6 +18,9 @@ use oidc_rp::{AuthTransaction, CallbackParams, HttpClient, Login, RelyingParty, 
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+mod device;
+pub use device::{DeviceDecision, approve_device};
+
 /// Most pages a login may take.
 pub const MAX_STEPS: usize = 30;
 
@@ -550,7 +553,7 @@ fn next_action(
                 reason: "the provider asks for a login and no credentials were given".into(),
             });
         };
-        return match build_submission(page, &index, form, Some(credentials)) {
+        return match build_submission(page, &index, form, Some(credentials), Fill::default()) {
             Ok(step) => Action::Submit(step, FormKind::Login),
             Err(e) => Action::Fail(e),
         };
@@ -562,7 +565,7 @@ fn next_action(
         .position(|f| form_target(page, f).is_some_and(|u| same_endpoint(&u, redirect)))
         .or_else(|| (0..index.forms.len()).max_by_key(|i| index.score(*i)))
     {
-        return match build_submission(page, &index, form, None) {
+        return match build_submission(page, &index, form, None, Fill::default()) {
             Ok(step) => Action::Submit(step, FormKind::Other),
             Err(e) => Action::Fail(e),
         };
@@ -734,11 +737,21 @@ fn form_target(page: &Url, form: &ElementRef<'_>) -> Option<Url> {
     }
 }
 
+/// What to put in a form besides credentials, and which button to press.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fill<'a> {
+    /// A device login's user code, for an empty text field named for a code.
+    user_code: Option<&'a str>,
+    /// Press the refusing button instead of the approving one.
+    deny: bool,
+}
+
 fn build_submission(
     page: &Url,
     index: &FormIndex<'_>,
     form_index: usize,
     credentials: Option<&Credentials>,
+    fill: Fill<'_>,
 ) -> std::result::Result<Step, LoginError> {
     let form = &index.forms[form_index];
     let target = form_target(page, form).ok_or_else(|| LoginError::Unsupported {
@@ -792,6 +805,17 @@ fn build_submission(
             },
         };
         let idx = fields.len();
+        let value = match fill.user_code {
+            Some(code)
+                if value.is_empty()
+                    && tag == "input"
+                    && matches!(kind.as_str(), "text" | "")
+                    && name.to_ascii_lowercase().contains("code") =>
+            {
+                code.to_string()
+            }
+            _ => value,
+        };
         fields.push((name.to_string(), value));
         if tag == "input" && matches!(kind.as_str(), "text" | "email" | "tel" | "") {
             first_text.get_or_insert(idx);
@@ -828,10 +852,12 @@ fn build_submission(
             })?;
         fields[slot].1 = credentials.username.clone();
     }
-    let chosen = index
-        .buttons(form_index)
-        .into_iter()
-        .max_by_key(|(_, _, label)| score(label));
+    let buttons = index.buttons(form_index).into_iter();
+    let chosen = if fill.deny {
+        buttons.min_by_key(|(_, _, label)| score(label))
+    } else {
+        buttons.max_by_key(|(_, _, label)| score(label))
+    };
     if let Some((Some(name), value, _)) = chosen {
         fields.push((name, value));
     }

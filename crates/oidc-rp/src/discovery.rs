@@ -58,6 +58,9 @@ pub struct ExtraProviderMetadata {
     /// Session Management 1.0 §3.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_session_iframe: Option<String>,
+    /// RFC 8628 §4: the device authorization endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 impl openidconnect::AdditionalProviderMetadata for ExtraProviderMetadata {}
@@ -229,6 +232,9 @@ pub struct AuthServerMetadata {
     /// Not an RFC 8414 member, but some providers list it there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_session_endpoint: Option<String>,
+    /// RFC 8628 §4 `device_authorization_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
 }
 
 /// Fetch the RFC 8414 document of `issuer` (`/.well-known/oauth-authorization-server{path}`),

@@ -127,6 +127,29 @@ pub enum Error {
     /// detect reuse).
     #[error(transparent)]
     Refresh(Box<RefreshError>),
+
+    /// A device login (RFC 8628) ended without tokens: the user said no, or the code expired.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+}
+
+/// How a device login (RFC 8628 §3.5) ended without tokens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// `access_denied`: the user refused on the verification page.
+    #[error(
+        "device login denied (access_denied, RFC 8628 §3.5): the user refused the request at the verification page; start a new device login to try again"
+    )]
+    Denied,
+    /// `expired_token`, or the code's `expires_in` passed while polling.
+    #[error(
+        "device code expired (expired_token, RFC 8628 §3.5) after {waited_secs} s without approval; start a new device login and approve it sooner"
+    )]
+    Expired {
+        /// How long the client polled.
+        waited_secs: u64,
+    },
 }
 
 impl Error {
@@ -146,6 +169,7 @@ impl Error {
             Error::Login(LoginError::Rejected { .. }) => ErrorKind::LoginRejected,
             Error::Login(_) => ErrorKind::Provider,
             Error::Refresh(r) => r.cause.kind(),
+            Error::Device(_) => ErrorKind::Provider,
         }
     }
 
@@ -155,6 +179,7 @@ impl Error {
             Error::Validation(v) => Some(v.check),
             Error::IssuerMismatch { .. } => Some(CheckId::DiscoveryIssuer),
             Error::Refresh(r) => r.cause.check(),
+            Error::Device(_) => Some(CheckId::DeviceGrant),
             _ => None,
         }
     }
@@ -367,6 +392,14 @@ pub enum LoginError {
         /// The status.
         status: u16,
         /// Text from the page, truncated.
+        message: Option<String>,
+    },
+    /// A page showed an error after a form was submitted (a wrong or expired device code).
+    #[error("{url} refused what was submitted{}", .message.as_deref().map(|m| format!(": \"{m}\"")).unwrap_or_default())]
+    Refused {
+        /// The page (without query).
+        url: String,
+        /// The error text shown on the page, if one could be found.
         message: Option<String>,
     },
     /// Too many pages without reaching the redirect URI.

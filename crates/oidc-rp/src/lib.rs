@@ -20,6 +20,7 @@
 //! | dynamic registration (RFC 7591) | [`registration::register`] |
 //! | authorization request (state, nonce, PKCE S256; query or request object) | [`RelyingParty::authorization_url`], [`AuthorizationRequest`], [`Delivery`] |
 //! | callback, code exchange, ID token (OIDC Core §3.1.3.7) | [`RelyingParty::complete`] → [`Login`] |
+//! | device authorization grant (RFC 8628) | [`RelyingParty::device_authorization`], [`RelyingParty::complete_device`] |
 //! | refresh (OIDC Core §12.2) | [`RelyingParty::refresh`] → [`Refreshed`] |
 //! | userinfo (JSON or signed) | [`RelyingParty::userinfo`] |
 //! | token exchange (RFC 8693) | [`RelyingParty::exchange`] |
@@ -43,6 +44,7 @@ mod authorize;
 mod client;
 pub mod client_auth;
 mod client_key;
+pub mod device;
 pub mod discovery;
 mod endpoint;
 pub mod error;
@@ -70,11 +72,12 @@ pub use authorize::{
 pub use client::{ClientConfig, TokenAuthMethod};
 pub use client_auth::ClientAuth;
 pub use client_key::ClientKey;
+pub use device::{DeviceAuthorization, DevicePacer, DevicePoll, DeviceRequest};
 pub use discovery::{AuthServerMetadata, ExtraProviderMetadata, ProviderMetadata};
 pub use endpoint::RequestDecorator;
 pub use error::{
-    AuthorizationError, ConfigError, Error, ErrorKind, LoginError, ProviderError, RefreshError,
-    Result, ValidationError,
+    AuthorizationError, ConfigError, DeviceError, Error, ErrorKind, LoginError, ProviderError,
+    RefreshError, Result, ValidationError,
 };
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse, token_type, token_types};
 pub use http::{HttpClient, HttpConfig, HttpResponse};

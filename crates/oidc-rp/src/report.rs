@@ -70,11 +70,13 @@ pub enum CheckId {
     LogoutState,
     /// A token type claim or header (`typ`) is the one expected.
     TokenType,
+    /// The device grant was approved, polled as the provider asked (RFC 8628 §3.4-3.5).
+    DeviceGrant,
 }
 
 impl CheckId {
     /// Every check.
-    pub const ALL: [CheckId; 29] = [
+    pub const ALL: [CheckId; 30] = [
         CheckId::DiscoveryIssuer,
         CheckId::State,
         CheckId::IssParameter,
@@ -104,6 +106,7 @@ impl CheckId {
         CheckId::Replay,
         CheckId::LogoutState,
         CheckId::TokenType,
+        CheckId::DeviceGrant,
     ];
 
     /// The check of a short name ([`CheckId::name`]).
@@ -143,6 +146,7 @@ impl CheckId {
             CheckId::Replay => "jti replay",
             CheckId::LogoutState => "post-logout state",
             CheckId::TokenType => "typ",
+            CheckId::DeviceGrant => "device grant",
         }
     }
 
@@ -178,6 +182,7 @@ impl CheckId {
             CheckId::Replay => "OpenID Connect Back-Channel Logout 1.0 §2.6 rule 10",
             CheckId::LogoutState => "OpenID Connect RP-Initiated Logout 1.0 §3",
             CheckId::TokenType => "RFC 8725 §3.11",
+            CheckId::DeviceGrant => "RFC 8628 §3.5",
         }
     }
 }

@@ -352,12 +352,26 @@ impl RelyingParty {
             &txn.pkce_verifier,
         )
         .await?;
-        let raw = self.check_token_response(&tokens, &mut report)?;
         let rules = IdTokenRules {
             max_age: txn.max_age,
             acr_values: &txn.acr_values,
-            access_token: Some(tokens.access_token.expose()),
             ..self.id_token_rules(NonceCheck::Equals(txn.nonce.expose()))
+        };
+        self.login_from(tokens, rules, report).await
+    }
+
+    /// The last steps of every login: the token response's checks, then the ID token's under
+    /// `rules` (with the access token for `at_hash`), the report merged.
+    pub(crate) async fn login_from(
+        &self,
+        tokens: TokenResponse,
+        rules: IdTokenRules<'_>,
+        mut report: Report,
+    ) -> Result<Login> {
+        let raw = self.check_token_response(&tokens, &mut report)?;
+        let rules = IdTokenRules {
+            access_token: Some(tokens.access_token.expose()),
+            ..rules
         };
         let id_token = match id_token::validate(raw, &rules, self.key_source(), "ID token").await {
             Ok(t) => t,
@@ -455,7 +469,7 @@ impl RelyingParty {
         }
     }
 
-    fn token_endpoint(&self) -> Result<Url> {
+    pub(crate) fn token_endpoint(&self) -> Result<Url> {
         self.metadata
             .token_endpoint()
             .map(|t| t.url().clone())
@@ -679,7 +693,7 @@ impl RelyingParty {
 
     /// An endpoint and its authentication methods, from the OpenID document or else the
     /// RFC 8414 one: `pick` reads (endpoint, methods) from either.
-    async fn supplemented(
+    pub(crate) async fn supplemented(
         &self,
         name: &str,
         capability: &str,
@@ -696,6 +710,7 @@ impl RelyingParty {
             revocation_endpoint_auth_methods_supported: extra
                 .revocation_endpoint_auth_methods_supported
                 .clone(),
+            device_authorization_endpoint: extra.device_authorization_endpoint.clone(),
             ..Default::default()
         });
         let (url, methods) = match from_openid {
@@ -842,7 +857,12 @@ impl RelyingParty {
         .await
     }
 
-    fn call<'a>(&'a self, name: &'static str, url: &'a Url, auth: &'a dyn ClientAuth) -> Call<'a> {
+    pub(crate) fn call<'a>(
+        &'a self,
+        name: &'static str,
+        url: &'a Url,
+        auth: &'a dyn ClientAuth,
+    ) -> Call<'a> {
         Call {
             http: &self.http,
             name,
@@ -854,7 +874,7 @@ impl RelyingParty {
     }
 
     /// How the client authenticates at the token endpoint.
-    fn token_auth(&self) -> Result<Arc<dyn ClientAuth>> {
+    pub(crate) fn token_auth(&self) -> Result<Arc<dyn ClientAuth>> {
         self.client.authenticator(
             self.metadata
                 .token_endpoint_auth_methods_supported()

@@ -249,3 +249,15 @@ pub(crate) async fn client_credentials(
     }
     call.json("token response", &params).await
 }
+
+/// A device code token request (RFC 8628 §3.4).
+pub(crate) async fn device_code(call: Call<'_>, device_code: &str) -> Result<TokenResponse> {
+    call.json(
+        "token response",
+        &[
+            ("grant_type", crate::device::GRANT_TYPE),
+            ("device_code", device_code),
+        ],
+    )
+    .await
+}

@@ -257,6 +257,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         login_hint: get("login_hint").map(str::to_string),
         response_mode: mode,
         claims,
+        device: None,
     };
 
     if let Some(keys) = op.misbehaviour.rotate_keys(KeyMoment::Authorization) {
@@ -271,7 +272,19 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         return after_login(op, request, authenticated, vec![cookie]);
     }
 
-    // 3. An existing session answers without a login unless the request forbids it.
+    start_interaction(op, headers, request)
+}
+
+/// An existing session answers without a login unless the request forbids it; otherwise
+/// the login form (bound to this browser by a cookie).
+pub(crate) fn start_interaction(
+    op: &Arc<Op>,
+    headers: &HeaderMap,
+    request: AuthzRequest,
+) -> Response {
+    let Some(client) = op.client(&request.client_id) else {
+        return user_error("Unknown client", "The client was removed.");
+    };
     let t = now();
     let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
     let fresh_enough = |s: &Session| request.max_age.is_none_or(|m| t - s.auth_time <= m);
@@ -285,7 +298,12 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             };
             after_login(op, request, user, Vec::new())
         }
-        _ if request.prompt.iter().any(|p| p == "none") => answer.error(
+        _ if request.prompt.iter().any(|p| p == "none") => Answer {
+            redirect_uri: &request.redirect_uri,
+            state: request.state.as_deref(),
+            mode: request.response_mode,
+        }
+        .error(
             op,
             "login_required",
             "the user is not signed in and prompt=none forbids asking",
@@ -401,10 +419,12 @@ fn after_login(
     let Some(client) = op.client(&request.client_id) else {
         return user_error("Unknown client", "The client was removed.");
     };
-    let needs_consent = !op.misbehaviour.sign_in_without_form()
-        && (client.require_consent
-            || request.prompt.iter().any(|p| p == "consent")
-            || request.scope.iter().any(|s| s == "offline_access"));
+    // RFC 8628 §5.4: a device login is always approved explicitly.
+    let needs_consent = request.device.is_some()
+        || !op.misbehaviour.sign_in_without_form()
+            && (client.require_consent
+                || request.prompt.iter().any(|p| p == "consent")
+                || request.scope.iter().any(|s| s == "offline_access"));
     if needs_consent {
         if request.prompt.iter().any(|p| p == "none") {
             let answer = Answer {
@@ -438,6 +458,15 @@ fn after_login(
 }
 
 fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[String]) -> Response {
+    if request.device.is_some() {
+        let mut resp = crate::device::finish(op, &request, Some(user));
+        for c in cookies {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        return resp;
+    }
     // The client takes part in the session: it is logged out with it.
     op.store.join_session(&user.sid, &request.client_id);
     let code = op.random(32);
@@ -553,6 +582,9 @@ pub async fn consent(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes)
         return user_error("Invalid request", "Sign in first.");
     };
     let cookies = vec![op.cookie(INTERACTION_COOKIE, "", 0)];
+    if form.get("decision").map(String::as_str) != Some("allow") && ix.request.device.is_some() {
+        return crate::device::finish(&op, &ix.request, None);
+    }
     if form.get("decision").map(String::as_str) != Some("allow") {
         let answer = Answer {
             redirect_uri: &ix.request.redirect_uri,

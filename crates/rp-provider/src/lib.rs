@@ -27,6 +27,7 @@ pub mod bounded;
 pub mod client_credentials;
 pub mod client_jwt;
 pub mod conformance;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod exchange;
@@ -79,6 +80,9 @@ pub struct ProviderConfig {
     pub outbound_ca_pem: Option<String>,
     /// Where the provider may send its own requests (default: loopback, ports 1024 and up).
     pub outbound: outbound::OutboundPolicy,
+    /// The device grant's polling interval in seconds (RFC 8628 §3.2; default 5). Tests set
+    /// 0 so that a device login takes no longer than the polls themselves.
+    pub device_interval: i64,
 }
 
 impl Default for ProviderConfig {
@@ -91,6 +95,7 @@ impl Default for ProviderConfig {
             conformance: false,
             outbound_ca_pem: None,
             outbound: outbound::OutboundPolicy::loopback(),
+            device_interval: 5,
         }
     }
 }
@@ -114,6 +119,8 @@ pub fn instance_router(op: Arc<Op>) -> Router {
         )
         .route("/login", post(authorize::login))
         .route("/consent", post(authorize::consent))
+        .route("/device_authorization", post(device::device_authorization))
+        .route("/device", get(device::page).post(device::submit))
         .route("/token", post(token::token))
         .route(
             "/userinfo",
@@ -224,6 +231,7 @@ pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
     let mut op = Op::new(&issuer, &config.fixtures)?;
     op.outbound_ca_pem = config.outbound_ca_pem.clone();
     op.outbound_policy = config.outbound.clone();
+    op.device_interval = config.device_interval;
     let op = Arc::new(op);
     let (shutdown, rx) = watch::channel(false);
     let sweeper_op = op.clone();

@@ -123,6 +123,13 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
         &[]
     }
 
+    /// The `n`th poll with a device code (RFC 8628 §3.4): an error code to answer instead of
+    /// the real one (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`).
+    fn device_poll(&self, n: u32) -> Option<&'static str> {
+        let _ = n;
+        None
+    }
+
     /// A request arrived at `path` below the issuer.
     fn observe(&self, method: &str, path: &str) {
         let _ = (method, path);

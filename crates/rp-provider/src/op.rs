@@ -76,6 +76,8 @@ pub struct Op {
     pub outbound_policy: crate::outbound::OutboundPolicy,
     /// Failed client and user authentications, for the brakes on guessing.
     pub throttle: crate::throttle::Throttle,
+    /// The device grant's polling interval in seconds (RFC 8628 §3.2).
+    pub device_interval: i64,
     /// The fixture clients: fixed, never forgotten (registered ones live in the store).
     fixture_clients: std::collections::HashMap<String, Arc<Client>>,
 }
@@ -114,6 +116,7 @@ impl Op {
             outbound_ca_pem: None,
             outbound_policy: crate::outbound::OutboundPolicy::loopback(),
             throttle: crate::throttle::Throttle::default(),
+            device_interval: 5,
         })
     }
 

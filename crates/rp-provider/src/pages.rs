@@ -107,6 +107,24 @@ pub fn consent(issuer: &str, client_name: &str, interaction: &str, scopes: &[Str
     )
 }
 
+/// The device verification page (RFC 8628 §3.3): enter the code shown on the device.
+pub fn device(issuer: &str, user_code: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    page(
+        "Connect a device",
+        &format!(
+            "<h1>Connect a device</h1><p>Enter the code shown on your device.</p>{error}\
+<form method=\"post\" action=\"{}/device\">\
+<label for=\"user_code\">Code</label><input type=\"text\" id=\"user_code\" name=\"user_code\" autocomplete=\"one-time-code\" value=\"{}\" required autofocus>\
+<button type=\"submit\">Continue</button></form><p class=\"muted\">Only enter a code that you got from a device you are setting up yourself.</p>",
+            esc(issuer),
+            esc(user_code)
+        ),
+    )
+}
+
 /// An error shown to the user (never redirected: the redirect URI could not be trusted).
 pub fn error(title: &str, detail: &str) -> String {
     page(

@@ -199,7 +199,13 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
         Err(r) => return r,
     };
     for g in &grant_types {
-        if !["authorization_code", "refresh_token"].contains(&g.as_str()) {
+        if ![
+            "authorization_code",
+            "refresh_token",
+            crate::device::GRANT_TYPE,
+        ]
+        .contains(&g.as_str())
+        {
             return reject(
                 "invalid_client_metadata",
                 &format!("grant type {g} is not supported"),

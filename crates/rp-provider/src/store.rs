@@ -47,6 +47,9 @@ pub struct AuthzRequest {
     pub response_mode: ResponseMode,
     /// `claims` request parameter.
     pub claims: Option<Value>,
+    /// For a device login (RFC 8628): the user code it approves; it ends on the provider's
+    /// page instead of at a redirect URI.
+    pub device: Option<String>,
 }
 
 /// A signed-in user in an interaction.
@@ -150,6 +153,56 @@ pub enum RefreshLookup {
     Missing,
 }
 
+/// Where a device login stands (RFC 8628 §3.3).
+#[derive(Debug, Clone)]
+pub enum DeviceStatus {
+    /// The user has not finished at the verification page.
+    Pending,
+    /// The user signed in and approved.
+    Approved(Authenticated),
+    /// The user refused.
+    Denied,
+}
+
+/// A device authorization (RFC 8628 §3.2): the request, the user code, and its progress.
+#[derive(Debug, Clone)]
+pub struct DeviceGrant {
+    /// The request (client, scope, nonce, claims).
+    pub request: AuthzRequest,
+    /// The user code, normalised (upper case, no separator).
+    pub user_code: String,
+    /// Where it stands.
+    pub status: DeviceStatus,
+    /// Expiry.
+    pub expires_at: i64,
+    /// The minimum wait between polls, in seconds.
+    pub interval: i64,
+    /// When it was last polled, in milliseconds since the epoch.
+    pub last_poll_ms: Option<i64>,
+    /// How many polls so far.
+    pub polls: u32,
+}
+
+/// What a poll with a device code found.
+#[derive(Debug, Clone)]
+pub enum DevicePollLookup {
+    /// Unknown, or already redeemed.
+    Missing,
+    /// Past its expiry.
+    Expired,
+    /// Not yet approved; `too_fast` when it came before the interval had passed.
+    Pending {
+        /// Polled sooner than the interval allows (RFC 8628 §3.5 `slow_down`).
+        too_fast: bool,
+        /// The grant, after this poll was counted.
+        grant: Box<DeviceGrant>,
+    },
+    /// Refused by the user (now forgotten).
+    Denied,
+    /// Approved: the grant, now consumed.
+    Approved(Box<DeviceGrant>),
+}
+
 /// A browser session at the provider.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -201,6 +254,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn put_client(&self, client: Client);
     /// A registered client.
     fn client(&self, client_id: &str) -> Option<Arc<Client>>;
+    /// Keep a device authorization under its device code.
+    fn put_device(&self, device_code: &str, grant: DeviceGrant);
+    /// A live device authorization by its (normalised) user code.
+    fn device_by_user_code(&self, user_code: &str, now: i64) -> Option<DeviceGrant>;
+    /// Record the user's decision on a pending device authorization; false when there is none.
+    fn decide_device(&self, user_code: &str, status: DeviceStatus, now: i64) -> bool;
+    /// A poll with a device code at `now_ms` (milliseconds): counted, and consumed when it
+    /// ends the login.
+    fn poll_device(&self, device_code: &str, now_ms: i64) -> DevicePollLookup;
     /// Drop expired entries.
     fn sweep(&self, now: i64);
 }
@@ -256,6 +318,8 @@ pub struct MemoryStore {
     sessions: Mutex<Bounded<String, Session>>,
     session_cookies: Mutex<Bounded<Key, String>>,
     clients: Mutex<Bounded<String, Arc<Client>>>,
+    devices: Mutex<Bounded<Key, DeviceGrant>>,
+    user_codes: Mutex<Bounded<String, Key>>,
 }
 
 impl Default for MemoryStore {
@@ -277,6 +341,8 @@ impl MemoryStore {
             sessions: Mutex::new(Bounded::new(capacity.sessions)),
             session_cookies: Mutex::new(Bounded::new(capacity.sessions)),
             clients: Mutex::new(Bounded::new(capacity.clients)),
+            devices: Mutex::new(Bounded::new(capacity.pending)),
+            user_codes: Mutex::new(Bounded::new(capacity.pending)),
         }
     }
 
@@ -408,7 +474,72 @@ impl Store for MemoryStore {
         lock(&self.clients).get(client_id).cloned()
     }
 
+    fn put_device(&self, device_code: &str, grant: DeviceGrant) {
+        let k = key(device_code);
+        lock(&self.user_codes).insert(grant.user_code.clone(), k);
+        lock(&self.devices).insert(k, grant);
+    }
+
+    fn device_by_user_code(&self, user_code: &str, now: i64) -> Option<DeviceGrant> {
+        let k = *lock(&self.user_codes).get(user_code)?;
+        lock(&self.devices)
+            .get(&k)
+            .filter(|g| g.expires_at > now)
+            .cloned()
+    }
+
+    fn decide_device(&self, user_code: &str, status: DeviceStatus, now: i64) -> bool {
+        let Some(k) = lock(&self.user_codes).remove(user_code) else {
+            return false;
+        };
+        let mut devices = lock(&self.devices);
+        match devices.get_mut(&k) {
+            Some(g) if g.expires_at > now && matches!(g.status, DeviceStatus::Pending) => {
+                g.status = status;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn poll_device(&self, device_code: &str, now_ms: i64) -> DevicePollLookup {
+        let k = key(device_code);
+        let mut devices = lock(&self.devices);
+        let Some(grant) = devices.get_mut(&k) else {
+            return DevicePollLookup::Missing;
+        };
+        if grant.expires_at * 1000 <= now_ms {
+            let user_code = grant.user_code.clone();
+            devices.remove(&k);
+            drop(devices);
+            lock(&self.user_codes).remove(&user_code);
+            return DevicePollLookup::Expired;
+        }
+        let too_fast = grant
+            .last_poll_ms
+            .is_some_and(|last| now_ms - last < grant.interval * 1000);
+        grant.last_poll_ms = Some(now_ms);
+        grant.polls += 1;
+        match grant.status {
+            DeviceStatus::Pending => DevicePollLookup::Pending {
+                too_fast,
+                grant: Box::new(grant.clone()),
+            },
+            DeviceStatus::Denied => {
+                devices.remove(&k);
+                DevicePollLookup::Denied
+            }
+            DeviceStatus::Approved(_) => match devices.remove(&k) {
+                Some(g) => DevicePollLookup::Approved(Box::new(g)),
+                None => DevicePollLookup::Missing,
+            },
+        }
+    }
+
     fn sweep(&self, now: i64) {
+        lock(&self.devices).retain(|_, g| g.expires_at > now);
+        let live: std::collections::HashSet<Key> = lock(&self.devices).keys().copied().collect();
+        lock(&self.user_codes).retain(|_, k| live.contains(k));
         lock(&self.interactions).retain(|_, i| i.expires_at > now);
         lock(&self.codes).retain(|_, c| c.expires_at > now);
         lock(&self.used_codes).retain(|_, (_, until)| *until > now);

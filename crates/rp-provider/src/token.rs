@@ -244,6 +244,7 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
             crate::client_credentials::client_credentials(&op, &client, &form)
         }
         Some(crate::exchange::GRANT_TYPE) => crate::exchange::exchange(&op, &client, &form),
+        Some(crate::device::GRANT_TYPE) => crate::device::token(&op, &client, &form),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -326,7 +327,7 @@ fn authorization_code(op: &Op, client: &Client, form: &Params) -> Response {
 }
 
 /// Issue an access token, an ID token and, for `offline_access`, a refresh token.
-fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
+pub(crate) fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
     let request = &grant.request;
     let offline = request.scope.iter().any(|s| s == "offline_access");
     let base = TokenRecord {

@@ -32,6 +32,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         conformance: args.conformance,
         outbound_ca_pem: None,
         outbound,
+        device_interval: i64::from(args.device_interval),
     })
     .await?;
     let mut stdout = std::io::stdout();
