@@ -282,6 +282,14 @@ pub struct LoginArgs {
     /// back the URL the browser ends on (nothing listens on the redirect URI).
     #[arg(long, conflicts_with_all = ["headless", "username", "browser_command", "no_browser"])]
     pub paste: bool,
+    /// Device login (RFC 8628), for a machine whose browser is elsewhere: show a code and a
+    /// URL to open on any device, and wait for the approval there. With --username, rp
+    /// approves on the verification page itself (for tests and CI).
+    #[arg(long, conflicts_with_all = ["paste", "register", "redirect_uri", "port", "form_post", "browser_command", "headless", "prompt", "max_age"])]
+    pub device: bool,
+    /// With --device, also show the verification URL as a QR code (for a phone).
+    #[arg(long, requires = "device")]
+    pub qr: bool,
     /// Log in headless: fill the provider's HTML login form with this username.
     #[arg(long, value_name = "USER")]
     pub username: Option<String>,

@@ -12,7 +12,11 @@ macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let text = format!($($arg)*);
-        let _ = writeln!(std::io::stdout(), "{}", $crate::term::clean(&text));
+        let _ = writeln!(
+            std::io::stdout(),
+            "{}",
+            $crate::term::paint($crate::term::clean(&text))
+        );
     }};
 }
 

@@ -53,6 +53,79 @@ pub fn inline(text: &str) -> Cow<'_, str> {
     escaped(text, |_| false)
 }
 
+/// Whether a stream is for a person: a terminal, with colour not turned off by `NO_COLOR`
+/// (<https://no-color.org>, any non-empty value) or `TERM=dumb`.
+fn colour_for(is_terminal: bool) -> bool {
+    is_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// Whether stdout gets colour.
+pub fn stdout_colour() -> bool {
+    use std::io::IsTerminal;
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| colour_for(std::io::stdout().is_terminal()))
+}
+
+/// Colour the report's marks (green ✓, red ✗) in text already [`clean`]ed: the escapes are
+/// ours, added after every control character of the text was made visible.
+pub fn paint(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !stdout_colour() || !(text.contains('✓') || text.contains('✗')) {
+        return text;
+    }
+    Cow::Owned(
+        text.replace("  ✓ ", "  \x1b[32m✓\x1b[0m ")
+            .replace("  ✗ ", "  \x1b[1;31m✗\x1b[0m "),
+    )
+}
+
+/// A live countdown on stderr while rp waits for the user (the browser's redirect, a device
+/// approval): one line rewritten each second, only on a terminal, erased when dropped.
+#[derive(Debug)]
+pub struct Countdown {
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Countdown {
+    /// Start counting down to `deadline` with `label` ("waiting for the browser").
+    pub fn start(label: String, deadline: std::time::Instant) -> Countdown {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() || tokio::runtime::Handle::try_current().is_err() {
+            return Countdown { task: None };
+        }
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let secs = left.as_secs();
+                let line = format!("\r\x1b[2Krp: {label}: {}:{:02} left", secs / 60, secs % 60);
+                {
+                    use std::io::Write as _;
+                    let mut err = std::io::stderr().lock();
+                    let _ = err.write_all(line.as_bytes());
+                    let _ = err.flush();
+                }
+                if left.is_zero() {
+                    break;
+                }
+            }
+        });
+        Countdown { task: Some(task) }
+    }
+}
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            use std::io::Write as _;
+            let _ = std::io::stderr().write_all(b"\r\x1b[2K");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -344,7 +344,7 @@ impl RelyingParty {
                     report.pass(
                         CheckId::DeviceGrant,
                         format!(
-                            "approved after {polls} poll(s), {} s apart{}",
+                            "approved at poll {polls}, polling every {} s{}",
                             interval.as_secs_f32(),
                             if slowed > 0 {
                                 format!(" (slowed down {slowed} time(s) as asked)")

@@ -130,6 +130,13 @@ pub async fn walk(
             None
         }
     };
+    // A person is waited for: show the time left (on a terminal only).
+    let _countdown = driver.is_none().then(|| {
+        crate::term::Countdown::start(
+            format!("waiting for the {}", purpose.name()),
+            std::time::Instant::now() + timeout,
+        )
+    });
     let wait = listener.wait_callback(path, expected_state.as_ref(), timeout);
     tokio::pin!(wait);
     let waited = match driver.as_mut() {

@@ -24,7 +24,7 @@ use std::time::Duration;
 const EMBEDDED_CLIENT: (&str, &str) = ("rp-demo", "rp-demo-secret");
 
 /// The scope asked for when neither `--scope` nor the profile says.
-const DEFAULT_SCOPE: &str = "openid profile email";
+pub(crate) const DEFAULT_SCOPE: &str = "openid profile email";
 
 /// Fill what the flags leave out from the profile of an earlier `rp login --profile NAME`
 /// (flags win), and return its client unless another one was named.
@@ -71,7 +71,12 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     let embedded = match &args.issuer {
         Some(_) => None,
         None => {
-            let running = rp_provider::start(rp_provider::ProviderConfig::default()).await?;
+            let running = rp_provider::start(rp_provider::ProviderConfig {
+                // A device login against the bundled provider need not wait 5 s a poll.
+                device_interval: 1,
+                ..Default::default()
+            })
+            .await?;
             progress!("started the bundled provider at {}", running.issuer());
             Some(running)
         }
@@ -117,6 +122,29 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
 
     progress!("discovering {issuer}");
     let metadata = discovery::discover(&http, &issuer).await?;
+
+    if args.device {
+        let client = match (args.client.config(), remembered, &embedded) {
+            (Some(c), _, _) | (None, Some(c), _) => c,
+            (None, None, Some(_)) => {
+                ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
+            }
+            (None, None, None) => {
+                return Err(CliError::Usage(
+                    "say which client to use: --client-id ID (with --client-secret for a confidential client)".into(),
+                ));
+            }
+        };
+        let rp =
+            RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
+        let login = super::device::login(&rp, &http, &args, credentials).await?;
+        let (login, userinfo) = with_userinfo(&rp, login, &args).await?;
+        let logout = LogoutSetup {
+            post_logout_redirect_uri: None,
+            listener_port: None,
+        };
+        return conclude(&args, &rp, embedded.is_some(), login, userinfo, logout).await;
+    }
 
     // The redirect URI: `--redirect-uri` exactly (a provider that registered a fixed one),
     // else http://127.0.0.1:PORT/callback on --port or an ephemeral port (RFC 8252 §7.3).
@@ -285,25 +313,39 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     };
     save_jar(args.cookie_jar.as_deref(), &jar)?;
     let (login, userinfo) = outcome?;
-    let cache_file = if embedded.is_some() || args.no_cache {
-        if embedded.is_some() {
+    let logout = LogoutSetup {
+        post_logout_redirect_uri: args.register.then_some(post_logout_redirect_uri),
+        listener_port: logout_port,
+    };
+    conclude(&args, &rp, embedded.is_some(), login, userinfo, logout).await
+}
+
+/// After a validated login: cache it (under the profile's lock), warn about what the
+/// provider left out, and print the report.
+async fn conclude(
+    args: &LoginArgs,
+    rp: &RelyingParty,
+    embedded: bool,
+    login: Login,
+    userinfo: Option<UserInfo>,
+    logout: LogoutSetup,
+) -> Result<(), CliError> {
+    let cache_file = if embedded || args.no_cache {
+        if embedded {
             progress!("not caching: the bundled provider stops with this command");
         }
         None
     } else {
-        let logout = LogoutSetup {
-            post_logout_redirect_uri: args.register.then_some(post_logout_redirect_uri),
-            listener_port: logout_port,
-        };
         // Under the profile's lock, like every command that writes it.
         let name = args
             .profile
             .clone()
             .unwrap_or_else(|| rp.issuer().to_string());
         let _lock = super::target::lock(&name).await?;
-        Some(save_profile(&args, &rp, &login, logout)?)
+        Some(save_profile(args, rp, &login, logout)?)
     };
-    if request.scopes.iter().any(|s| s == "offline_access")
+    let scope = args.scope.as_deref().unwrap_or(DEFAULT_SCOPE);
+    if scope.split_whitespace().any(|s| s == "offline_access")
         && login.tokens.refresh_token().is_none()
     {
         // OIDC Core §11: a provider may ignore offline_access unless prompt=consent was sent
@@ -319,7 +361,7 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         };
         progress!("warning: offline_access was asked for but no refresh token came back; {hint}");
     }
-    print(&args, &rp, &login, userinfo.as_ref(), cache_file.as_ref());
+    print(args, rp, &login, userinfo.as_ref(), cache_file.as_ref());
     Ok(())
 }
 
@@ -329,7 +371,17 @@ async fn finish(
     params: &oidc_rp::CallbackParams,
     args: &LoginArgs,
 ) -> Result<(Login, Option<UserInfo>), CliError> {
-    let mut login = rp.complete(txn, params).await?;
+    let login = rp.complete(txn, params).await?;
+    with_userinfo(rp, login, args).await
+}
+
+/// Call userinfo after a login (unless asked not to, or the provider has none), its checks
+/// added to the login's report.
+pub(crate) async fn with_userinfo(
+    rp: &RelyingParty,
+    mut login: Login,
+    args: &LoginArgs,
+) -> Result<(Login, Option<UserInfo>), CliError> {
     let userinfo = if args.no_userinfo || rp.metadata().userinfo_endpoint().is_none() {
         None
     } else {

@@ -5,6 +5,7 @@ pub mod client_credentials;
 pub mod completions;
 pub mod conformance;
 pub mod decode;
+pub mod device;
 pub mod exchange;
 pub mod flow;
 pub mod introspect;
