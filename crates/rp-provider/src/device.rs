@@ -235,15 +235,14 @@ pub fn token(op: &Op, client: &crate::fixtures::Client, form: &Params) -> Respon
     let Some(device_code) = form.get("device_code") else {
         return pending("invalid_request", "device_code is missing");
     };
+    if let Some(error) = op.misbehaviour.device_poll() {
+        return pending(error, "as this test instance answers");
+    }
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let found = op.store.poll_device(device_code, now_ms);
-    let polls = match &found {
-        DevicePollLookup::Pending { grant, .. } | DevicePollLookup::Approved(grant) => grant.polls,
-        _ => 0,
-    };
     let owner = match &found {
         DevicePollLookup::Pending { grant, .. } | DevicePollLookup::Approved(grant) => {
             Some(grant.request.client_id.clone())
@@ -252,9 +251,6 @@ pub fn token(op: &Op, client: &crate::fixtures::Client, form: &Params) -> Respon
     };
     if owner.is_some_and(|o| o != client.client_id) {
         return invalid_grant("the device code was issued to another client");
-    }
-    if let Some(error) = op.misbehaviour.device_poll(polls) {
-        return pending(error, "as this test instance answers");
     }
     match found {
         DevicePollLookup::Missing => {

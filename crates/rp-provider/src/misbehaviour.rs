@@ -123,10 +123,10 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
         &[]
     }
 
-    /// The `n`th poll with a device code (RFC 8628 §3.4): an error code to answer instead of
-    /// the real one (`authorization_pending`, `slow_down`, `access_denied`, `expired_token`).
-    fn device_poll(&self, n: u32) -> Option<&'static str> {
-        let _ = n;
+    /// A poll with a device code (RFC 8628 §3.4), before it is looked at: an error code to
+    /// answer instead (`authorization_pending`, `slow_down`, `access_denied`,
+    /// `expired_token`); the device code is then left as it was.
+    fn device_poll(&self) -> Option<&'static str> {
         None
     }
 

@@ -24,13 +24,16 @@ pub enum Plan {
     BackChannelLogout,
     /// oidcc-client-refreshtoken-test-plan.
     RefreshToken,
+    /// rp's own: the device authorization grant (RFC 8628), which the suite has no RP
+    /// plan for.
+    Device,
     /// Tests the suite has outside the certification plans (and rp's own).
     Extra,
 }
 
 impl Plan {
     /// Every plan, in order.
-    pub const ALL: [Plan; 9] = [
+    pub const ALL: [Plan; 10] = [
         Plan::Basic,
         Plan::Config,
         Plan::Dynamic,
@@ -39,6 +42,7 @@ impl Plan {
         Plan::FrontChannelLogout,
         Plan::BackChannelLogout,
         Plan::RefreshToken,
+        Plan::Device,
         Plan::Extra,
     ];
 
@@ -53,6 +57,7 @@ impl Plan {
             Plan::FrontChannelLogout => "front-channel-logout",
             Plan::BackChannelLogout => "back-channel-logout",
             Plan::RefreshToken => "refresh-token",
+            Plan::Device => "device",
             Plan::Extra => "extra",
         }
     }
@@ -88,6 +93,8 @@ pub enum Flow {
     FrontLogout,
     /// Login, logout, the back-channel logout token.
     BackLogout,
+    /// A device login (RFC 8628): device authorization, polling, ID token, userinfo.
+    Device,
 }
 
 /// The client's registration, for the provider's static client and an RP that registers.
@@ -204,6 +211,22 @@ pub enum LogoutMutation {
     WrongIss,
 }
 
+/// How the token endpoint answers device code polls (RFC 8628 §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceMutation {
+    /// Tokens at the first poll (the instance's user approves at once).
+    #[default]
+    None,
+    /// `authorization_pending` for the first two polls.
+    Pending,
+    /// `slow_down` at the first poll.
+    SlowDown,
+    /// `access_denied`.
+    Denied,
+    /// `expired_token`.
+    Expired,
+}
+
 /// Where userinfo takes the access token.
 pub use crate::misbehaviour::TokenPlaces as Bearer;
 
@@ -234,6 +257,8 @@ pub struct Behaviour {
     pub refresh: RefreshMutation,
     /// Logout misbehaviour.
     pub logout: LogoutMutation,
+    /// Device code poll answers.
+    pub device: DeviceMutation,
 }
 
 /// One test.
@@ -323,12 +348,14 @@ const RP_LOGOUT: &[Plan] = &[Plan::RpInitiatedLogout];
 const FRONT: &[Plan] = &[Plan::FrontChannelLogout];
 const BACK: &[Plan] = &[Plan::BackChannelLogout];
 const EXTRA: &[Plan] = &[Plan::Extra];
+const DEVICE: &[Plan] = &[Plan::Device];
 
 const NONE_NOTE: &str = "either answer passes; the client registered id_token_signed_response_alg=none, the only way rp accepts an unsigned ID token, and only in the code flow from the token endpoint";
 
 /// Every test, in order.
 pub fn catalogue() -> Vec<TestCase> {
     use ClaimMutation as C;
+    use DeviceMutation as D;
     use LogoutMutation as L;
     use RefreshMutation as R;
     vec![
@@ -449,6 +476,34 @@ pub fn catalogue() -> Vec<TestCase> {
             .flow(Flow::Refresh)
             .reject("refresh consistency")
             .op(|b| b.refresh = R::InvalidSub),
+        // Device authorization grant (rp's own plan).
+        t("rp-device-code", "(rp device)", DEVICE).flow(Flow::Device),
+        t("rp-device-authorization-pending", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .op(|b| b.device = D::Pending),
+        t("rp-device-slow-down", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .op(|b| b.device = D::SlowDown),
+        t("rp-device-access-denied", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .reject("device grant")
+            .op(|b| b.device = D::Denied),
+        t("rp-device-expired-token", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .reject("device grant")
+            .op(|b| b.device = D::Expired),
+        t("rp-device-id_token-invalid-iss", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .reject("iss")
+            .op(|b| b.claims = C::InvalidIss),
+        t("rp-device-id_token-invalid-nonce", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .reject("nonce")
+            .op(|b| b.claims = C::InvalidNonce),
+        t("rp-device-id_token-bad-sig", "(rp device)", DEVICE)
+            .flow(Flow::Device)
+            .reject("signature")
+            .op(|b| b.corrupt_signature = true),
         // Extra: the suite's tests outside the certification plans, and rp's own.
         t("oidcc-client-test-missing-aud", "(java only)", EXTRA)
             .reject("aud")

@@ -28,6 +28,7 @@ pub struct Instance {
     test: TestCase,
     requests: Mutex<Vec<Recorded>>,
     authorizations: AtomicUsize,
+    device_polls: AtomicUsize,
     generation: AtomicUsize,
     jwks_path: String,
     fixtures: Fixtures,
@@ -40,6 +41,7 @@ impl Instance {
             test,
             requests: Mutex::new(Vec::new()),
             authorizations: AtomicUsize::new(0),
+            device_polls: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
             jwks_path,
             fixtures,
@@ -107,6 +109,20 @@ impl Misbehaviour for Instance {
             }
             (Rotation::BeforeSigning, KeyMoment::BeforeIdTokenSigning) => self.next_keys(),
             _ => None,
+        }
+    }
+
+    fn device_poll(&self) -> Option<&'static str> {
+        use super::catalogue::DeviceMutation as D;
+        let n = self.device_polls.fetch_add(1, Ordering::SeqCst) + 1;
+        match self.test.op.device {
+            D::None => None,
+            D::Pending if n <= 2 => Some("authorization_pending"),
+            D::Pending => None,
+            D::SlowDown if n == 1 => Some("slow_down"),
+            D::SlowDown => None,
+            D::Denied => Some("access_denied"),
+            D::Expired => Some("expired_token"),
         }
     }
 
@@ -252,7 +268,7 @@ pub fn conformance_client(test: &TestCase) -> Client {
         "client_name": format!("conformance client for {}", test.id),
         "redirect_uris": ["http://127.0.0.1/callback"],
         "post_logout_redirect_uris": ["http://127.0.0.1/logout"],
-        "grant_types": ["authorization_code", "refresh_token"],
+        "grant_types": ["authorization_code", "refresh_token", crate::device::GRANT_TYPE],
         "application_type": "native",
     }))
     .unwrap_or_else(|e| panic!("the conformance client literal is valid: {e}"));

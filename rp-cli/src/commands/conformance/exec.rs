@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod device;
+
 /// Where the provider sends the user back. Nothing listens there: the walk stops before it and
 /// hands the response to the library, as a browser would hand it to the RP.
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -386,11 +388,14 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         *h.rp.lock().unwrap_or_else(|p| p.into_inner()) = Some(rp.clone());
     }
 
-    let login = login(ctx, &rp, helper.as_ref(), &key).await?;
+    let (login, mut problem) = if ctx.case.flow == Flow::Device {
+        device::login(&rp).await?
+    } else {
+        (login(ctx, &rp, helper.as_ref(), &key).await?, None)
+    };
     if let Some(h) = &helper {
         *h.sid.lock().unwrap_or_else(|p| p.into_inner()) = login.0.id_token.sid.clone();
     }
-    let mut problem = None;
     if knobs.check_jwks_fetch {
         let record = records(ctx.http, &ctx.issuer).await;
         let jwks = record.iter().position(|(_, p)| p.starts_with("/jwks-"));
@@ -412,7 +417,7 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         }
     }
     match ctx.case.flow {
-        Flow::Login => {}
+        Flow::Login | Flow::Device => {}
         Flow::LoginTwice => {
             login_again(ctx, &rp, helper.as_ref(), &key).await?;
             let record = records(ctx.http, &ctx.issuer).await;
