@@ -16,6 +16,7 @@
 // - open dynamic registration (RFC 7591), introspection, revocation, client credentials,
 //   RP-initiated and back-channel logout, refresh tokens, PKCE S256 required;
 // - RFC 8693 token exchange, registered with provider.registerGrantType;
+// - the device authorization grant (RFC 8628) for rp-static, with a 1 s polling interval;
 // - outgoing requests (back-channel logout) to loopback hosts only.
 //
 // OIDC_PROVIDER_MODULE=<path to an oidc-provider entry file> runs the same configuration on
@@ -52,6 +53,7 @@ const LOOPBACK = new Set(['127.0.0.1', '[::1]', '::1', 'localhost']);
 const isLoopbackAddress = (a) => a === '::1' || a.startsWith('127.');
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const TT = {
   access_token: 'urn:ietf:params:oauth:token-type:access_token',
   refresh_token: 'urn:ietf:params:oauth:token-type:refresh_token',
@@ -71,7 +73,7 @@ async function start() {
         client_secret: 'static-secret-for-interop-tests',
         application_type: 'native',
         token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE],
+        grant_types: ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE, DEVICE_CODE],
         response_types: ['code'],
         // What it may ask for, with client_credentials (api:read) and at login.
         scope: 'openid offline_access profile email address phone api:read',
@@ -135,6 +137,7 @@ async function start() {
       rpInitiatedLogout: { enabled: true },
       backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
+      deviceFlow: { enabled: true },
     },
     ttl: {
       AccessToken: 3600,
@@ -179,6 +182,10 @@ async function start() {
     ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'resource', 'scope'],
     ['audience', 'resource'],
   );
+
+  // oidc-provider sends no `interval`, which means 5 s (RFC 8628 §3.2); 1 s keeps the
+  // device login test short (it does not enforce slow_down either way).
+  provider.on('device_authorization.success', (ctx, body) => { body.interval = 1; });
 
   const callback = provider.callback();
   server.on('request', (req, res) => {

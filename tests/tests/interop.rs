@@ -101,7 +101,11 @@ fn peer(test: &str) -> Option<Peer> {
     };
     // The first stdout line is the issuer; the read ends if the process exits.
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let mut reader = BufReader::new(stdout);
+    reader.read_line(&mut first).unwrap();
+    // Keep reading: oidc-provider prints notices on stdout the first time it uses a default
+    // page, and a closed pipe would kill it (EPIPE) in the middle of a test.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     peer.issuer = first
         .strip_prefix("issuer ")
         .unwrap_or_else(|| panic!("server.mjs did not print its issuer: {first:?}"))
@@ -302,6 +306,47 @@ async fn refresh_needs_offline_access_and_consent() {
     // Refresh again with what the cache now holds (rotated or not).
     let r2 = run_json(c, &refresh).await;
     all_checks_passed(&r2);
+
+    // `rp token` refreshes on its own when the access token expires within --min-ttl (here
+    // always: the token lives an hour), and prints the new token alone.
+    let before = r2["token_response"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut token = rp(c);
+    token.args(["token", "--profile", "offline", "--min-ttl", "7200"]);
+    let out = output_ok(token).await;
+    let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        !printed.is_empty() && printed != before,
+        "rp token did not refresh"
+    );
+    let info = introspect(c, &op.issuer, &printed).await;
+    assert_eq!(info["active"], true, "{info}");
+    // Without --min-ttl the fresh token is printed as cached, with no request.
+    let mut cached = rp(c);
+    cached.args(["token", "--profile", "offline"]);
+    let again = output_ok(cached).await;
+    assert_eq!(String::from_utf8_lossy(&again.stdout).trim(), printed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_login_approved_on_the_verification_pages() {
+    let Some(op) = peer("device_login_approved_on_the_verification_pages") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // oidc-provider's own user code and confirmation pages, then our login and consent
+    // forms, then its success page; rp polls meanwhile and checks the ID token.
+    let v = run_json(
+        dir.path(),
+        &login_args(&op.issuer, "device", &static_client(&["--device"])),
+    )
+    .await;
+    all_checks_passed(&v);
+    assert_eq!(v["subject"], ALICE_SUB);
+    assert_eq!(check(&v, "device_grant")["passed"], true);
+    assert_eq!(v["id_token_claims"]["aud"], STATIC.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
