@@ -83,7 +83,12 @@ fn listener_timeout(seconds: u64, rejected: usize, purpose: &str) -> String {
         )
     } else {
         format!(
-            "no redirect arrived within {seconds} s; finish the {purpose} in the browser sooner, or raise --timeout"
+            "no redirect arrived within {seconds} s; finish the {purpose} in the browser sooner, or raise --timeout{}",
+            if purpose == "login" {
+                " (a browser on another machine cannot reach this one: use --device or --paste)"
+            } else {
+                ""
+            }
         )
     }
 }

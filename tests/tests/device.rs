@@ -124,3 +124,20 @@ async fn a_provider_without_a_device_endpoint_is_unsupported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("RFC 8628"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_browser_rp_points_to_device_and_paste() {
+    let op = provider_polling_fast().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    // A browser that cannot be started, and nobody to finish the login.
+    cmd.args(["--timeout", "1"])
+        .env("BROWSER", "/nonexistent/browser")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rp login --device"), "{stderr}");
+    assert!(stderr.contains("use --device or --paste"), "{stderr}");
+}

@@ -213,39 +213,77 @@ fn open_browser(url: &url::Url, no_browser: bool, command: Option<&str>) -> Resu
         crate::errln!("rp: open this URL in a browser:\n{url}");
         return Ok(());
     }
-    if let Some(command) = command {
-        let mut words = command
-            .split_whitespace()
-            .map(str::to_string)
-            .collect::<Vec<_>>();
-        if words.is_empty() {
-            return Err(CliError::Usage("--browser-command is empty".into()));
-        }
-        if words.iter().any(|w| w.contains("%s")) {
-            for w in &mut words {
-                *w = w.replace("%s", url.as_str());
-            }
-        } else {
-            words.push(url.to_string());
-        }
-        std::process::Command::new(&words[0])
-            .args(&words[1..])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| {
-                CliError::Usage(format!(
-                    "cannot run the browser command `{}`: {e}",
-                    words[0]
-                ))
-            })?;
-        progress!("opened the URL with `{}`", words[0]);
+    // `$BROWSER` is a command like --browser-command: starting it is checked here, so rp
+    // never says it opened a browser that could not start.
+    let from_env = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
+    match (command, from_env.as_deref()) {
+        (Some(given), _) => return run_browser_command(url, given, false),
+        (None, Some(env)) => return run_browser_command(url, env, true),
+        (None, None) => {}
+    }
+    if let Some(why) = no_display() {
+        cannot_open(url, why);
         return Ok(());
     }
-    if let Err(e) = webbrowser::open(url.as_str()) {
-        crate::errln!("rp: could not open a browser ({e}); open this URL:\n{url}");
+    match webbrowser::open(url.as_str()) {
+        Err(e) => cannot_open(url, &e.to_string()),
+        Ok(()) => progress!("opened the browser; if nothing appeared, open:\n{url}"),
+    }
+    Ok(())
+}
+
+/// Why no graphical browser can open here, on systems that need a display for one.
+fn no_display() -> Option<&'static str> {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+        if !set("DISPLAY") && !set("WAYLAND_DISPLAY") {
+            return Some("no graphical display: DISPLAY and WAYLAND_DISPLAY are unset");
+        }
+    }
+    None
+}
+
+fn cannot_open(url: &url::Url, why: &str) {
+    crate::errln!(
+        "rp: could not open a browser ({why}); open this URL in a browser that can reach this machine:\n{url}"
+    );
+    crate::errln!(
+        "rp: no browser here (SSH, a container)? Use `rp login --device` (if the provider supports it) or `rp login --paste`"
+    );
+}
+
+fn run_browser_command(url: &url::Url, command: &str, from_env: bool) -> Result<(), CliError> {
+    let mut words = command
+        .split_whitespace()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    if words.is_empty() {
+        return Err(CliError::Usage("--browser-command is empty".into()));
+    }
+    if words.iter().any(|w| w.contains("%s")) {
+        for w in &mut words {
+            *w = w.replace("%s", url.as_str());
+        }
     } else {
-        progress!("opened the browser; if nothing appeared, open:\n{url}");
+        words.push(url.to_string());
+    }
+    let started = std::process::Command::new(&words[0])
+        .args(&words[1..])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    match started {
+        Ok(_) => progress!("opened the URL with `{}`", words[0]),
+        // $BROWSER is the environment's, not a flag given now: say so and go on waiting.
+        Err(e) if from_env => cannot_open(url, &format!("$BROWSER `{}`: {e}", words[0])),
+        Err(e) => {
+            return Err(CliError::Usage(format!(
+                "cannot run the browser command `{}`: {e}",
+                words[0]
+            )));
+        }
     }
     Ok(())
 }
