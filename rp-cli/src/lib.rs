@@ -42,6 +42,7 @@ macro_rules! errln {
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod exit;
 pub mod listener;
 pub mod output;

@@ -82,6 +82,8 @@ fn is_fresh(bin: &Path) -> bool {
 pub fn rp(cache: &Path) -> Command {
     let mut cmd = Command::new(rp_bin());
     cmd.env("RP_CACHE_DIR", cache)
+        // Never the user's own configuration file: a test that wants one writes it.
+        .env("RP_CONFIG", cache.join("absent-config.toml"))
         .env_remove("RP_PASSWORD")
         .env_remove("RP_CLIENT_SECRET")
         .env_remove("RP_ISSUER")

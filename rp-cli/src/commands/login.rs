@@ -65,9 +65,65 @@ fn remember(args: &mut LoginArgs) -> Result<Option<ClientConfig>, CliError> {
     Ok(client)
 }
 
+/// Fill what neither the flags nor the profile's last login say from the configuration
+/// file's declaration of the profile, and return its client when none was found before.
+fn declared(
+    args: &mut LoginArgs,
+    config: &crate::config::Config,
+    remembered: bool,
+) -> Option<ClientConfig> {
+    let name = args.profile.clone()?;
+    let p = config.profile(&name)?;
+    match (&args.issuer, &p.issuer) {
+        (None, Some(i)) => args.issuer = Some(i.clone()),
+        (Some(given), Some(i)) if given != i => return None,
+        _ => {}
+    }
+    if args.http.ca_file.is_none() {
+        args.http.ca_file = p.ca_file.clone();
+    }
+    if args.scope.is_none() {
+        args.scope = p.scope.clone();
+    }
+    if p.device {
+        args.device = true;
+    } else if args.redirect_uri.is_none() && args.port == 0 {
+        args.redirect_uri = p.redirect_uri.clone();
+        args.port = p.port.unwrap_or(0);
+    }
+    if remembered || args.client.client_id.is_some() || args.register {
+        return None;
+    }
+    let client = crate::cli::ClientArgs {
+        client_id: p.client_id.clone(),
+        client_secret: args.client.client_secret.clone(),
+        token_auth_method: args
+            .client
+            .token_auth_method
+            .clone()
+            .or(p.token_auth_method.clone()),
+    };
+    let config = client.config();
+    if config.is_some() {
+        progress!("profile \"{name}\": as declared in the configuration file");
+    }
+    config
+}
+
 /// Run the command.
 pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
+    let config = crate::config::load()?;
+    if args.profile.is_none() && args.issuer.is_none() {
+        args.profile = config.default_profile.clone();
+    }
     let remembered = remember(&mut args)?;
+    let remembered = match remembered {
+        Some(c) => {
+            declared(&mut args, &config, true);
+            Some(c)
+        }
+        None => declared(&mut args, &config, false),
+    };
     let embedded = match &args.issuer {
         Some(_) => None,
         None => {

@@ -35,6 +35,11 @@ pub fn profile_name(args: &TargetArgs) -> Result<Option<String>, CliError> {
         return Ok(Some(p.clone()));
     }
     let profiles = cache::list().map_err(CliError::Cache)?;
+    if args.issuer.is_none()
+        && let Some(default) = crate::config::load()?.default_profile
+    {
+        return Ok(Some(default));
+    }
     if let Some(issuer) = &args.issuer {
         return Ok(profiles
             .iter()
