@@ -137,9 +137,80 @@ pub struct LoginSettings {
 /// written back: two `rp refresh` runs on one profile then take turns, and the second uses
 /// the refresh token the first one received instead of the rotated-away one (whose reuse a
 /// provider following RFC 9700 §4.14.2 punishes by revoking the whole grant).
+///
+/// Lock files of removed profiles are deleted (see [`sweep_stale_locks`]); deleting a lock
+/// file is safe because [`lock`] checks, once it holds the lock, that the file it locked is
+/// still the one at the path, and starts again when it is not.
 #[derive(Debug)]
 pub struct ProfileLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl ProfileLock {
+    /// Delete the lock file while still holding it (the profile is gone): whoever waits on
+    /// it finds it unlinked and opens a new one.
+    pub fn remove(self) {
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Whether `file` is the file now at `path` (not a deleted or replaced one).
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// Delete the lock files of profiles that no longer exist, each only when it can be locked
+/// at once (nobody is using it). Returns how many were deleted.
+pub fn sweep_stale_locks() -> usize {
+    let Ok(dir) = dir().map(|d| d.join("profiles")) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        if !entry.file_type().is_ok_and(|t| t.is_file())
+            || p.extension().is_none_or(|x| x != "lock")
+            || p.with_extension("json").exists()
+        {
+            continue;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+        let Ok(file) = options.open(&p) else {
+            continue;
+        };
+        if file.try_lock().is_ok()
+            && !p.with_extension("json").exists()
+            && same_file(&file, &p)
+            && std::fs::remove_file(&p).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Open a file for writing without following a symlink at its path (O_NOFOLLOW), creating it
@@ -173,7 +244,31 @@ pub fn lock(name: &str) -> Result<ProfileLock, String> {
     })?;
     file.lock()
         .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
-    Ok(ProfileLock { _file: file })
+    if same_file(&file, &lock_path) {
+        return Ok(ProfileLock {
+            file,
+            path: lock_path,
+        });
+    }
+    // Deleted as stale between the open and the lock: lock the file there now. Bounded:
+    // each round needs another process to delete the file in that instant.
+    drop(file);
+    for _ in 0..16 {
+        let file = open_nofollow(&lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        file.lock()
+            .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+        if same_file(&file, &lock_path) {
+            return Ok(ProfileLock {
+                file,
+                path: lock_path,
+            });
+        }
+    }
+    Err(format!(
+        "cannot lock {}: it keeps being deleted",
+        lock_path.display()
+    ))
 }
 
 /// Every cached profile.

@@ -163,3 +163,80 @@ async fn environment_fallbacks_and_their_precedence() {
     let id = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
     assert!(id.starts_with("eyJ"), "{id}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_replacing_another_clients_profile_says_so_and_revokes_it() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    first
+        .args(["--username", "alice", "--password", "wonderland"])
+        .args(["--profile", "p", "--scope", "openid offline_access"]);
+    output_ok(first).await;
+    let mut cmd = rp(dir.path());
+    cmd.args(["token", "--profile", "p", "--refresh-token"]);
+    let old_rt = String::from_utf8(output_ok(cmd).await.stdout).unwrap();
+    let now = || rp_provider::op::now();
+    assert!(op.op().store.token(old_rt.trim(), now()).is_some());
+
+    let mut second = rp(dir.path());
+    second
+        .args(["login", "--issuer", op.issuer(), "--client-id", "rp-public"])
+        .args([
+            "--username",
+            "alice",
+            "--password",
+            "wonderland",
+            "--profile",
+            "p",
+        ]);
+    let out = output_ok(second).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("held a login of client rp-demo") && stderr.contains("revoked"),
+        "{stderr}"
+    );
+    assert!(
+        op.op().store.token(old_rt.trim(), now()).is_none(),
+        "the replaced refresh token still works"
+    );
+    let list = run_json(dir.path(), &["profiles"]).await;
+    assert_eq!(list["profiles"][0]["client_id"], "rp-public", "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_lock_files_are_cleaned_up_but_never_one_in_use() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut login = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    login
+        .args(["--username", "alice", "--password", "wonderland"])
+        .args(["--profile", "gone"]);
+    output_ok(login).await;
+    let profiles = dir.path().join("profiles");
+    let locks = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&profiles)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+            .collect()
+    };
+    assert_eq!(locks().len(), 1, "the login took the profile's lock");
+    run_json(dir.path(), &["profiles", "rm", "gone"]).await;
+    assert!(locks().is_empty(), "rm left its lock file");
+
+    // Orphans (a crash, an older version): one free, one held by another process.
+    let free = profiles.join("free-0000000000000000.lock");
+    let held = profiles.join("held-0000000000000000.lock");
+    std::fs::write(&free, b"").unwrap();
+    std::fs::write(&held, b"").unwrap();
+    let holder = std::fs::OpenOptions::new().write(true).open(&held).unwrap();
+    holder.lock().unwrap();
+    run_json(dir.path(), &["profiles"]).await;
+    assert!(!free.exists(), "a stale lock file was kept");
+    assert!(held.exists(), "a lock file in use was deleted");
+    drop(holder);
+    run_json(dir.path(), &["profiles"]).await;
+    assert!(!held.exists());
+}

@@ -398,6 +398,7 @@ async fn conclude(
             .clone()
             .unwrap_or_else(|| rp.issuer().to_string());
         let _lock = super::target::lock(&name).await?;
+        replace_other_login(&name, rp, args).await;
         Some(save_profile(args, rp, &login, logout)?)
     };
     let scope = args.scope.as_deref().unwrap_or(DEFAULT_SCOPE);
@@ -458,6 +459,43 @@ pub(crate) async fn with_userinfo(
         Some(info)
     };
     Ok((login, userinfo))
+}
+
+/// A login saved under a profile that held another client's (or provider's) login: say so,
+/// and revoke the replaced tokens where the provider can (RFC 7009), so that replacing a
+/// profile does not leave a live refresh token nobody holds any more. Failing to revoke is
+/// a warning: the new login stands.
+async fn replace_other_login(name: &str, rp: &RelyingParty, args: &LoginArgs) {
+    let Ok(true) = cache::exists(name) else {
+        return;
+    };
+    let Ok(old) = cache::load(name) else {
+        return;
+    };
+    if old.issuer == rp.issuer() && old.client.client_id == rp.client().client_id {
+        return;
+    }
+    progress!(
+        "profile \"{name}\" held a login of client {} at {}; replacing it",
+        crate::term::inline(&old.client.client_id),
+        crate::term::inline(&old.issuer)
+    );
+    if old.tokens.refresh_token.is_none() {
+        return;
+    }
+    let mut http = args.http.clone();
+    http.ca_file = old.ca_file.clone();
+    match super::profiles::revoke_tokens(&old, http).await {
+        Ok(revoked) => progress!(
+            "revoked the replaced login's {} at {}",
+            revoked.join(" and "),
+            old.issuer
+        ),
+        Err(e) => progress!(
+            "warning: could not revoke the replaced login's tokens ({e}); revoke them at {} if it matters",
+            old.issuer
+        ),
+    }
 }
 
 /// What `rp logout` and `rp listen-logout` need to know about the client's registration.

@@ -64,6 +64,8 @@ fn summary(p: &Profile) -> Value {
 pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
     match args.action.unwrap_or(Action::List) {
         Action::List => {
+            // Lock files left by removed profiles (each deleted only when nobody holds it).
+            cache::sweep_stale_locks();
             let all = cache::list().map_err(CliError::Cache)?;
             if args.json {
                 let list: Vec<Value> = all.iter().map(summary).collect();
@@ -135,31 +137,15 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
         }
         Action::Rm { name, revoke, http } => {
             // Held while revoking and deleting: a concurrent refresh cannot resurrect it.
-            let _lock = target::lock(&name).await?;
+            let lock = target::lock(&name).await?;
             let p = target::load_named(&name)?;
-            let mut revoked = Vec::new();
-            if revoke {
-                let targs = target::TargetArgs {
-                    profile: Some(name.clone()),
-                    issuer: None,
-                    client: crate::cli::ClientArgs {
-                        client_id: None,
-                        client_secret: None,
-                        token_auth_method: None,
-                    },
-                    json: args.json,
-                    http,
-                };
-                let rp = target::connect(&targs, Some(&p)).await?;
-                if let Some(refresh) = &p.tokens.refresh_token {
-                    rp.revoke(refresh.expose(), Some("refresh_token")).await?;
-                    revoked.push("refresh_token");
-                }
-                rp.revoke(p.tokens.access_token.expose(), Some("access_token"))
-                    .await?;
-                revoked.push("access_token");
-            }
+            let revoked = if revoke {
+                revoke_tokens(&p, http).await?
+            } else {
+                Vec::new()
+            };
             cache::remove(&name).map_err(CliError::Cache)?;
+            lock.remove();
             if args.json {
                 crate::rawln!("{}", json!({"removed": name, "revoked": revoked}));
             } else if revoked.is_empty() {
@@ -174,6 +160,35 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// Revoke a profile's refresh and access tokens at its provider (RFC 7009), refresh token
+/// first (revoking it ends the grant at most providers): the names of those revoked.
+pub async fn revoke_tokens(
+    p: &Profile,
+    http: crate::cli::HttpArgs,
+) -> Result<Vec<&'static str>, CliError> {
+    let targs = target::TargetArgs {
+        profile: Some(p.name.clone()),
+        issuer: None,
+        client: crate::cli::ClientArgs {
+            client_id: None,
+            client_secret: None,
+            token_auth_method: None,
+        },
+        json: false,
+        http,
+    };
+    let rp = target::connect(&targs, Some(p)).await?;
+    let mut revoked = Vec::new();
+    if let Some(refresh) = &p.tokens.refresh_token {
+        rp.revoke(refresh.expose(), Some("refresh_token")).await?;
+        revoked.push("refresh_token");
+    }
+    rp.revoke(p.tokens.access_token.expose(), Some("access_token"))
+        .await?;
+    revoked.push("access_token");
+    Ok(revoked)
 }
 
 fn expiry(t: i64) -> String {
