@@ -116,6 +116,9 @@ pub struct Profile {
     /// How `rp login` logged in, so that `rp login --profile NAME` alone does it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<LoginSettings>,
+    /// Where the secrets are: this file, or the OS keyring ([`crate::secret_store`]).
+    #[serde(default, skip_serializing_if = "crate::secret_store::Store::is_file")]
+    pub store: crate::secret_store::Store,
 }
 
 /// The settings of the login that made a profile (the issuer, client and CA file are the
@@ -299,6 +302,11 @@ pub fn list() -> Result<Vec<Profile>, String> {
 /// Delete a profile's file (and its file under the naming of earlier versions).
 pub fn remove(name: &str) -> Result<bool, String> {
     let mut removed = false;
+    if let Ok(p) = read_profile(&path(name)?, name)
+        && p.store == crate::secret_store::Store::Keyring
+    {
+        crate::secret_store::delete(name)?;
+    }
     for p in [path(name)?, legacy_path(name)?] {
         match std::fs::remove_file(&p) {
             Ok(()) => removed = true,
@@ -400,7 +408,13 @@ pub fn save(profile: &Profile) -> Result<PathBuf, String> {
         .parent()
         .ok_or_else(|| "bad cache path".to_string())?;
     private_dir(parent)?;
-    let json = serde_json::to_vec_pretty(profile).map_err(|e| e.to_string())?;
+    let json = match profile.store {
+        crate::secret_store::Store::File => serde_json::to_vec_pretty(profile),
+        crate::secret_store::Store::Keyring => {
+            serde_json::to_vec_pretty(&crate::secret_store::put(profile)?)
+        }
+    }
+    .map_err(|e| e.to_string())?;
     write_private(&target, &json)?;
     // The file of an earlier version's naming is superseded.
     let _ = std::fs::remove_file(legacy_path(&profile.name)?);
@@ -443,7 +457,17 @@ pub fn load(name: &str) -> Result<Profile, String> {
         let legacy = legacy_path(name)?;
         if legacy.is_file() { legacy } else { current }
     };
-    read_profile(&p, name)
+    let mut profile = read_profile(&p, name)?;
+    if profile.store == crate::secret_store::Store::Keyring {
+        crate::secret_store::fill(&mut profile)?;
+    }
+    Ok(profile)
+}
+
+/// A profile's file alone, without its secrets when they are in the keyring (for what is not
+/// secret: its store, issuer, client id).
+pub fn load_meta(name: &str) -> Result<Profile, String> {
+    read_profile(&path(name)?, name)
 }
 
 /// Read the profile file `p`, which must hold profile `name`.

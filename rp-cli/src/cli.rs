@@ -282,6 +282,11 @@ pub struct LoginArgs {
     /// back the URL the browser ends on (nothing listens on the redirect URI).
     #[arg(long, conflicts_with_all = ["headless", "username", "browser_command", "no_browser"])]
     pub paste: bool,
+    /// Where the profile's tokens and client secret are kept: `file` (its private file, the
+    /// default) or `keyring` (the OS keyring: Secret Service, macOS Keychain, Windows
+    /// Credential Manager). A profile keeps its choice on later logins.
+    #[arg(long, value_name = "WHERE", env = "RP_STORE")]
+    pub store: Option<crate::secret_store::Store>,
     /// Device login (RFC 8628), for a machine whose browser is elsewhere: show a code and a
     /// URL to open on any device, and wait for the approval there. With --username, rp
     /// approves on the verification page itself (for tests and CI).

@@ -13,6 +13,7 @@
 //! issuer = "https://op.example.com"
 //! client_id = "my-cli"
 //! scope = "openid offline_access"
+//! store = "keyring"
 //! ```
 //!
 //! Secrets never go here: a `client_secret` (or `password`) member is refused with a message
@@ -59,6 +60,8 @@ pub struct ProfileConfig {
     /// Log in with the device grant (RFC 8628).
     #[serde(default)]
     pub device: bool,
+    /// Where the tokens are kept: `file` or `keyring`.
+    pub store: Option<crate::secret_store::Store>,
     /// Refused with an explanation (see the module documentation).
     client_secret: Option<toml::Value>,
     /// Refused with an explanation.

@@ -46,6 +46,7 @@ pub mod config;
 pub mod exit;
 pub mod listener;
 pub mod output;
+pub mod secret_store;
 pub mod term;
 
 use clap::Parser;

@@ -85,6 +85,9 @@ fn declared(
     if args.scope.is_none() {
         args.scope = p.scope.clone();
     }
+    if args.store.is_none() {
+        args.store = p.store;
+    }
     if p.device {
         args.device = true;
     } else if args.redirect_uri.is_none() && args.port == 0 {
@@ -530,7 +533,20 @@ fn save_profile(
             .listener_port
             .or_else(|| earlier.as_ref()?.logout_listener_port),
     };
+    // The store: as asked, else as the profile had it (whatever client it was for).
+    let before = cache::exists(&name)
+        .ok()
+        .filter(|e| *e)
+        .and_then(|_| cache::load_meta(&name).ok())
+        .map(|p| p.store);
+    let store = args.store.or(before).unwrap_or_default();
+    if before == Some(crate::secret_store::Store::Keyring)
+        && store != crate::secret_store::Store::Keyring
+    {
+        crate::secret_store::delete(&name).map_err(CliError::Cache)?;
+    }
     let profile = Profile {
+        store,
         name,
         issuer: rp.issuer().to_string(),
         client: rp.client().clone(),

@@ -57,6 +57,7 @@ fn summary(p: &Profile) -> Value {
         "refresh_token": p.tokens.refresh_token.is_some(),
         "scope": p.tokens.scope,
         "updated_at": p.updated_at,
+        "store": p.store,
     })
 }
 
@@ -66,7 +67,14 @@ pub async fn run(args: ProfilesArgs) -> Result<(), CliError> {
         Action::List => {
             // Lock files left by removed profiles (each deleted only when nobody holds it).
             cache::sweep_stale_locks();
-            let all = cache::list().map_err(CliError::Cache)?;
+            let mut all = cache::list().map_err(CliError::Cache)?;
+            // What a keyring profile holds is in the keyring (one look-up each).
+            for p in all
+                .iter_mut()
+                .filter(|p| p.store == crate::secret_store::Store::Keyring)
+            {
+                let _ = crate::secret_store::fill(p);
+            }
             if args.json {
                 let list: Vec<Value> = all.iter().map(summary).collect();
                 crate::rawln!("{}", json!({ "profiles": list }));
