@@ -295,8 +295,9 @@ pub struct LoginArgs {
     /// With --device, also show the verification URL as a QR code (for a phone).
     #[arg(long, requires = "device")]
     pub qr: bool,
-    /// Log in headless: fill the provider's HTML login form with this username.
-    #[arg(long, value_name = "USER")]
+    /// Log in headless: fill the provider's HTML login form with this username (or set
+    /// RP_USERNAME).
+    #[arg(long, value_name = "USER", env = "RP_USERNAME")]
     pub username: Option<String>,
     /// The password for --username (or set RP_PASSWORD; on a terminal, rp asks for it
     /// without echo when neither is given).

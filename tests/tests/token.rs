@@ -158,3 +158,55 @@ async fn without_a_usable_grant_it_says_to_log_in_again() {
     assert!(out.stdout.is_empty());
     assert!(stderr.contains("invalid_grant"), "{stderr}");
 }
+
+/// kubectl with a person at the terminal (`spec.interactive`): no usable token, so rp logs in
+/// again, with everything the login prints on stderr, and stdout holds the credential alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_with_a_person_there_gets_a_new_login() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    login(dir.path(), op.issuer(), "short", "openid").await;
+    let before = profile_json(dir.path())["tokens"]["id_token"].clone();
+    let exec_info = |interactive: bool| {
+        format!(
+            r#"{{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","spec":{{"interactive":{interactive}}}}}"#
+        )
+    };
+    // Nobody there: exit 11, as before.
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "token",
+        "--exec-credential",
+        "--profile",
+        "short",
+        "--min-ttl",
+        "86400",
+    ])
+    .env("KUBERNETES_EXEC_INFO", exec_info(false));
+    assert_eq!(output(cmd).await.status.code(), Some(11));
+    // Someone there (credentials from the environment stand in for the prompt).
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "token",
+        "--exec-credential",
+        "--profile",
+        "short",
+        "--min-ttl",
+        "86400",
+    ])
+    .env("KUBERNETES_EXEC_INFO", exec_info(true))
+    .env("RP_USERNAME", "alice")
+    .env("RP_PASSWORD", "wonderland");
+    let out = output_ok(cmd).await;
+    let cred = json(&out);
+    assert_eq!(cred["apiVersion"], "client.authentication.k8s.io/v1beta1");
+    let token = cred["status"]["token"].as_str().unwrap();
+    assert_ne!(
+        serde_json::json!(token),
+        before,
+        "the old ID token was sent"
+    );
+    assert_eq!(profile_json(dir.path())["tokens"]["id_token"], token);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("every check passed"), "{stderr}");
+}

@@ -25,7 +25,11 @@ As a kubectl credential plugin (client.authentication.k8s.io/v1; the ID token by
         apiVersion: client.authentication.k8s.io/v1
         command: rp
         args: [token, --exec-credential, --profile, work]
-        interactiveMode: Never
+        interactiveMode: IfAvailable
+
+With a person at the terminal (kubectl's KUBERNETES_EXEC_INFO says so), rp logs in again by
+itself when no token can be had otherwise: prompts and report on stderr, the credential alone
+on stdout.
 
 Examples:
   rp token                              the access token of the only profile
@@ -105,9 +109,102 @@ fn fresh_enough(expires_at: Option<i64>, min_ttl: u64, now: i64) -> bool {
     expires_at.is_none_or(|t| t.saturating_sub(now) > min_ttl.min(i64::MAX as u64) as i64)
 }
 
+/// What kubectl says about the call (`KUBERNETES_EXEC_INFO`, client.authentication.k8s.io):
+/// the API version to answer in, and whether a person is there to log in.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ExecInfo {
+    api_version: Option<String>,
+    interactive: bool,
+}
+
+impl ExecInfo {
+    /// Read from the environment; absent or unreadable means "not interactive".
+    fn from_env() -> ExecInfo {
+        std::env::var("KUBERNETES_EXEC_INFO")
+            .ok()
+            .filter(|v| v.len() <= 1 << 20)
+            .map(|v| ExecInfo::parse(&v))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> ExecInfo {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+            return ExecInfo::default();
+        };
+        let api_version = v["apiVersion"]
+            .as_str()
+            .filter(|a| {
+                matches!(
+                    *a,
+                    "client.authentication.k8s.io/v1" | "client.authentication.k8s.io/v1beta1"
+                )
+            })
+            .map(str::to_string);
+        ExecInfo {
+            api_version,
+            interactive: v["spec"]["interactive"].as_bool() == Some(true),
+        }
+    }
+}
+
 /// Run the command.
 pub async fn run(args: TokenArgs) -> Result<(), CliError> {
-    let kind = Kind::of(&args);
+    let info = if args.exec_credential {
+        ExecInfo::from_env()
+    } else {
+        ExecInfo::default()
+    };
+    match token(&args, &info).await {
+        // kubectl says a person is there: log in (everything on stderr, the credential
+        // alone on stdout), then answer with the new token.
+        Err(CliError::LoginRequired {
+            profile, reason, ..
+        }) if info.interactive => {
+            crate::progress!("{reason}; logging in again (profile \"{profile}\")");
+            login_interactively(&profile).await?;
+            let fresh = target::load_named(&profile)?;
+            let kind = Kind::of(&args);
+            let now = oidc_rp::time::unix_now();
+            match current(&fresh, kind) {
+                Some((token, exp)) if exp.is_none_or(|t| t > now) => {
+                    print(&args, &info, &fresh, kind, &token, exp)
+                }
+                _ => Err(CliError::LoginRequired {
+                    profile,
+                    issuer: fresh.issuer.clone(),
+                    reason: format!("the new login brought no valid {}", kind.name()),
+                }),
+            }
+        }
+        other => other,
+    }
+}
+
+/// `rp login --profile NAME` as a child whose output goes to stderr (stdout is kubectl's),
+/// with the terminal as its stdin for prompts.
+async fn login_interactively(profile: &str) -> Result<(), CliError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| CliError::Internal(format!("cannot find rp's own executable: {e}")))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["login", "--profile", profile])
+        .stdin(std::process::Stdio::inherit())
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .stderr(std::process::Stdio::inherit());
+    let status = tokio::task::spawn_blocking(move || cmd.status())
+        .await
+        .map_err(|e| CliError::Internal(e.to_string()))?
+        .map_err(|e| CliError::Internal(format!("cannot start rp login: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "the interactive login failed ({status}); run `rp login --profile {profile}` to see why"
+        )))
+    }
+}
+
+async fn token(args: &TokenArgs, info: &ExecInfo) -> Result<(), CliError> {
+    let kind = Kind::of(args);
     let name = target::profile_name(&args.target)?
         .ok_or_else(|| CliError::Usage("name the profile with --profile".into()))?;
     // The fast path: no lock, no network.
@@ -116,7 +213,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
     if let Some((token, exp)) = current(&profile, kind)
         && (kind == Kind::Refresh || fresh_enough(exp, args.min_ttl, now))
     {
-        return print(&args, &profile, kind, &token, exp);
+        return print(args, info, &profile, kind, &token, exp);
     }
     if kind == Kind::Refresh {
         return Err(CliError::LoginRequired {
@@ -132,7 +229,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
     if let Some((token, exp)) = current(&profile, kind)
         && fresh_enough(exp, args.min_ttl, now)
     {
-        return print(&args, &profile, kind, &token, exp);
+        return print(args, info, &profile, kind, &token, exp);
     }
     let Some(refresh_token) = profile.tokens.refresh_token.clone() else {
         return Err(CliError::LoginRequired {
@@ -184,7 +281,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
     let now = oidc_rp::time::unix_now();
     match current(&profile, kind) {
         Some((token, exp)) if fresh_enough(exp, args.min_ttl, now) => {
-            print(&args, &profile, kind, &token, exp)
+            print(args, info, &profile, kind, &token, exp)
         }
         Some((token, exp)) if exp.is_some_and(|t| t > now) => {
             // Valid, only shorter-lived than asked: the provider's lifetime is what it is.
@@ -193,7 +290,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
                 kind.name(),
                 args.min_ttl
             );
-            print(&args, &profile, kind, &token, exp)
+            print(args, info, &profile, kind, &token, exp)
         }
         _ => Err(CliError::LoginRequired {
             profile: name,
@@ -209,6 +306,7 @@ pub async fn run(args: TokenArgs) -> Result<(), CliError> {
 
 fn print(
     args: &TokenArgs,
+    info: &ExecInfo,
     profile: &Profile,
     kind: Kind,
     token: &oidc_rp::Secret,
@@ -225,7 +323,10 @@ fn print(
         crate::rawln!(
             "{}",
             json!({
-                "apiVersion": "client.authentication.k8s.io/v1",
+                "apiVersion": info
+                    .api_version
+                    .as_deref()
+                    .unwrap_or("client.authentication.k8s.io/v1"),
                 "kind": "ExecCredential",
                 "status": status,
             })
@@ -258,6 +359,21 @@ mod tests {
         assert!(!fresh_enough(Some(999), 0, 1_000));
         assert!(fresh_enough(None, 60, 1_000));
         assert!(!fresh_enough(Some(i64::MIN), u64::MAX, 1_000));
+    }
+
+    #[test]
+    fn kubectls_exec_info_is_read() {
+        let i = ExecInfo::parse(
+            r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#,
+        );
+        assert_eq!(
+            i.api_version.as_deref(),
+            Some("client.authentication.k8s.io/v1beta1")
+        );
+        assert!(i.interactive);
+        let i = ExecInfo::parse(r#"{"apiVersion":"evil/v9","spec":{"interactive":"yes"}}"#);
+        assert_eq!(i, ExecInfo::default());
+        assert_eq!(ExecInfo::parse("not json"), ExecInfo::default());
     }
 
     #[test]
