@@ -136,3 +136,29 @@ fn tokens_secrets_and_passwords_may_start_with_a_hyphen() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Help lists what applies: commands that never authenticate the client have no client
+/// secret or authentication method, and refuse them; those that do, list them.
+#[test]
+fn help_lists_only_the_options_that_apply() {
+    for cmd in ["userinfo", "listen-logout"] {
+        let out = rp().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("--client-id"), "{cmd}: {help}");
+        for absent in ["--client-secret", "--token-auth-method"] {
+            assert!(!help.contains(absent), "{cmd} lists {absent}: {help}");
+        }
+        let out = rp().args([cmd, "--client-secret", "s"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+    }
+    for cmd in ["refresh", "introspect", "revoke", "exchange"] {
+        let out = rp().args([cmd, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("--client-secret"), "{cmd}: {help}");
+    }
+    let out = rp().args(["login", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--device", "--store", "--paste", "--redirect-uri"] {
+        assert!(help.contains(flag), "login lacks {flag}");
+    }
+}

@@ -28,7 +28,7 @@ Examples:
 )]
 pub struct ListenLogoutArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: target::PublicTargetArgs,
     /// The listener's port (default: the one registered at login).
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
@@ -49,13 +49,14 @@ struct Session {
 
 /// Run the command.
 pub async fn run(args: ListenLogoutArgs) -> Result<(), CliError> {
-    let opened = target::open(&args.target, false, false).await?;
+    let target: TargetArgs = args.target.clone().into();
+    let opened = target::open(&target, false, false).await?;
     let (Some(name), Some(profile)) = (opened.name, opened.profile) else {
         return Err(CliError::Usage(
             "rp listen-logout needs a cached login (rp login first)".into(),
         ));
     };
-    let rp = target::connect(&args.target, Some(&profile)).await?;
+    let rp = target::connect(&target, Some(&profile)).await?;
     let port = args.port.or(profile.logout_listener_port).ok_or_else(|| {
         CliError::Usage(
             "no logout listener was registered for this profile: log in with --register --logout-listener, or give --port".into(),

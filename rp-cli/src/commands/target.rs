@@ -29,6 +29,42 @@ pub struct TargetArgs {
     pub http: HttpArgs,
 }
 
+/// The same, for commands that never authenticate the client (userinfo, listen-logout): no
+/// client secret or authentication method, so `--help` lists only what applies.
+#[derive(Debug, Clone, Args)]
+pub struct PublicTargetArgs {
+    /// The cached profile to use (default: the one named after --issuer, or the only one).
+    #[arg(long, value_name = "NAME", env = "RP_PROFILE")]
+    pub profile: Option<String>,
+    /// The issuer (overrides the profile's).
+    #[arg(long, value_name = "URL", env = "RP_ISSUER")]
+    pub issuer: Option<String>,
+    /// The client id (overrides the profile's): the audience tokens must name.
+    #[arg(long, value_name = "ID", env = "RP_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+impl From<PublicTargetArgs> for TargetArgs {
+    fn from(p: PublicTargetArgs) -> Self {
+        TargetArgs {
+            profile: p.profile,
+            issuer: p.issuer,
+            client: ClientArgs {
+                client_id: p.client_id,
+                client_secret: None,
+                token_auth_method: None,
+            },
+            json: p.json,
+            http: p.http,
+        }
+    }
+}
+
 /// The profile a command should use, if any.
 pub fn profile_name(args: &TargetArgs) -> Result<Option<String>, CliError> {
     if let Some(p) = &args.profile {

@@ -14,7 +14,7 @@ use serde_json::json;
   rp userinfo --issuer https://op.example.com --client-id app --token \"$ACCESS_TOKEN\"")]
 pub struct UserinfoArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub target: target::PublicTargetArgs,
     /// An access token to use instead of the profile's (its sub is then not compared).
     #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
@@ -22,9 +22,10 @@ pub struct UserinfoArgs {
 
 /// Run the command.
 pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
+    let target: TargetArgs = args.target.clone().into();
     let target::Opened { name, profile, .. } =
-        target::open(&args.target, args.token.is_some(), false).await?;
-    let rp = target::connect(&args.target, profile.as_ref()).await?;
+        target::open(&target, args.token.is_some(), false).await?;
+    let rp = target::connect(&target, profile.as_ref()).await?;
     let (token, sub) = match (&args.token, &profile) {
         (Some(t), _) => (oidc_rp::AccessToken::bearer(t.as_str()), None),
         (None, Some(p)) => (p.tokens.access(), Some(p.sub.clone())),
@@ -33,7 +34,7 @@ pub async fn run(args: UserinfoArgs) -> Result<(), CliError> {
         }
     };
     let info = rp.userinfo_for(&token, sub.as_deref()).await?;
-    if args.target.json {
+    if target.json {
         target::print_result(
             rp.issuer(),
             name.as_deref(),
