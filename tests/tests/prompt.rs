@@ -66,3 +66,53 @@ async fn the_password_is_asked_for_on_the_terminal_without_echo() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("RP_PASSWORD"), "{stderr}");
 }
+
+/// Colour on a terminal only, and never with NO_COLOR; piped output has no escape at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn colour_only_on_a_terminal_and_never_with_no_color() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let line = format!(
+        "{} login --issuer {} --client-id rp-demo --client-secret rp-demo-secret --username alice --password wonderland --no-cache",
+        rp_bin().display(),
+        op.issuer()
+    );
+    let cache = dir.path().to_path_buf();
+    let on_terminal = move |no_color: Option<&str>| {
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"])
+            .env("RP_CACHE_DIR", &cache)
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null());
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = tokio::task::spawn_blocking(move || (on_terminal(None), on_terminal(Some("1"))))
+        .await
+        .unwrap();
+    assert!(coloured.0.contains("\x1b[32m✓\x1b[0m"), "{}", coloured.0);
+    assert!(
+        !coloured.1.contains("\x1b[32m"),
+        "NO_COLOR was ignored: {}",
+        coloured.1
+    );
+    let mut piped = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+    piped.args([
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+        "--no-cache",
+    ]);
+    let out = output_ok(piped).await;
+    assert!(!out.stdout.contains(&0x1b), "an escape in piped output");
+}
