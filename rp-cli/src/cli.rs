@@ -287,10 +287,15 @@ pub struct LoginArgs {
     /// Credential Manager). A profile keeps its choice on later logins.
     #[arg(long, value_name = "WHERE", env = "RP_STORE")]
     pub store: Option<crate::secret_store::Store>,
+    /// Push the authorization request first (RFC 9126, PAR), with client authentication; the
+    /// browser then carries only client_id and request_uri. Automatic when the provider
+    /// requires it.
+    #[arg(long)]
+    pub par: bool,
     /// Device login (RFC 8628), for a machine whose browser is elsewhere: show a code and a
     /// URL to open on any device, and wait for the approval there. With --username, rp
     /// approves on the verification page itself (for tests and CI).
-    #[arg(long, conflicts_with_all = ["paste", "register", "redirect_uri", "port", "form_post", "browser_command", "headless", "prompt", "max_age"])]
+    #[arg(long, conflicts_with_all = ["paste", "register", "redirect_uri", "port", "form_post", "browser_command", "headless", "prompt", "max_age", "par"])]
     pub device: bool,
     /// With --device, also show the verification URL as a QR code (for a phone).
     #[arg(long, requires = "device")]

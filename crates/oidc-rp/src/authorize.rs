@@ -76,6 +76,15 @@ pub enum Delivery {
         /// Where the object will be served.
         request_uri: String,
     },
+    /// Pushed to the provider first (RFC 9126), with client authentication: as form
+    /// parameters, or as a signed request object with `key` (RFC 9126 §3, JAR). The
+    /// authorization URL then carries only `client_id` and the `request_uri` the provider
+    /// returned. Only [`crate::RelyingParty::push_authorization_request`] can deliver it (it
+    /// needs a network round trip).
+    Pushed {
+        /// Sign the pushed parameters as a request object with this key.
+        key: Option<std::sync::Arc<crate::client_key::ClientKey>>,
+    },
 }
 
 /// The parameters of an authorization request, in order, before they are delivered.
@@ -311,6 +320,7 @@ pub(crate) fn deliver(
             repeated(&mut url, ("request_uri", request_uri));
             Ok((url, Some(Secret::new(jwt))))
         }
+        Delivery::Pushed { .. } => Err(Error::Config(crate::error::ConfigError::PushRequired)),
     }
 }
 

@@ -61,6 +61,15 @@ pub struct ExtraProviderMetadata {
     /// RFC 8628 §4: the device authorization endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 9126 §5: the pushed authorization request endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: authorization requests must be pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9449 §5.1: the DPoP proof algorithms the provider accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl openidconnect::AdditionalProviderMetadata for ExtraProviderMetadata {}
@@ -235,6 +244,9 @@ pub struct AuthServerMetadata {
     /// RFC 8628 §4 `device_authorization_endpoint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
+    /// RFC 9126 §5 `pushed_authorization_request_endpoint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed_authorization_request_endpoint: Option<String>,
 }
 
 /// Fetch the RFC 8414 document of `issuer` (`/.well-known/oauth-authorization-server{path}`),

@@ -219,6 +219,11 @@ pub struct RefreshError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// Pushed delivery (or a provider that requires it) needs the pushed request call.
+    #[error(
+        "this request must be pushed first (RFC 9126): use push_authorization_request, not authorization_url"
+    )]
+    PushRequired,
     /// A client authentication method needs a credential the client was not given.
     #[error("{method} needs {what}, and none was given")]
     MissingCredential {

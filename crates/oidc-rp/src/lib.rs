@@ -19,6 +19,7 @@
 //! | discovery (OpenID, RFC 8414 fallback, WebFinger) | [`RelyingParty::discover`], [`discovery`] |
 //! | dynamic registration (RFC 7591) | [`registration::register`] |
 //! | authorization request (state, nonce, PKCE S256; query or request object) | [`RelyingParty::authorization_url`], [`AuthorizationRequest`], [`Delivery`] |
+//! | pushed authorization request (RFC 9126) | [`RelyingParty::push_authorization_request`], [`Delivery::Pushed`] |
 //! | callback, code exchange, ID token (OIDC Core §3.1.3.7) | [`RelyingParty::complete`] → [`Login`] |
 //! | device authorization grant (RFC 8628) | [`RelyingParty::device_authorization`], [`RelyingParty::complete_device`] |
 //! | refresh (OIDC Core §12.2) | [`RelyingParty::refresh`] → [`Refreshed`] |
@@ -56,6 +57,7 @@ mod jose;
 pub mod jwt;
 pub mod keys;
 pub mod logout;
+mod par;
 pub mod registration;
 pub mod report;
 mod revoke;

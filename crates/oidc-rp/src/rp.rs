@@ -304,6 +304,14 @@ impl RelyingParty {
                 "the provider does not list S256 in code_challenge_methods_supported; sending a PKCE S256 challenge anyway (RFC 9700 §2.1.1)"
             );
         }
+        if self
+            .metadata
+            .additional_metadata()
+            .require_pushed_authorization_requests
+            == Some(true)
+        {
+            return Err(Error::Config(ConfigError::PushRequired));
+        }
         authorize::build(
             endpoint,
             self.issuer(),
@@ -711,6 +719,9 @@ impl RelyingParty {
                 .revocation_endpoint_auth_methods_supported
                 .clone(),
             device_authorization_endpoint: extra.device_authorization_endpoint.clone(),
+            pushed_authorization_request_endpoint: extra
+                .pushed_authorization_request_endpoint
+                .clone(),
             ..Default::default()
         });
         let (url, methods) = match from_openid {

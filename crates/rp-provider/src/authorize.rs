@@ -112,6 +112,14 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         Ok(p) => p,
         Err(e) => return user_error("Invalid request", &e.to_string()),
     };
+    // RFC 9126 §4: a pushed request's parameters replace the query (client_id and
+    // request_uri) entirely.
+    let params = match crate::par::take(op, &params) {
+        Some(Ok(pushed)) => pushed,
+        Some(Err(why)) => return user_error("Invalid request_uri", &why),
+        None => params,
+    };
+    let pushed = params.contains_key(crate::par::PUSHED_MARK);
     let params = match request_object(op, &params).await {
         Ok(p) => p,
         Err(resp) => return *resp,
@@ -161,6 +169,13 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     }
 
     // 2. Everything else is answered at the redirect URI.
+    if client.require_pushed_authorization_requests && !pushed {
+        return answer.error(
+            op,
+            "invalid_request",
+            "this client's authorization requests must be pushed (RFC 9126 §6)",
+        );
+    }
     if get("request").is_some() {
         return answer.error(
             op,

@@ -48,6 +48,8 @@ pub fn metadata(op: &Op) -> Value {
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", crate::exchange::GRANT_TYPE, crate::device::GRANT_TYPE],
         "device_authorization_endpoint": op.url("/device_authorization"),
+        "pushed_authorization_request_endpoint": op.url("/par"),
+        "require_pushed_authorization_requests": false,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,

@@ -82,6 +82,12 @@ pub struct Client {
     /// may be issued for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<String>,
+    /// RFC 9126 §6: authorization requests of this client must be pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9449 §5.2: this client's access tokens are always DPoP-bound.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// What this client may do with RFC 8693 token exchange.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<ExchangePolicy>,

@@ -39,6 +39,7 @@ pub mod misbehaviour;
 pub mod op;
 pub mod outbound;
 pub mod pages;
+pub mod par;
 pub mod params;
 pub mod refresh;
 pub mod registration;
@@ -121,6 +122,7 @@ pub fn instance_router(op: Arc<Op>) -> Router {
         .route("/consent", post(authorize::consent))
         .route("/device_authorization", post(device::device_authorization))
         .route("/device", get(device::page).post(device::submit))
+        .route("/par", post(par::par))
         .route("/token", post(token::token))
         .route(
             "/userinfo",

@@ -203,6 +203,17 @@ pub enum DevicePollLookup {
     Approved(Box<DeviceGrant>),
 }
 
+/// A pushed authorization request (RFC 9126): the client that pushed it and its parameters.
+#[derive(Debug, Clone)]
+pub struct PushedRequest {
+    /// The authenticated client.
+    pub client_id: String,
+    /// The parameters, as pushed (or from the pushed request object).
+    pub params: Vec<(String, String)>,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
 /// A browser session at the provider.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -263,6 +274,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// A poll with a device code at `now_ms` (milliseconds): counted, and consumed when it
     /// ends the login.
     fn poll_device(&self, device_code: &str, now_ms: i64) -> DevicePollLookup;
+    /// Keep a pushed authorization request under its `request_uri`.
+    fn put_pushed(&self, request_uri: &str, request: PushedRequest);
+    /// Take a pushed request (one use, RFC 9126 §4), if it has not expired.
+    fn take_pushed(&self, request_uri: &str, now: i64) -> Option<PushedRequest>;
     /// Drop expired entries.
     fn sweep(&self, now: i64);
 }
@@ -320,6 +335,7 @@ pub struct MemoryStore {
     clients: Mutex<Bounded<String, Arc<Client>>>,
     devices: Mutex<Bounded<Key, DeviceGrant>>,
     user_codes: Mutex<Bounded<String, Key>>,
+    pushed: Mutex<Bounded<Key, PushedRequest>>,
 }
 
 impl Default for MemoryStore {
@@ -343,6 +359,7 @@ impl MemoryStore {
             clients: Mutex::new(Bounded::new(capacity.clients)),
             devices: Mutex::new(Bounded::new(capacity.pending)),
             user_codes: Mutex::new(Bounded::new(capacity.pending)),
+            pushed: Mutex::new(Bounded::new(capacity.pending)),
         }
     }
 
@@ -536,7 +553,18 @@ impl Store for MemoryStore {
         }
     }
 
+    fn put_pushed(&self, request_uri: &str, request: PushedRequest) {
+        lock(&self.pushed).insert(key(request_uri), request);
+    }
+
+    fn take_pushed(&self, request_uri: &str, now: i64) -> Option<PushedRequest> {
+        lock(&self.pushed)
+            .remove(&key(request_uri))
+            .filter(|p| p.expires_at > now)
+    }
+
     fn sweep(&self, now: i64) {
+        lock(&self.pushed).retain(|_, p| p.expires_at > now);
         lock(&self.devices).retain(|_, g| g.expires_at > now);
         let live: std::collections::HashSet<Key> = lock(&self.devices).keys().copied().collect();
         lock(&self.user_codes).retain(|_, k| live.contains(k));

@@ -305,7 +305,18 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
             .ok_or_else(|| CliError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
         request.extra.push((k.to_string(), v.to_string()));
     }
-    let (url, txn) = rp.authorization_url(&request, &redirect_uri)?;
+    let must_push = rp
+        .metadata()
+        .additional_metadata()
+        .require_pushed_authorization_requests
+        == Some(true);
+    let (url, txn) = if args.par || must_push {
+        progress!("pushing the authorization request (RFC 9126)");
+        rp.push_authorization_request(&request, &redirect_uri)
+            .await?
+    } else {
+        rp.authorization_url(&request, &redirect_uri)?
+    };
 
     let jar = load_jar(args.cookie_jar.as_deref())?;
     let outcome = if args.paste {
