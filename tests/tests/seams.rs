@@ -28,7 +28,7 @@ impl RequestDecorator for NonceDecorator {
         Ok(())
     }
 
-    fn should_retry(&self, response: &oidc_rp::HttpResponse) -> bool {
+    fn should_retry(&self, _: &http::Uri, response: &oidc_rp::HttpResponse) -> bool {
         response.headers().contains_key("dpop-nonce")
     }
 }

@@ -29,10 +29,18 @@ pub trait RequestDecorator: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
-    /// Whether to send the request once more after this response (at most once).
-    fn should_retry(&self, response: &HttpResponse) -> bool {
-        let _ = response;
+    /// Whether to send the request to `uri` once more after this response (at most once).
+    /// Called for every response, so a decorator can also note what the server sends along
+    /// (a new `DPoP-Nonce`).
+    fn should_retry(&self, uri: &http::Uri, response: &HttpResponse) -> bool {
+        let _ = (uri, response);
         false
+    }
+
+    /// The `token_type` that tokens issued through this decorator must have (`DPoP` when it
+    /// adds proofs, RFC 9449 §5); `None`: `Bearer`, as without a decorator.
+    fn token_type(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -50,9 +58,16 @@ pub(crate) async fn send(
         }
         Ok(request)
     };
-    let response = http.execute(attempt()?).await?;
+    let request = attempt()?;
+    let uri = request.uri().clone();
+    let response = http.execute(request).await?;
     match decorator {
-        Some(d) if d.should_retry(&response) => http.execute(attempt()?).await,
+        Some(d) if d.should_retry(&uri, &response) => {
+            let response = http.execute(attempt()?).await?;
+            // Seen, for what it carries (a nonce), though no second retry follows.
+            let _ = d.should_retry(&uri, &response);
+            Ok(response)
+        }
         _ => Ok(response),
     }
 }

@@ -22,6 +22,7 @@
 //! | pushed authorization request (RFC 9126) | [`RelyingParty::push_authorization_request`], [`Delivery::Pushed`] |
 //! | callback, code exchange, ID token (OIDC Core §3.1.3.7) | [`RelyingParty::complete`] → [`Login`] |
 //! | device authorization grant (RFC 8628) | [`RelyingParty::device_authorization`], [`RelyingParty::complete_device`] |
+//! | DPoP (RFC 9449): proofs on every request, nonces, bound tokens | [`dpop::Dpop`], [`RelyingParty::with_decorator`] |
 //! | refresh (OIDC Core §12.2) | [`RelyingParty::refresh`] → [`Refreshed`] |
 //! | userinfo (JSON or signed) | [`RelyingParty::userinfo`] |
 //! | token exchange (RFC 8693) | [`RelyingParty::exchange`] |
@@ -47,6 +48,7 @@ pub mod client_auth;
 mod client_key;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 mod endpoint;
 pub mod error;
 mod exchange;

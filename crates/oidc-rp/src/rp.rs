@@ -413,10 +413,13 @@ impl RelyingParty {
                 report: report.clone(),
             })
         };
-        require_bearer(tokens, report, "token response")?;
+        require_token_type(tokens, self.expected_token_type(), report, "token response")?;
         match &tokens.id_token {
             Some(raw) => {
-                report.pass(CheckId::TokenResponse, "Bearer token with an ID token");
+                report.pass(
+                    CheckId::TokenResponse,
+                    format!("{} token with an ID token", self.expected_token_type()),
+                );
                 Ok(raw.expose())
             }
             None => Err(fail(
@@ -551,7 +554,12 @@ impl RelyingParty {
         previous: Option<&StoredIdToken>,
     ) -> Result<Refreshed> {
         let mut report = Report::new();
-        require_bearer(&tokens, &mut report, "refresh response")?;
+        require_token_type(
+            &tokens,
+            self.expected_token_type(),
+            &mut report,
+            "refresh response",
+        )?;
         report.pass(CheckId::TokenResponse, "Bearer token response");
         let (id_token, renewed) = match &tokens.id_token {
             Some(raw) => {
@@ -868,6 +876,14 @@ impl RelyingParty {
         .await
     }
 
+    /// The `token_type` tokens must have here: `DPoP` with a DPoP decorator, else `Bearer`.
+    fn expected_token_type(&self) -> &str {
+        self.decorator
+            .as_deref()
+            .and_then(|d| d.token_type())
+            .unwrap_or("Bearer")
+    }
+
     pub(crate) fn call<'a>(
         &'a self,
         name: &'static str,
@@ -1060,23 +1076,35 @@ fn id_token_algorithms(metadata: &ProviderMetadata, client: &ClientConfig) -> Re
 /// OIDC Core §3.1.3.3: a token response (at login or refresh) carries `token_type` Bearer, and
 /// RFC 6749 §5.1: a non-empty `access_token` (an empty one would be sent as an empty
 /// credential, or cached as if it were one).
-fn require_bearer(
+fn require_token_type(
     tokens: &TokenResponse,
+    expected: &str,
     report: &mut Report,
     subject: &'static str,
 ) -> Result<()> {
+    let got = tokens.token_type.as_str();
     let detail = if tokens.access_token.expose().is_empty() {
-        "access_token is empty (RFC 6749 §5.1)"
-    } else if !tokens.is_bearer() {
-        "token_type is not Bearer (OIDC Core §3.1.3.3)"
+        "access_token is empty (RFC 6749 §5.1)".to_string()
+    } else if !got.eq_ignore_ascii_case(expected) {
+        if expected.eq_ignore_ascii_case("Bearer") {
+            format!(
+                "token_type is `{}`, not Bearer (OIDC Core §3.1.3.3; DPoP tokens only where DPoP was used, RFC 9449 §5)",
+                crate::error::truncate(got, 40)
+            )
+        } else {
+            format!(
+                "token_type is `{}`, not {expected}: the provider did not bind the token to the proof's key (RFC 9449 §5)",
+                crate::error::truncate(got, 40)
+            )
+        }
     } else {
         return Ok(());
     };
-    report.fail(CheckId::TokenResponse, detail);
+    report.fail(CheckId::TokenResponse, detail.clone());
     Err(Error::Validation(ValidationError {
         subject,
         check: CheckId::TokenResponse,
-        detail: detail.into(),
+        detail,
         report: report.clone(),
     }))
 }

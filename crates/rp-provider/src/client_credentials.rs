@@ -60,6 +60,7 @@ pub fn client_credentials(op: &Op, client: &Client, form: &Params) -> Response {
         jti: String::new(),
         offline: false,
         actor: None,
+        jkt: None,
     };
     token_response(op, client, &base, None, false, false)
 }

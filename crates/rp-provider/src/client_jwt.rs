@@ -88,37 +88,7 @@ fn verify_inner(client: &Client, jws: &Parsed) -> std::result::Result<&'static s
                 if kid.is_some_and(|k| key["kid"].as_str() != Some(k)) {
                     continue;
                 }
-                let ok = match (alg, key["kty"].as_str()) {
-                    ("RS256", Some("RSA")) => {
-                        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
-                            continue;
-                        };
-                        let (n, e) = (b64(n)?, b64(e)?);
-                        let components = ring::signature::RsaPublicKeyComponents { n: &n, e: &e };
-                        components
-                            .verify(
-                                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                                jws.input.as_bytes(),
-                                &jws.signature,
-                            )
-                            .is_ok()
-                    }
-                    ("ES256", Some("EC")) => {
-                        let (Some(x), Some(y)) = (key["x"].as_str(), key["y"].as_str()) else {
-                            continue;
-                        };
-                        let mut point = vec![4u8];
-                        point.extend(b64(x)?);
-                        point.extend(b64(y)?);
-                        ring::signature::UnparsedPublicKey::new(
-                            &ring::signature::ECDSA_P256_SHA256_FIXED,
-                            point,
-                        )
-                        .verify(jws.input.as_bytes(), &jws.signature)
-                        .is_ok()
-                    }
-                    _ => false,
-                };
+                let ok = jwk_verifies(alg, key, jws.input.as_bytes(), &jws.signature)?;
                 if ok {
                     return Ok("private_key_jwt");
                 }
@@ -126,6 +96,52 @@ fn verify_inner(client: &Client, jws: &Parsed) -> std::result::Result<&'static s
             Err("the signature does not verify with the client's registered keys".into())
         }
         other => Err(format!("alg `{other}` is not accepted for client JWTs")),
+    }
+}
+
+/// Whether `signature` over `input` verifies with the public JWK `key` for `alg` (RS256,
+/// PS256, ES256, EdDSA); `false` for a key of another type, `Err` for a malformed one.
+pub fn jwk_verifies(
+    alg: &str,
+    key: &Value,
+    input: &[u8],
+    signature: &[u8],
+) -> std::result::Result<bool, String> {
+    use ring::signature as sig;
+    let rsa = |params: &'static sig::RsaParameters| -> std::result::Result<bool, String> {
+        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
+            return Ok(false);
+        };
+        let (n, e) = (b64(n)?, b64(e)?);
+        Ok(sig::RsaPublicKeyComponents { n: &n, e: &e }
+            .verify(params, input, signature)
+            .is_ok())
+    };
+    match (alg, key["kty"].as_str()) {
+        ("RS256", Some("RSA")) => rsa(&sig::RSA_PKCS1_2048_8192_SHA256),
+        ("PS256", Some("RSA")) => rsa(&sig::RSA_PSS_2048_8192_SHA256),
+        ("ES256", Some("EC")) if key["crv"].as_str().is_none_or(|c| c == "P-256") => {
+            let (Some(x), Some(y)) = (key["x"].as_str(), key["y"].as_str()) else {
+                return Ok(false);
+            };
+            let mut point = vec![4u8];
+            point.extend(b64(x)?);
+            point.extend(b64(y)?);
+            Ok(
+                sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, point)
+                    .verify(input, signature)
+                    .is_ok(),
+            )
+        }
+        ("EdDSA", Some("OKP")) if key["crv"].as_str() == Some("Ed25519") => {
+            let Some(x) = key["x"].as_str() else {
+                return Ok(false);
+            };
+            Ok(sig::UnparsedPublicKey::new(&sig::ED25519, b64(x)?)
+                .verify(input, signature)
+                .is_ok())
+        }
+        _ => Ok(false),
     }
 }
 

@@ -223,7 +223,12 @@ pub fn finish(op: &Op, request: &AuthzRequest, user: Option<Authenticated>) -> R
 }
 
 /// The `device_code` grant at the token endpoint (RFC 8628 §3.4-3.5).
-pub fn token(op: &Op, client: &crate::fixtures::Client, form: &Params) -> Response {
+pub fn token(
+    op: &Op,
+    client: &crate::fixtures::Client,
+    form: &Params,
+    jkt: Option<String>,
+) -> Response {
     let pending =
         |error: &str, description: &str| oauth_error(StatusCode::BAD_REQUEST, error, description);
     if !client.allows_grant(GRANT_TYPE) {
@@ -277,7 +282,7 @@ pub fn token(op: &Op, client: &crate::fixtures::Client, form: &Params) -> Respon
                 user,
                 expires_at: now(),
             };
-            crate::token::issue_tokens(op, client, &code)
+            crate::token::issue_tokens(op, client, &code, jkt)
         }
     }
 }

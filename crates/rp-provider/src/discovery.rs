@@ -50,6 +50,7 @@ pub fn metadata(op: &Op) -> Value {
         "device_authorization_endpoint": op.url("/device_authorization"),
         "pushed_authorization_request_endpoint": op.url("/par"),
         "require_pushed_authorization_requests": false,
+        "dpop_signing_alg_values_supported": crate::dpop::ALGS,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,

@@ -81,6 +81,7 @@ fn resolve(op: &Op, token: &str, token_type: &str) -> Option<TokenRecord> {
                 jti: String::new(),
                 offline: false,
                 actor: None,
+                jkt: None,
             })
         }
         _ => None,

@@ -29,6 +29,7 @@ pub mod client_jwt;
 pub mod conformance;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod exchange;
 pub mod fixtures;

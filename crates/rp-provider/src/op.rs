@@ -78,6 +78,8 @@ pub struct Op {
     pub throttle: crate::throttle::Throttle,
     /// The device grant's polling interval in seconds (RFC 8628 §3.2).
     pub device_interval: i64,
+    /// DPoP nonces and seen proofs (RFC 9449).
+    pub dpop: crate::dpop::DpopState,
     /// The fixture clients: fixed, never forgotten (registered ones live in the store).
     fixture_clients: std::collections::HashMap<String, Arc<Client>>,
 }
@@ -117,6 +119,7 @@ impl Op {
             outbound_policy: crate::outbound::OutboundPolicy::loopback(),
             throttle: crate::throttle::Throttle::default(),
             device_interval: 5,
+            dpop: crate::dpop::DpopState::default(),
         })
     }
 

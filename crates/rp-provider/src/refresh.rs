@@ -17,7 +17,7 @@ use axum::response::Response;
 use serde_json::json;
 
 /// grant_type=refresh_token
-pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
+pub fn refresh(op: &Op, client: &Client, form: &Params, jkt: Option<String>) -> Response {
     if !client.allows_grant("refresh_token") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -42,6 +42,16 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
         if record.client_id != client.client_id {
             return invalid_grant("the refresh token was issued to another client");
         }
+        // RFC 9449 §5.0: a public client's refresh token is bound to its DPoP key; checked
+        // before consuming it, so a thief without the key cannot burn it either.
+        if client.is_public()
+            && let Some(bound) = &record.jkt
+            && jkt.as_ref() != Some(bound)
+        {
+            return invalid_grant(
+                "this refresh token is DPoP-bound: send a proof signed with its key (RFC 9449 §5.0)",
+            );
+        }
     }
     let record = match op.store.take_refresh(token, t) {
         RefreshLookup::Fresh(r) => r,
@@ -61,8 +71,10 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
+    // The new access token is bound to the key of this request's proof.
     let access = TokenRecord {
         scope: scope.clone(),
+        jkt: jkt.clone(),
         ..(*record).clone()
     };
     let access_token = match issue_access_token(op, client, &access) {
@@ -78,7 +90,7 @@ pub fn refresh(op: &Op, client: &Client, form: &Params) -> Response {
     let refresh_token = issue_refresh_token(op, &record);
     let mut body = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": if access.jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": ACCESS_TOKEN_TTL,
         "refresh_token": refresh_token,
         "scope": scope.join(" "),

@@ -140,6 +140,8 @@ pub struct TokenRecord {
     pub offline: bool,
     /// RFC 8693 `act` claim for tokens issued by delegation.
     pub actor: Option<Value>,
+    /// RFC 9449 §6: the thumbprint of the DPoP key the token is bound to.
+    pub jkt: Option<String>,
 }
 
 /// What taking a refresh token found.
@@ -601,6 +603,7 @@ mod tests {
             jti: n.to_string(),
             offline: false,
             actor: None,
+            jkt: None,
         }
     }
 

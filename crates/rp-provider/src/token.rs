@@ -237,14 +237,26 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         Ok(c) => c,
         Err(resp) => return resp,
     };
+    // RFC 9449 §5: a valid proof binds what is issued to its key.
+    let jkt = match crate::dpop::check(&op, &headers, "POST", &op.url("/token"), None) {
+        Ok(j) => j,
+        Err(r) => return crate::dpop::token_error(&op, &r),
+    };
+    if client.dpop_bound_access_tokens && jkt.is_none() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "this client's tokens must be DPoP-bound (RFC 9449 §5.2): send a DPoP proof",
+        );
+    }
     match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => authorization_code(&op, &client, &form),
-        Some("refresh_token") => crate::refresh::refresh(&op, &client, &form),
+        Some("authorization_code") => authorization_code(&op, &client, &form, jkt),
+        Some("refresh_token") => crate::refresh::refresh(&op, &client, &form, jkt),
         Some("client_credentials") => {
             crate::client_credentials::client_credentials(&op, &client, &form)
         }
         Some(crate::exchange::GRANT_TYPE) => crate::exchange::exchange(&op, &client, &form),
-        Some(crate::device::GRANT_TYPE) => crate::device::token(&op, &client, &form),
+        Some(crate::device::GRANT_TYPE) => crate::device::token(&op, &client, &form, jkt),
         Some(other) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -280,7 +292,7 @@ pub fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-fn authorization_code(op: &Op, client: &Client, form: &Params) -> Response {
+fn authorization_code(op: &Op, client: &Client, form: &Params, jkt: Option<String>) -> Response {
     if !client.allows_grant("authorization_code") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -323,11 +335,16 @@ fn authorization_code(op: &Op, client: &Client, form: &Params) -> Response {
         (None, Some(_)) => return invalid_grant("code_verifier sent but no code_challenge was"),
         (None, None) => {}
     }
-    issue_tokens(op, client, &grant)
+    issue_tokens(op, client, &grant, jkt)
 }
 
 /// Issue an access token, an ID token and, for `offline_access`, a refresh token.
-pub(crate) fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Response {
+pub(crate) fn issue_tokens(
+    op: &Op,
+    client: &Client,
+    grant: &CodeGrant,
+    jkt: Option<String>,
+) -> Response {
     let request = &grant.request;
     let offline = request.scope.iter().any(|s| s == "offline_access");
     let base = TokenRecord {
@@ -345,6 +362,7 @@ pub(crate) fn issue_tokens(op: &Op, client: &Client, grant: &CodeGrant) -> Respo
         jti: String::new(),
         offline,
         actor: None,
+        jkt,
     };
     token_response(op, client, &base, request.nonce.as_deref(), true, offline)
 }
@@ -380,6 +398,9 @@ pub fn issue_access_token(
         }
         if let Some(act) = &record.actor {
             claims["act"] = act.clone();
+        }
+        if let Some(jkt) = &record.jkt {
+            claims["cnf"] = json!({ "jkt": jkt });
         }
         // The client's ID token algorithm when it is an asymmetric one the provider has a
         // key for (one key type per client keeps its tokens uniform; RFC 9068 §2.1 leaves the
@@ -479,7 +500,7 @@ pub fn token_response(
     };
     let mut body = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": if base.jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": ACCESS_TOKEN_TTL,
         "scope": base.scope.join(" "),
     });

@@ -58,6 +58,19 @@ pub async fn userinfo(
                 .eq_ignore_ascii_case("bearer")
                 .then(|| token.trim().to_string())
         });
+    // RFC 9449 §7.1: `Authorization: DPoP <token>` with a proof of the token's key.
+    let dpop_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("dpop")
+                .then(|| token.trim().to_string())
+        });
+    if let Some(token) = dpop_token {
+        return dpop_userinfo(&op, &headers, &method, token);
+    }
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -104,6 +117,59 @@ pub async fn userinfo(
             "the access token is invalid, expired or revoked",
         );
     };
+    // A DPoP-bound token presented as a Bearer token is a stolen token (RFC 9449 §7.2).
+    if record.jkt.is_some() {
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "this access token is DPoP-bound: present it with the DPoP scheme and a proof",
+        );
+    }
+    answer(&op, record)
+}
+
+/// A DPoP-bound token with its proof (RFC 9449 §7.1).
+fn dpop_userinfo(op: &Op, headers: &HeaderMap, method: &Method, token: String) -> Response {
+    let jkt = match crate::dpop::check(
+        op,
+        headers,
+        method.as_str(),
+        &op.url("/userinfo"),
+        Some(&token),
+    ) {
+        Ok(Some(j)) => j,
+        Ok(None) => {
+            let r = crate::dpop::Refusal {
+                error: "invalid_dpop_proof",
+                description: "the DPoP scheme needs a DPoP proof".into(),
+            };
+            return crate::dpop::resource_error(op, &r);
+        }
+        Err(r) => return crate::dpop::resource_error(op, &r),
+    };
+    let Some(record) = op
+        .store
+        .token(&token, now())
+        .filter(|r| r.kind == TokenKind::Access)
+    else {
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token is invalid, expired or revoked",
+        );
+    };
+    if record.jkt.as_deref() != Some(jkt.as_str()) {
+        let r = crate::dpop::Refusal {
+            error: "invalid_token",
+            description: "the proof's key is not the one the token is bound to".into(),
+        };
+        return crate::dpop::resource_error(op, &r);
+    }
+    answer(op, record)
+}
+
+/// The claims of a valid token's user.
+fn answer(op: &Op, record: crate::store::TokenRecord) -> Response {
     // RFC 9700 §4.10: a token restricted to other audiences is not accepted here.
     if !record.audience.is_empty()
         && !record
