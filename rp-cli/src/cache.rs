@@ -116,6 +116,9 @@ pub struct Profile {
     /// How `rp login` logged in, so that `rp login --profile NAME` alone does it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<LoginSettings>,
+    /// The DPoP key (RFC 9449) the tokens are bound to, PKCS#8 base64url (a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<Secret>,
     /// Where the secrets are: this file, or the OS keyring ([`crate::secret_store`]).
     #[serde(default, skip_serializing_if = "crate::secret_store::Store::is_file")]
     pub store: crate::secret_store::Store,

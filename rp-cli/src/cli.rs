@@ -287,6 +287,11 @@ pub struct LoginArgs {
     /// Credential Manager). A profile keeps its choice on later logins.
     #[arg(long, value_name = "WHERE", env = "RP_STORE")]
     pub store: Option<crate::secret_store::Store>,
+    /// Bind the tokens to a new DPoP key (RFC 9449) of this algorithm: ES256 (the default
+    /// when the flag is given bare) or EdDSA. The key is kept with the profile, and every
+    /// later command presents the tokens with proofs of it.
+    #[arg(long, value_name = "ALG", num_args = 0..=1, default_missing_value = "ES256", value_parser = ["ES256", "EdDSA"])]
+    pub dpop: Option<String>,
     /// Push the authorization request first (RFC 9126, PAR), with client authentication; the
     /// browser then carries only client_id and request_uri. Automatic when the provider
     /// requires it.

@@ -38,6 +38,8 @@ struct Secrets {
     client_secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     exchanged: Vec<ExchangedToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dpop_key: Option<Secret>,
 }
 
 /// The entry of a profile: service `rp`, account the profile's name and the cache directory
@@ -60,6 +62,7 @@ pub fn put(profile: &Profile) -> Result<Profile, String> {
         tokens: profile.tokens.clone(),
         client_secret: profile.client.client_secret.clone(),
         exchanged: profile.exchanged.clone(),
+        dpop_key: profile.dpop_key.clone(),
     };
     let json = serde_json::to_string(&secrets).map_err(|e| e.to_string())?;
     entry(&profile.name)?
@@ -74,6 +77,7 @@ pub fn put(profile: &Profile) -> Result<Profile, String> {
     };
     bare.client.client_secret = None;
     bare.exchanged = Vec::new();
+    bare.dpop_key = None;
     Ok(bare)
 }
 
@@ -95,6 +99,7 @@ pub fn fill(profile: &mut Profile) -> Result<(), String> {
     profile.tokens = secrets.tokens;
     profile.client.client_secret = secrets.client_secret;
     profile.exchanged = secrets.exchanged;
+    profile.dpop_key = secrets.dpop_key;
     Ok(())
 }
 

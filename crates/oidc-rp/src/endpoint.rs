@@ -131,8 +131,12 @@ impl Call<'_> {
         for (k, v) in params {
             body.append_pair(k, v);
         }
+        // A member the form already has with the same value (`client_id` in a pushed
+        // request of a public client) is not sent twice (RFC 6749 §3.2).
         for (k, v) in &auth_params {
-            body.append_pair(k, v);
+            if !params.iter().any(|(pk, pv)| pk == k && pv == v) {
+                body.append_pair(k, v);
+            }
         }
         let mut request = http::Request::post(self.url.as_str())
             .header(ACCEPT, accept)

@@ -168,3 +168,25 @@ async fn a_push_with_an_unregistered_redirect_uri_is_refused_at_once() {
         .expect_err("unregistered");
     assert!(err.to_string().contains("invalid_redirect_uri"), "{err}");
 }
+
+#[tokio::test]
+async fn a_public_client_pushes_without_repeating_its_client_id() {
+    let op = provider(rp_provider::Fixtures::embedded()).await;
+    let http = HttpClient::new(HttpConfig::default());
+    let rp = RelyingParty::discover(&http, op.issuer(), ClientConfig::public("rp-public"))
+        .await
+        .unwrap();
+    let (url, txn) = rp
+        .push_authorization_request(&AuthorizationRequest::with_scopes(["openid"]), REDIRECT)
+        .await
+        .expect("a public client's push (client_id once, RFC 6749 §3.2)");
+    oidc_rp_headless::complete(
+        &rp,
+        &Browser::new(&http).unwrap(),
+        &url,
+        &txn,
+        Some(&alice()),
+    )
+    .await
+    .expect("login");
+}

@@ -196,13 +196,23 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         };
         let rp =
             RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
+        let (rp, dpop_key) = with_dpop(rp, &args)?;
         let login = super::device::login(&rp, &http, &args, credentials).await?;
         let (login, userinfo) = with_userinfo(&rp, login, &args).await?;
         let logout = LogoutSetup {
             post_logout_redirect_uri: None,
             listener_port: None,
         };
-        return conclude(&args, &rp, embedded.is_some(), login, userinfo, logout).await;
+        return conclude(
+            &args,
+            &rp,
+            embedded.is_some(),
+            login,
+            userinfo,
+            logout,
+            dpop_key,
+        )
+        .await;
     }
 
     // The redirect URI: `--redirect-uri` exactly (a provider that registered a fixed one),
@@ -279,6 +289,7 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     };
     let rp =
         RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
+    let (rp, dpop_key) = with_dpop(rp, &args)?;
 
     let mut request = AuthorizationRequest {
         scopes: args
@@ -304,6 +315,13 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
             .split_once('=')
             .ok_or_else(|| CliError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
         request.extra.push((k.to_string(), v.to_string()));
+    }
+    if let Some(key) = &dpop_key {
+        // RFC 9449 §10: the code is bound to the key too.
+        let key = oidc_rp::dpop::DpopKey::from_pkcs8_b64(key.expose())?;
+        request
+            .extra
+            .push(("dpop_jkt".into(), key.thumbprint().to_string()));
     }
     let must_push = rp
         .metadata()
@@ -387,7 +405,39 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         post_logout_redirect_uri: args.register.then_some(post_logout_redirect_uri),
         listener_port: logout_port,
     };
-    conclude(&args, &rp, embedded.is_some(), login, userinfo, logout).await
+    conclude(
+        &args,
+        &rp,
+        embedded.is_some(),
+        login,
+        userinfo,
+        logout,
+        dpop_key,
+    )
+    .await
+}
+
+/// With `--dpop`: a new key, and the relying party presenting proofs of it; the key (a
+/// secret) is returned to be kept with the profile.
+fn with_dpop(
+    rp: RelyingParty,
+    args: &LoginArgs,
+) -> Result<(RelyingParty, Option<Secret>), CliError> {
+    let key = match args.dpop.as_deref() {
+        None => return Ok((rp, None)),
+        Some("EdDSA") => oidc_rp::dpop::DpopKey::generate_eddsa()?,
+        Some(_) => oidc_rp::dpop::DpopKey::generate_es256()?,
+    };
+    progress!(
+        "binding the tokens to a new {} DPoP key (RFC 9449), thumbprint {}",
+        key.alg(),
+        key.thumbprint()
+    );
+    let kept = key.to_pkcs8_b64().clone();
+    Ok((
+        rp.with_decorator(Arc::new(oidc_rp::dpop::Dpop::new(key))),
+        Some(kept),
+    ))
 }
 
 /// After a validated login: cache it (under the profile's lock), warn about what the
@@ -399,6 +449,7 @@ async fn conclude(
     login: Login,
     userinfo: Option<UserInfo>,
     logout: LogoutSetup,
+    dpop_key: Option<Secret>,
 ) -> Result<(), CliError> {
     let cache_file = if embedded || args.no_cache {
         if embedded {
@@ -413,7 +464,7 @@ async fn conclude(
             .unwrap_or_else(|| rp.issuer().to_string());
         let _lock = super::target::lock(&name).await?;
         replace_other_login(&name, rp, args).await;
-        Some(save_profile(args, rp, &login, logout)?)
+        Some(save_profile(args, rp, &login, logout, dpop_key)?)
     };
     let scope = args.scope.as_deref().unwrap_or(DEFAULT_SCOPE);
     if scope.split_whitespace().any(|s| s == "offline_access")
@@ -523,6 +574,7 @@ fn save_profile(
     rp: &RelyingParty,
     login: &Login,
     logout: LogoutSetup,
+    dpop_key: Option<Secret>,
 ) -> Result<std::path::PathBuf, CliError> {
     let now = oidc_rp::time::unix_now();
     let tokens = &login.tokens;
@@ -557,6 +609,7 @@ fn save_profile(
         crate::secret_store::delete(&name).map_err(CliError::Cache)?;
     }
     let profile = Profile {
+        dpop_key,
         store,
         name,
         issuer: rp.issuer().to_string(),

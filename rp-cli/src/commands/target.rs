@@ -192,9 +192,17 @@ pub async fn connect(
         http_args.ca_file = profile.and_then(|p| p.ca_file.clone());
     }
     let http = super::http_client(&http_args)?;
-    Ok(RelyingParty::discover(&http, &issuer, client)
+    let rp = RelyingParty::discover(&http, &issuer, client)
         .await?
-        .with_options(args.http.validation()))
+        .with_options(args.http.validation());
+    // Tokens bound to a DPoP key at login are presented with proofs of that key.
+    match profile.and_then(|p| p.dpop_key.as_ref()) {
+        Some(key) => {
+            let key = oidc_rp::dpop::DpopKey::from_pkcs8_b64(key.expose())?;
+            Ok(rp.with_decorator(std::sync::Arc::new(oidc_rp::dpop::Dpop::new(key))))
+        }
+        None => Ok(rp),
+    }
 }
 
 /// The profile's ID token, as validated at login.
