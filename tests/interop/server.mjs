@@ -17,6 +17,7 @@
 //   RP-initiated and back-channel logout, refresh tokens, PKCE S256 required;
 // - RFC 8693 token exchange, registered with provider.registerGrantType;
 // - the device authorization grant (RFC 8628) for rp-static, with a 1 s polling interval;
+// - pushed authorization requests (RFC 9126) and DPoP (RFC 9449) with nonces required;
 // - outgoing requests (back-channel logout) to loopback hosts only.
 //
 // OIDC_PROVIDER_MODULE=<path to an oidc-provider entry file> runs the same configuration on
@@ -138,6 +139,9 @@ async function start() {
       backchannelLogout: { enabled: true },
       resourceIndicators: { enabled: false },
       deviceFlow: { enabled: true },
+      // RFC 9449, with server nonces required (the retry path is exercised every time).
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+      pushedAuthorizationRequests: { enabled: true },
     },
     ttl: {
       AccessToken: 3600,

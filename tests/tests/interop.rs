@@ -331,6 +331,64 @@ async fn refresh_needs_offline_access_and_consent() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn pushed_and_dpop_bound_login_refresh_and_userinfo() {
+    let Some(op) = peer("pushed_and_dpop_bound_login_refresh_and_userinfo") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    // PAR with client authentication, DPoP with oidc-provider's nonce challenge, offline
+    // access (prompt=consent, as oidc-provider wants for it).
+    let v = run_json(
+        c,
+        &login_args(
+            &op.issuer,
+            "bank",
+            &static_client(&[
+                "--par",
+                "--dpop",
+                "--scope",
+                "openid email offline_access",
+                "--prompt",
+                "consent",
+            ]),
+        ),
+    )
+    .await;
+    all_checks_passed(&v);
+    assert_eq!(v["token_response"]["token_type"], "DPoP", "{v}");
+    assert_eq!(v["userinfo"]["email"], "alice@wonderland.example");
+    let r = run_json(c, &["refresh", "--profile", "bank"]).await;
+    all_checks_passed(&r);
+    assert_eq!(r["token_response"]["token_type"], "DPoP");
+    let u = run_json(c, &["userinfo", "--profile", "bank"]).await;
+    assert_eq!(u["userinfo"]["sub"], ALICE_SUB);
+    // The public client: its refresh token is bound to the key too.
+    let v = run_json(
+        c,
+        &login_args(
+            &op.issuer,
+            "bank-public",
+            &[
+                "--client-id",
+                "rp-public",
+                "--par",
+                "--dpop",
+                "EdDSA",
+                "--scope",
+                "openid offline_access",
+                "--prompt",
+                "consent",
+            ],
+        ),
+    )
+    .await;
+    all_checks_passed(&v);
+    let r = run_json(c, &["refresh", "--profile", "bank-public"]).await;
+    all_checks_passed(&r);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn device_login_approved_on_the_verification_pages() {
     let Some(op) = peer("device_login_approved_on_the_verification_pages") else {
         return;
