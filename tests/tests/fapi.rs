@@ -73,3 +73,91 @@ async fn a_dpop_login_keeps_its_key_and_every_command_uses_it() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("DPoP-bound"), "{stderr}");
 }
+
+fn fapi_key() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/client-keys/rp-fapi.pem")
+        .display()
+        .to_string()
+}
+
+/// `rp login --fapi2`: PAR, DPoP, private_key_jwt (the assertion's aud the issuer), `iss`
+/// required, ES256 ID tokens; then userinfo and a refresh under the same constraints.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fapi2_login_and_what_follows_it() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let key = fapi_key();
+    let mut cmd = rp(c);
+    cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-fapi"])
+        .args(["--client-key", &key, "--fapi2", "--profile", "fapi"])
+        .args([
+            "--scope",
+            "openid email offline_access",
+            "--prompt",
+            "consent",
+        ])
+        .args(["--username", "alice", "--password", "wonderland", "--json"]);
+    let v = output_json(cmd).await;
+    all_checks_passed(&v);
+    assert_eq!(v["token_response"]["token_type"], "DPoP");
+    let iss = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "iss_parameter")
+        .unwrap();
+    assert_eq!(iss["passed"], true);
+    let u = run_json(c, &["userinfo", "--profile", "fapi"]).await;
+    assert_eq!(u["userinfo"]["email"], "alice@wonderland.example");
+    let r = run_json(c, &["refresh", "--profile", "fapi"]).await;
+    all_checks_passed(&r);
+    assert_eq!(r["token_response"]["token_type"], "DPoP");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fapi2_names_what_the_client_or_the_provider_lacks() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The client: no private key.
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--issuer",
+        op.issuer(),
+        "--client-id",
+        "rp-fapi",
+        "--fapi2",
+    ]);
+    let out = output(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("FAPI 2.0") && stderr.contains("private key"),
+        "{stderr}"
+    );
+    // The provider: no PAR, no DPoP, no iss parameter.
+    let bare = StaticServer::start(vec![(
+        "/.well-known/openid-configuration",
+        (
+            200,
+            "application/json",
+            r#"{"issuer":"{base}","authorization_endpoint":"{base}/a","token_endpoint":"{base}/t",
+            "jwks_uri":"{base}/jwks","response_types_supported":["code"],
+            "subject_types_supported":["public"],"id_token_signing_alg_values_supported":["ES256"],
+            "token_endpoint_auth_methods_supported":["private_key_jwt"]}"#
+                .into(),
+        ),
+    )])
+    .await;
+    let mut cmd = rp(dir.path());
+    cmd.args(["login", "--issuer", &bare.base, "--client-id", "c"])
+        .args(["--client-key", &fapi_key(), "--fapi2"]);
+    let out = output(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(10), "{stderr}");
+    for missing in ["pushed_authorization_request_endpoint", "DPoP", "RFC 9207"] {
+        assert!(stderr.contains(missing), "{missing} not named: {stderr}");
+    }
+}

@@ -188,12 +188,19 @@ impl ClientAuth for ClientSecretJwt {
 
 /// `private_key_jwt`: an assertion signed with the client's private key.
 #[derive(Debug, Clone)]
-pub struct PrivateKeyJwt(Arc<dyn rp_jose::Signer>);
+pub struct PrivateKeyJwt(Arc<dyn rp_jose::Signer>, Option<String>);
 
 impl PrivateKeyJwt {
-    /// With this key (a [`crate::ClientKey`], or any other signer).
+    /// With this key (a [`crate::ClientKey`], or any other signer); the assertion's `aud` is
+    /// the endpoint it is sent to (RFC 7523 §3).
     pub fn new(key: Arc<dyn rp_jose::Signer>) -> Self {
-        PrivateKeyJwt(key)
+        PrivateKeyJwt(key, None)
+    }
+
+    /// With `aud` always the issuer identifier, as FAPI 2.0 requires (it closes the
+    /// audience injection of assertions meant for one endpoint replayed at another).
+    pub fn for_issuer(key: Arc<dyn rp_jose::Signer>, issuer: impl Into<String>) -> Self {
+        PrivateKeyJwt(key, Some(issuer.into()))
     }
 }
 
@@ -212,7 +219,7 @@ impl ClientAuth for PrivateKeyJwt {
         let assertion = rp_jose::encode(
             self.0.as_ref(),
             Some("JWT"),
-            &assertion_claims(client_id, audience),
+            &assertion_claims(client_id, self.1.as_deref().unwrap_or(audience)),
         )
         .map_err(|e| ConfigError::ClientKey(format!("could not sign: {e}")))?;
         push_assertion(client_id, assertion, form);

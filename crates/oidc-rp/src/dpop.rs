@@ -280,6 +280,10 @@ impl RequestDecorator for Dpop {
     fn token_type(&self) -> Option<&str> {
         Some("DPoP")
     }
+
+    fn proof_alg(&self) -> Option<&str> {
+        Some(self.key.alg())
+    }
 }
 
 #[cfg(test)]

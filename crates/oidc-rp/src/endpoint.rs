@@ -42,6 +42,11 @@ pub trait RequestDecorator: Send + Sync + std::fmt::Debug {
     fn token_type(&self) -> Option<&str> {
         None
     }
+
+    /// The algorithm of the proofs it adds (`ES256`, ...), when it sender-constrains tokens.
+    fn proof_alg(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Send a request built by `build` (called again for a retry), through `decorator`.

@@ -219,6 +219,12 @@ pub struct RefreshError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The client cannot meet the FAPI 2.0 Security Profile.
+    #[error("the client cannot meet the FAPI 2.0 Security Profile: it needs {missing}")]
+    Fapi2 {
+        /// What it lacks.
+        missing: String,
+    },
     /// Pushed delivery (or a provider that requires it) needs the pushed request call.
     #[error(
         "this request must be pushed first (RFC 9126): use push_authorization_request, not authorization_url"

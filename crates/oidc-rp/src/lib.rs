@@ -52,6 +52,7 @@ pub mod dpop;
 mod endpoint;
 pub mod error;
 mod exchange;
+pub mod fapi;
 pub mod http;
 pub mod id_token;
 mod introspect;

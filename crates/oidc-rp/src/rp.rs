@@ -115,6 +115,7 @@ pub struct RelyingParty {
     options: ValidationOptions,
     decorator: Option<Arc<dyn RequestDecorator>>,
     oauth_metadata: Arc<tokio::sync::OnceCell<Option<crate::discovery::AuthServerMetadata>>>,
+    fapi2: bool,
 }
 
 impl RelyingParty {
@@ -165,6 +166,7 @@ impl RelyingParty {
             options: ValidationOptions::default(),
             decorator: None,
             oauth_metadata: Arc::default(),
+            fapi2: false,
         })
     }
 
@@ -304,11 +306,12 @@ impl RelyingParty {
                 "the provider does not list S256 in code_challenge_methods_supported; sending a PKCE S256 challenge anyway (RFC 9700 §2.1.1)"
             );
         }
-        if self
-            .metadata
-            .additional_metadata()
-            .require_pushed_authorization_requests
-            == Some(true)
+        if self.fapi2
+            || self
+                .metadata
+                .additional_metadata()
+                .require_pushed_authorization_requests
+                == Some(true)
         {
             return Err(Error::Config(ConfigError::PushRequired));
         }
@@ -322,10 +325,12 @@ impl RelyingParty {
     }
 
     fn iss_required(&self) -> bool {
-        self.metadata
-            .additional_metadata()
-            .authorization_response_iss_parameter_supported
-            == Some(true)
+        self.fapi2
+            || self
+                .metadata
+                .additional_metadata()
+                .authorization_response_iss_parameter_supported
+                == Some(true)
     }
 
     /// Check the callback, redeem the code, and validate the ID token.
@@ -874,6 +879,23 @@ impl RelyingParty {
             hint,
         )
         .await
+    }
+
+    /// Under FAPI 2.0: only these ID token algorithms, requests only pushed, `iss` required.
+    pub(crate) fn restrict_to_fapi2(&mut self, id_token_algs: Vec<Alg>) {
+        self.id_token_algs = id_token_algs;
+        self.fapi2 = true;
+        if let Some(key) = self.client.signing_key.clone() {
+            let issuer = self.issuer().to_string();
+            self.client.custom_auth = Some(Arc::new(
+                crate::client_auth::PrivateKeyJwt::for_issuer(key, issuer),
+            ));
+        }
+    }
+
+    /// The DPoP proof algorithm of the decorator, when it adds proofs.
+    pub(crate) fn decorator_alg(&self) -> Option<&str> {
+        self.decorator.as_deref().and_then(|d| d.proof_alg())
     }
 
     /// The `token_type` tokens must have here: `DPoP` with a DPoP decorator, else `Bearer`.

@@ -85,7 +85,8 @@ fn verify_inner(client: &Client, jws: &Parsed) -> std::result::Result<&'static s
                 .and_then(Value::as_array)
                 .ok_or("the client registered no jwks")?;
             for key in keys {
-                if kid.is_some_and(|k| key["kid"].as_str() != Some(k)) {
+                // A key that names another kid is not it; a key without one may be.
+                if kid.is_some_and(|k| key["kid"].as_str().is_some_and(|own| own != k)) {
                     continue;
                 }
                 let ok = jwk_verifies(alg, key, jws.input.as_bytes(), &jws.signature)?;
@@ -168,16 +169,26 @@ fn check_assertion_inner(
     if claim("sub").as_deref() != Some(iss.as_str()) {
         return Err("the assertion's sub must equal its iss (the client id)".into());
     }
-    let token_endpoint = op.url("/token");
+    // RFC 7523 §3: the token endpoint or the issuer; RFC 9126 §2: the PAR endpoint too.
+    let ours = [
+        op.url("/token"),
+        op.issuer.clone(),
+        op.url("/par"),
+        op.url("/introspect"),
+        op.url("/revoke"),
+        op.url("/device_authorization"),
+    ];
     let aud_ok = match jws.claims.get("aud") {
-        Some(Value::String(a)) => *a == token_endpoint || *a == op.issuer,
+        Some(Value::String(a)) => ours.contains(a),
         Some(Value::Array(a)) => a
             .iter()
-            .any(|x| x.as_str() == Some(&token_endpoint) || x.as_str() == Some(&op.issuer)),
+            .any(|x| x.as_str().is_some_and(|x| ours.iter().any(|o| o == x))),
         _ => false,
     };
     if !aud_ok {
-        return Err("the assertion's aud must name the token endpoint".into());
+        return Err(
+            "the assertion's aud must name the issuer or the endpoint it is sent to".into(),
+        );
     }
     let t = now();
     match jws.claims.get("exp").and_then(Value::as_i64) {

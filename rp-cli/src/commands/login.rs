@@ -52,8 +52,21 @@ fn remember(args: &mut LoginArgs) -> Result<Option<ClientConfig>, CliError> {
         args.redirect_uri = settings.redirect_uri;
         args.port = settings.port.unwrap_or(0);
     }
-    let client =
-        (args.client.client_id.is_none() && !args.register).then(|| profile.client.clone());
+    let client = match (
+        args.client.client_id.is_none() && !args.register,
+        &profile.client_key_file,
+    ) {
+        (false, _) => None,
+        (true, None) => Some(profile.client.clone()),
+        (true, Some(path)) => {
+            let mut c = profile.client.clone();
+            c.signing_key = Some(crate::cli::load_client_key(path)?);
+            if args.client.client_key.is_none() {
+                args.client.client_key = Some(path.clone());
+            }
+            Some(c)
+        }
+    };
     progress!(
         "profile \"{name}\": logging in again at {}{}",
         profile.issuer,
@@ -105,6 +118,7 @@ fn declared(
             .token_auth_method
             .clone()
             .or(p.token_auth_method.clone()),
+        client_key: args.client.client_key.clone(),
     };
     let config = client.config();
     if config.is_some() {
@@ -183,7 +197,7 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     let metadata = discovery::discover(&http, &issuer).await?;
 
     if args.device {
-        let client = match (args.client.config(), remembered, &embedded) {
+        let client = match (args.client.config_with_key()?, remembered, &embedded) {
             (Some(c), _, _) | (None, Some(c), _) => c,
             (None, None, Some(_)) => {
                 ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
@@ -276,7 +290,7 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         .await?;
         progress!("registered client {}", client.client_id);
         client
-    } else if let Some(client) = args.client.config() {
+    } else if let Some(client) = args.client.config_with_key()? {
         client
     } else if let Some(client) = remembered {
         client
@@ -290,6 +304,13 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     let rp =
         RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
     let (rp, dpop_key) = with_dpop(rp, &args)?;
+    let rp = if args.fapi2 {
+        let rp = rp.with_fapi2()?;
+        progress!("FAPI 2.0: pushed request, DPoP-bound tokens, private_key_jwt, iss required");
+        rp
+    } else {
+        rp
+    };
 
     let mut request = AuthorizationRequest {
         scopes: args
@@ -328,7 +349,7 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         .additional_metadata()
         .require_pushed_authorization_requests
         == Some(true);
-    let (url, txn) = if args.par || must_push {
+    let (url, txn) = if args.par || must_push || args.fapi2 {
         progress!("pushing the authorization request (RFC 9126)");
         rp.push_authorization_request(&request, &redirect_uri)
             .await?
@@ -424,6 +445,7 @@ fn with_dpop(
     args: &LoginArgs,
 ) -> Result<(RelyingParty, Option<Secret>), CliError> {
     let key = match args.dpop.as_deref() {
+        None if args.fapi2 => oidc_rp::dpop::DpopKey::generate_es256()?,
         None => return Ok((rp, None)),
         Some("EdDSA") => oidc_rp::dpop::DpopKey::generate_eddsa()?,
         Some(_) => oidc_rp::dpop::DpopKey::generate_es256()?,
@@ -609,6 +631,13 @@ fn save_profile(
         crate::secret_store::delete(&name).map_err(CliError::Cache)?;
     }
     let profile = Profile {
+        client_key_file: args.client.client_key.clone().or_else(|| {
+            // A re-login with the remembered client keeps its key file.
+            cache::load_meta(&name)
+                .ok()
+                .filter(|p| p.client.client_id == rp.client().client_id)
+                .and_then(|p| p.client_key_file)
+        }),
         dpop_key,
         store,
         name,

@@ -183,6 +183,7 @@ pub async fn revoke_tokens(
             client_id: None,
             client_secret: None,
             token_auth_method: None,
+            client_key: None,
         },
         json: false,
         http,

@@ -58,6 +58,7 @@ impl From<PublicTargetArgs> for TargetArgs {
                 client_id: p.client_id,
                 client_secret: None,
                 token_auth_method: None,
+                client_key: None,
             },
             json: p.json,
             http: p.http,
@@ -177,9 +178,15 @@ pub async fn connect(
         .clone()
         .or_else(|| profile.map(|p| p.issuer.clone()))
         .ok_or_else(|| CliError::Usage("give --issuer, or use a cached profile".into()))?;
-    let client = match (args.client.config(), profile) {
+    let client = match (args.client.config_with_key()?, profile) {
         (Some(c), _) => c,
-        (None, Some(p)) => p.client.clone(),
+        (None, Some(p)) => {
+            let mut c = p.client.clone();
+            if let Some(path) = &p.client_key_file {
+                c.signing_key = Some(crate::cli::load_client_key(path)?);
+            }
+            c
+        }
         (None, None) => {
             return Err(CliError::Usage(
                 "say which client to use: --client-id (and --client-secret), or a cached profile"
