@@ -91,6 +91,21 @@ async function start() {
         id_token_signed_response_alg: 'EdDSA',
       },
       {
+        // FAPI 2.0: private_key_jwt with the key of ../../fixtures/client-keys/rp-fapi.pem,
+        // pushed requests only, DPoP-bound tokens, EdDSA ID tokens.
+        client_id: 'rp-fapi',
+        application_type: 'native',
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        id_token_signed_response_alg: 'EdDSA',
+        require_pushed_authorization_requests: true,
+        dpop_bound_access_tokens: true,
+        jwks: { keys: [{"kty": "EC", "crv": "P-256", "x": "VQ4tbWgU2fNsIHz8lVq3qBtnreULtSHnH1HhfanPQS8", "y": "lTD6NnNHJieZtTBGyk8NXP9W6k6DsjSJEJvoZOKPYhg", "use": "sig", "alg": "ES256", "kid": "ZPPu3L0LlgCmMGzifDDckWMwMe382RFqqJ0peBHkrU0"}] },
+      },
+      {
         client_id: 'rp-public',
         application_type: 'native',
         token_endpoint_auth_method: 'none',

@@ -389,6 +389,47 @@ async fn pushed_and_dpop_bound_login_refresh_and_userinfo() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn fapi2_login_refresh_and_userinfo() {
+    let Some(op) = peer("fapi2_login_refresh_and_userinfo") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let key = interop_dir().join("../../fixtures/client-keys/rp-fapi.pem");
+    let key = key.to_str().unwrap();
+    // PAR + DPoP (nonces required) + private_key_jwt, against a client registered to require
+    // pushed requests and DPoP-bound tokens.
+    let v = run_json(
+        c,
+        &login_args(
+            &op.issuer,
+            "fapi",
+            &[
+                "--client-id",
+                "rp-fapi",
+                "--client-key",
+                key,
+                "--fapi2",
+                "--scope",
+                "openid email offline_access",
+                "--prompt",
+                "consent",
+            ],
+        ),
+    )
+    .await;
+    all_checks_passed(&v);
+    assert_eq!(v["token_response"]["token_type"], "DPoP", "{v}");
+    assert_eq!(check(&v, "algorithm")["detail"], "EdDSA is accepted");
+    assert_eq!(v["userinfo"]["email"], "alice@wonderland.example");
+    let r = run_json(c, &["refresh", "--profile", "fapi"]).await;
+    all_checks_passed(&r);
+    assert_eq!(r["token_response"]["token_type"], "DPoP");
+    let u = run_json(c, &["userinfo", "--profile", "fapi"]).await;
+    assert_eq!(u["userinfo"]["sub"], ALICE_SUB);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn device_login_approved_on_the_verification_pages() {
     let Some(op) = peer("device_login_approved_on_the_verification_pages") else {
         return;
