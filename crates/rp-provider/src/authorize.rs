@@ -52,10 +52,12 @@ struct Answer<'a> {
 impl Answer<'_> {
     fn send(&self, op: &Op, params: &[(&str, &str)], cookies: &[String]) -> Response {
         let mut all: Vec<(&str, &str)> = params.to_vec();
-        if let Some(state) = self.state {
+        let state = self.state.map(|s| op.misbehaviour.response_state(s));
+        if let Some(state) = &state {
             all.push(("state", state));
         }
-        all.push(("iss", &op.issuer));
+        let iss = op.misbehaviour.response_iss(&op.issuer);
+        all.push(("iss", &iss));
         match self.mode {
             ResponseMode::FormPost => {
                 let mut resp = pages::html(

@@ -155,6 +155,7 @@ pub fn check(
     }
     match s("nonce") {
         Some(n) if op.dpop.nonce_ok(op, n) => {}
+        None if !op.misbehaviour.dpop_nonce_required() => {}
         _ => return Err(refuse("use_dpop_nonce", "a fresh DPoP nonce is required")),
     }
     {

@@ -130,6 +130,21 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The `iss` of an authorization response (RFC 9207), about to be sent.
+    fn response_iss(&self, iss: &str) -> String {
+        iss.to_string()
+    }
+
+    /// The `state` of an authorization response, about to be sent.
+    fn response_state(&self, state: &str) -> String {
+        state.to_string()
+    }
+
+    /// Whether DPoP proofs must carry a server nonce (RFC 9449 §8).
+    fn dpop_nonce_required(&self) -> bool {
+        true
+    }
+
     /// A request arrived at `path` below the issuer.
     fn observe(&self, method: &str, path: &str) {
         let _ = (method, path);

@@ -27,13 +27,16 @@ pub enum Plan {
     /// rp's own: the device authorization grant (RFC 8628), which the suite has no RP
     /// plan for.
     Device,
+    /// fapi2-security-profile-final-client-test-plan (private_key_jwt, DPoP, plain
+    /// responses): the tests a client observes without mTLS or JARM.
+    Fapi2,
     /// Tests the suite has outside the certification plans (and rp's own).
     Extra,
 }
 
 impl Plan {
     /// Every plan, in order.
-    pub const ALL: [Plan; 10] = [
+    pub const ALL: [Plan; 11] = [
         Plan::Basic,
         Plan::Config,
         Plan::Dynamic,
@@ -43,6 +46,7 @@ impl Plan {
         Plan::BackChannelLogout,
         Plan::RefreshToken,
         Plan::Device,
+        Plan::Fapi2,
         Plan::Extra,
     ];
 
@@ -58,6 +62,7 @@ impl Plan {
             Plan::BackChannelLogout => "back-channel-logout",
             Plan::RefreshToken => "refresh-token",
             Plan::Device => "device",
+            Plan::Fapi2 => "fapi2",
             Plan::Extra => "extra",
         }
     }
@@ -108,6 +113,9 @@ pub struct ClientSettings {
     pub userinfo_alg: Option<&'static str>,
     /// A request object by reference, signed with this algorithm, is required.
     pub request_uri: Option<&'static str>,
+    /// A FAPI 2.0 client: private_key_jwt with the fixture key, pushed requests only,
+    /// DPoP-bound tokens (the RP runs with its FAPI 2.0 switch on).
+    pub fapi: bool,
 }
 
 /// What the RP does in a test.
@@ -147,6 +155,12 @@ pub enum ClaimMutation {
     FutureNbf,
     /// `exp` an hour ago.
     Expired,
+    /// `exp` removed.
+    MissingExp,
+    /// `iss` removed.
+    MissingIss,
+    /// `nonce` removed.
+    MissingNonce,
 }
 
 /// The JWKS the instance publishes.
@@ -259,6 +273,14 @@ pub struct Behaviour {
     pub logout: LogoutMutation,
     /// Device code poll answers.
     pub device: DeviceMutation,
+    /// The authorization response's `iss` parameter + "INVALID" (RFC 9207).
+    pub response_iss: bool,
+    /// The authorization response's `state` + "INVALID".
+    pub response_state: bool,
+    /// The ID token unsigned (`alg: none`) whatever the client registered.
+    pub null_alg: bool,
+    /// No DPoP nonce demanded.
+    pub no_dpop_nonce: bool,
 }
 
 /// One test.
@@ -349,6 +371,14 @@ const FRONT: &[Plan] = &[Plan::FrontChannelLogout];
 const BACK: &[Plan] = &[Plan::BackChannelLogout];
 const EXTRA: &[Plan] = &[Plan::Extra];
 const DEVICE: &[Plan] = &[Plan::Device];
+const FAPI2: &[Plan] = &[Plan::Fapi2];
+
+fn fapi(id: &'static str) -> TestCase {
+    let mut test = t(id, "(fapi2)", FAPI2);
+    test.client.fapi = true;
+    test.client.alg = Some("ES256");
+    test
+}
 
 const NONE_NOTE: &str = "either answer passes; the client registered id_token_signed_response_alg=none, the only way rp accepts an unsigned ID token, and only in the code flow from the token endpoint";
 
@@ -504,6 +534,53 @@ pub fn catalogue() -> Vec<TestCase> {
             .flow(Flow::Device)
             .reject("signature")
             .op(|b| b.corrupt_signature = true),
+        // FAPI 2.0 Security Profile (final), client tests a client can observe.
+        fapi("fapi2-security-profile-final-client-test-happy-path"),
+        fapi("fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce")
+            .op(|b| b.no_dpop_nonce = true),
+        fapi("fapi2-security-profile-final-client-test-invalid-iss")
+            .reject("iss")
+            .op(|b| b.claims = C::InvalidIss),
+        fapi("fapi2-security-profile-final-client-test-invalid-missing-iss")
+            .reject("iss")
+            .op(|b| b.claims = C::MissingIss),
+        fapi("fapi2-security-profile-final-client-test-invalid-aud")
+            .reject("aud")
+            .op(|b| b.claims = C::InvalidAud),
+        fapi("fapi2-security-profile-final-client-test-invalid-missing-aud")
+            .reject("aud")
+            .op(|b| b.claims = C::MissingAud),
+        fapi("fapi2-security-profile-final-client-test-invalid-nonce")
+            .reject("nonce")
+            .op(|b| b.claims = C::InvalidNonce),
+        fapi("fapi2-security-profile-final-client-test-invalid-missing-nonce")
+            .reject("nonce")
+            .op(|b| b.claims = C::MissingNonce),
+        fapi("fapi2-security-profile-final-client-test-invalid-expired-exp")
+            .reject("exp")
+            .op(|b| b.claims = C::Expired),
+        fapi("fapi2-security-profile-final-client-test-invalid-missing-exp")
+            .reject("exp")
+            .op(|b| b.claims = C::MissingExp),
+        fapi("fapi2-security-profile-final-client-test-invalid-authorization-response-iss")
+            .reject("iss parameter")
+            .op(|b| b.response_iss = true),
+        fapi("fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails")
+            .reject("state")
+            .op(|b| b.response_state = true),
+        fapi("fapi2-security-profile-final-client-test-invalid-null-alg")
+            .reject("alg")
+            .op(|b| b.null_alg = true),
+        fapi("fapi2-security-profile-final-client-test-invalid-alternate-alg")
+            .alg("RS256")
+            .reject("alg")
+            .note("the provider signs with RS256, which FAPI 2.0 does not allow (PS256, ES256, EdDSA only)"),
+        fapi("fapi2-security-profile-final-client-test-invalid-signature")
+            .reject("signature")
+            .op(|b| b.corrupt_signature = true),
+        fapi("fapi2-security-profile-final-client-test-discovery-issuer-mismatch")
+            .reject("discovery issuer")
+            .op(|b| b.issuer_mismatch = true),
         // Extra: the suite's tests outside the certification plans, and rp's own.
         t("oidcc-client-test-missing-aud", "(java only)", EXTRA)
             .reject("aud")

@@ -166,6 +166,15 @@ impl Misbehaviour for Instance {
                 let now = claims.get("iat").and_then(Value::as_i64).unwrap_or(0);
                 claims.insert("nbf".into(), Value::from(now + 3600));
             }
+            ClaimMutation::MissingExp => {
+                claims.remove("exp");
+            }
+            ClaimMutation::MissingIss => {
+                claims.remove("iss");
+            }
+            ClaimMutation::MissingNonce => {
+                claims.remove("nonce");
+            }
             ClaimMutation::InvalidNonce => {
                 let nonce = claims
                     .get("nonce")
@@ -178,11 +187,35 @@ impl Misbehaviour for Instance {
     }
 
     fn id_token(&self, jwt: String) -> String {
-        if self.test.op.corrupt_signature {
+        if self.test.op.null_alg {
+            let claims = jwt.split('.').nth(1).unwrap_or("");
+            let header = rp_jose::b64::encode(br#"{"alg":"none"}"#);
+            format!("{header}.{claims}.")
+        } else if self.test.op.corrupt_signature {
             corrupt_signature(&jwt)
         } else {
             jwt
         }
+    }
+
+    fn response_iss(&self, iss: &str) -> String {
+        if self.test.op.response_iss {
+            format!("{iss}INVALID")
+        } else {
+            iss.to_string()
+        }
+    }
+
+    fn response_state(&self, state: &str) -> String {
+        if self.test.op.response_state {
+            format!("{state}INVALID")
+        } else {
+            state.to_string()
+        }
+    }
+
+    fn dpop_nonce_required(&self) -> bool {
+        !self.test.op.no_dpop_nonce
     }
 
     fn userinfo_token_places(&self) -> TokenPlaces {
@@ -275,6 +308,19 @@ pub fn conformance_client(test: &TestCase) -> Client {
     c.token_endpoint_auth_method = test.client.auth.unwrap_or("client_secret_basic").into();
     c.id_token_signed_response_alg = test.client.alg.unwrap_or("RS256").into();
     c.userinfo_signed_response_alg = test.client.userinfo_alg.map(str::to_string);
+    if test.client.fapi {
+        // The fixture FAPI client's key (fixtures/clients.json, rp-fapi).
+        let fapi = Fixtures::embedded()
+            .clients
+            .into_iter()
+            .find(|f| f.client_id == "rp-fapi");
+        if let Some(jwks) = fapi.as_ref().and_then(|f| f.other.get("jwks")) {
+            c.other.insert("jwks".into(), jwks.clone());
+        }
+        c.token_endpoint_auth_method = "private_key_jwt".into();
+        c.require_pushed_authorization_requests = true;
+        c.dpop_bound_access_tokens = true;
+    }
     c
 }
 

@@ -368,6 +368,14 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
             },
         )
         .await?
+    } else if knobs.fapi {
+        let mut c = ClientConfig::public(rp_provider::conformance::CLIENT_ID);
+        c.token_endpoint_auth_method = Some(TokenAuthMethod::PrivateKeyJwt);
+        c.signing_key =
+            ClientKey::from_pem(include_str!("../../../../fixtures/client-keys/rp-fapi.pem"))
+                .ok()
+                .map(Arc::new);
+        c
     } else {
         let mut c = ClientConfig::confidential(
             rp_provider::conformance::CLIENT_ID,
@@ -378,12 +386,18 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         c.userinfo_signed_response_alg = knobs.userinfo_alg.map(str::to_string);
         c
     };
-    let rp =
+    let mut rp =
         RelyingParty::new(ctx.http.clone(), metadata, client)?.with_options(ValidationOptions {
             userinfo_token_in_body: knobs.userinfo_body,
             danger_skip_checks: ctx.skip.to_vec(),
             ..ValidationOptions::default()
         });
+    if knobs.fapi {
+        let key = oidc_rp::dpop::DpopKey::generate_es256()?;
+        rp = rp
+            .with_decorator(Arc::new(oidc_rp::dpop::Dpop::new(key)))
+            .with_fapi2()?;
+    }
     if let Some(h) = &helper {
         *h.rp.lock().unwrap_or_else(|p| p.into_inner()) = Some(rp.clone());
     }
@@ -497,7 +511,11 @@ async fn login(
         },
         ..Default::default()
     };
-    let (url, txn) = rp.authorization_url(&request, REDIRECT)?;
+    let (url, txn) = if knobs.fapi {
+        rp.push_authorization_request(&request, REDIRECT).await?
+    } else {
+        rp.authorization_url(&request, REDIRECT)?
+    };
     if let (Some(jwt), Some(h)) = (&txn.request_object, helper) {
         *h.request_object.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(jwt.expose().to_string());

@@ -37,6 +37,8 @@ pub struct Knobs {
     pub webfinger: Option<&'static str>,
     /// The provider must have served the JWKS (at its random path) before userinfo.
     pub check_jwks_fetch: bool,
+    /// A FAPI 2.0 client: private_key_jwt, DPoP, pushed requests, the FAPI 2.0 switch on.
+    pub fapi: bool,
 }
 
 /// One test, as the runner sees it.
@@ -82,6 +84,7 @@ impl From<&TestCase> for Case {
                 claims: t.rp.claims,
                 webfinger: t.rp.webfinger,
                 check_jwks_fetch: t.rp.check_jwks_fetch,
+                fapi: t.client.fapi,
             },
             note: t.note,
         }
