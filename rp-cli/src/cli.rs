@@ -334,6 +334,11 @@ pub struct LoginArgs {
     /// cannot meet it is refused, naming what is missing.
     #[arg(long, conflicts_with_all = ["device", "register"])]
     pub fapi2: bool,
+    /// Ask for a signed authorization response (JARM: response_mode query.jwt, or
+    /// form_post.jwt with --form-post); its signature, iss, aud and exp are checked before
+    /// its code is used.
+    #[arg(long)]
+    pub jarm: bool,
     /// Push the authorization request first (RFC 9126, PAR), with client authentication; the
     /// browser then carries only client_id and request_uri. Automatic when the provider
     /// requires it.

@@ -161,3 +161,44 @@ async fn fapi2_names_what_the_client_or_the_provider_lacks() {
         assert!(stderr.contains(missing), "{missing} not named: {stderr}");
     }
 }
+
+/// `rp login --jarm`: the signed authorization response, in the query and in a form post,
+/// checked (the report says so) before its code is used; with FAPI 2.0 too.
+#[tokio::test(flavor = "multi_thread")]
+async fn jarm_responses_are_checked_before_use() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    for extra in [&["--jarm"][..], &["--jarm", "--form-post"][..]] {
+        let mut cmd = rp_login(dir.path(), op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args([
+            "--username",
+            "alice",
+            "--password",
+            "wonderland",
+            "--json",
+            "--no-cache",
+        ])
+        .args(extra);
+        let v = output_json(cmd).await;
+        all_checks_passed(&v);
+        assert!(
+            v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == "response_jwt"),
+            "{v}"
+        );
+    }
+    let mut cmd = rp(dir.path());
+    cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-fapi"])
+        .args([
+            "--client-key",
+            &fapi_key(),
+            "--fapi2",
+            "--jarm",
+            "--no-cache",
+        ])
+        .args(["--username", "alice", "--password", "wonderland", "--json"]);
+    all_checks_passed(&output_json(cmd).await);
+}

@@ -26,6 +26,28 @@ pub enum ResponseMode {
     Query,
     /// An auto-submitting HTML form POSTed to the redirect URI.
     FormPost,
+    /// JARM (JWT Secured Authorization Response Mode): the response as a signed JWT in the
+    /// query (`query.jwt`).
+    QueryJwt,
+    /// JARM, the JWT in an auto-submitting form (`form_post.jwt`).
+    FormPostJwt,
+}
+
+impl ResponseMode {
+    /// The `response_mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::FormPost => "form_post",
+            ResponseMode::QueryJwt => "query.jwt",
+            ResponseMode::FormPostJwt => "form_post.jwt",
+        }
+    }
+
+    /// Whether the response comes as a JWT (JARM).
+    pub fn is_jwt(self) -> bool {
+        matches!(self, ResponseMode::QueryJwt | ResponseMode::FormPostJwt)
+    }
 }
 
 /// What to ask for.
@@ -252,8 +274,8 @@ pub(crate) fn assemble(
     if let Some(locales) = &request.ui_locales {
         push("ui_locales", locales.clone());
     }
-    if request.response_mode == Some(ResponseMode::FormPost) {
-        push("response_mode", "form_post".into());
+    if let Some(mode) = request.response_mode.filter(|m| *m != ResponseMode::Query) {
+        push("response_mode", mode.as_str().into());
     }
     if let Some(claims) = &request.claims {
         push("claims", claims.to_string());
@@ -361,6 +383,8 @@ pub struct CallbackParams {
     pub error_uri: Option<String>,
     /// `session_state` (Session Management 1.0).
     pub session_state: Option<String>,
+    /// `response`: the whole response as a signed JWT (JARM).
+    pub response: Option<String>,
 }
 
 impl CallbackParams {
@@ -394,6 +418,7 @@ impl CallbackParams {
                 "error_description" => &mut p.error_description,
                 "error_uri" => &mut p.error_uri,
                 "session_state" => &mut p.session_state,
+                "response" => &mut p.response,
                 _ => continue,
             };
             if slot.is_some() {

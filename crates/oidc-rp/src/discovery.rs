@@ -67,6 +67,9 @@ pub struct ExtraProviderMetadata {
     /// RFC 9126 §5: authorization requests must be pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// JARM §3: the algorithms authorization responses are signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_signing_alg_values_supported: Option<Vec<String>>,
     /// RFC 9449 §5.1: the DPoP proof algorithms the provider accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_signing_alg_values_supported: Option<Vec<String>>,

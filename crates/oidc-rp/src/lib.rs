@@ -56,6 +56,7 @@ pub mod fapi;
 pub mod http;
 pub mod id_token;
 mod introspect;
+mod jarm;
 mod jose;
 pub mod jwt;
 pub mod keys;

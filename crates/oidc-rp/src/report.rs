@@ -72,11 +72,13 @@ pub enum CheckId {
     TokenType,
     /// The device grant was approved, polled as the provider asked (RFC 8628 §3.4-3.5).
     DeviceGrant,
+    /// A JARM response is a JWT from the provider, for this client, not expired.
+    ResponseJwt,
 }
 
 impl CheckId {
     /// Every check.
-    pub const ALL: [CheckId; 30] = [
+    pub const ALL: [CheckId; 31] = [
         CheckId::DiscoveryIssuer,
         CheckId::State,
         CheckId::IssParameter,
@@ -107,6 +109,7 @@ impl CheckId {
         CheckId::LogoutState,
         CheckId::TokenType,
         CheckId::DeviceGrant,
+        CheckId::ResponseJwt,
     ];
 
     /// The check of a short name ([`CheckId::name`]).
@@ -147,6 +150,7 @@ impl CheckId {
             CheckId::LogoutState => "post-logout state",
             CheckId::TokenType => "typ",
             CheckId::DeviceGrant => "device grant",
+            CheckId::ResponseJwt => "response JWT",
         }
     }
 
@@ -183,6 +187,7 @@ impl CheckId {
             CheckId::LogoutState => "OpenID Connect RP-Initiated Logout 1.0 §3",
             CheckId::TokenType => "RFC 8725 §3.11",
             CheckId::DeviceGrant => "RFC 8628 §3.5",
+            CheckId::ResponseJwt => "JARM §4.4",
         }
     }
 }

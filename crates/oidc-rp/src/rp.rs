@@ -356,7 +356,8 @@ impl RelyingParty {
             return Err(Error::Config(ConfigError::TransactionMismatch));
         }
         let mut report = Report::new();
-        let code = txn.check_callback(callback, self.iss_required(), &mut report)?;
+        let callback = self.unwrap_response(txn, callback, &mut report).await?;
+        let code = txn.check_callback(&callback, self.iss_required(), &mut report)?;
         let token_endpoint = self.token_endpoint()?;
         let tokens = token::exchange_code(
             self.call("token", &token_endpoint, self.token_auth()?.as_ref()),
@@ -891,6 +892,21 @@ impl RelyingParty {
                 crate::client_auth::PrivateKeyJwt::for_issuer(key, issuer),
             ));
         }
+    }
+
+    /// Whether the FAPI 2.0 switch is on.
+    pub(crate) fn is_fapi2(&self) -> bool {
+        self.fapi2
+    }
+
+    /// Checks the caller turned off.
+    pub(crate) fn options_skip(&self) -> Vec<CheckId> {
+        self.options.danger_skip_checks.clone()
+    }
+
+    /// The clock leeway.
+    pub(crate) fn leeway(&self) -> Duration {
+        self.options.leeway
     }
 
     /// The DPoP proof algorithm of the decorator, when it adds proofs.

@@ -47,6 +47,8 @@ struct Answer<'a> {
     redirect_uri: &'a str,
     state: Option<&'a str>,
     mode: ResponseMode,
+    /// The client (the audience of a JARM response).
+    client_id: &'a str,
 }
 
 impl Answer<'_> {
@@ -58,8 +60,17 @@ impl Answer<'_> {
         }
         let iss = op.misbehaviour.response_iss(&op.issuer);
         all.push(("iss", &iss));
+        // JARM: the whole response as one signed JWT.
+        let jwt;
+        if self.mode.is_jwt() {
+            jwt = match jarm_response(op, self.client_id, &all) {
+                Ok(j) => j,
+                Err(e) => return user_error("Server error", &e.to_string()),
+            };
+            all = vec![("response", jwt.as_str())];
+        }
         match self.mode {
-            ResponseMode::FormPost => {
+            ResponseMode::FormPost | ResponseMode::FormPostJwt => {
                 let mut resp = pages::html(
                     StatusCode::OK,
                     pages::form_post(self.redirect_uri, &all),
@@ -73,7 +84,7 @@ impl Answer<'_> {
                 );
                 resp
             }
-            ResponseMode::Query => {
+            ResponseMode::Query | ResponseMode::QueryJwt => {
                 let mut url = match Url::parse(self.redirect_uri) {
                     Ok(u) => u,
                     Err(_) => {
@@ -152,21 +163,24 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     let mode = match get("response_mode") {
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
+        // JARM §2.3.4: `jwt` is query.jwt for the code flow.
+        Some("jwt") | Some("query.jwt") => ResponseMode::QueryJwt,
+        Some("form_post.jwt") => ResponseMode::FormPostJwt,
         Some(_) => ResponseMode::Query,
     };
     let answer = Answer {
         redirect_uri: &redirect_uri,
         state: get("state"),
         mode,
+        client_id,
     };
     if let Some(m) = get("response_mode")
-        && m != "query"
-        && m != "form_post"
+        && !["query", "form_post", "jwt", "query.jwt", "form_post.jwt"].contains(&m)
     {
         return answer.error(
             op,
             "invalid_request",
-            "response_mode must be query or form_post",
+            "response_mode must be query, form_post, jwt, query.jwt or form_post.jwt",
         );
     }
 
@@ -319,6 +333,7 @@ pub(crate) fn start_interaction(
             redirect_uri: &request.redirect_uri,
             state: request.state.as_deref(),
             mode: request.response_mode,
+            client_id: &request.client_id,
         }
         .error(
             op,
@@ -347,6 +362,36 @@ pub(crate) fn start_interaction(
     }
 }
 
+/// A JARM response (JARM §2.1): the response parameters, `iss`, `aud` the client and a
+/// short `exp`, signed with the client's `authorization_signed_response_alg` (RS256 when
+/// it registered none).
+fn jarm_response(
+    op: &Op,
+    client_id: &str,
+    params: &[(&str, &str)],
+) -> crate::error::Result<String> {
+    let alg = op
+        .client(client_id)
+        .and_then(|c| {
+            c.other
+                .get("authorization_signed_response_alg")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "RS256".into());
+    let mut claims = serde_json::Map::new();
+    for (k, v) in params {
+        claims.insert((*k).to_string(), serde_json::json!(v));
+    }
+    claims.insert("aud".into(), serde_json::json!(client_id));
+    claims.insert("exp".into(), serde_json::json!(now() + 60));
+    op.misbehaviour.jarm_claims(&mut claims);
+    let jwt = op
+        .keys()
+        .sign(&alg, &serde_json::Value::Object(claims), None)?;
+    Ok(op.misbehaviour.jarm_jwt(jwt))
+}
+
 /// When the instance requires request objects by reference: fetch the one named by `request_uri`,
 /// verify it, and let its parameters replace the query's (OIDC Core §6.3.3). Errors about the
 /// client or redirect URI are shown; others go back to the client.
@@ -363,6 +408,7 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
                 redirect_uri: &redirect,
                 state: state.as_deref(),
                 mode: ResponseMode::Query,
+                client_id: params.get("client_id").map(String::as_str).unwrap_or(""),
             }
             .error(op, error, description),
         )
@@ -448,6 +494,7 @@ fn after_login(
                 redirect_uri: &request.redirect_uri,
                 state: request.state.as_deref(),
                 mode: request.response_mode,
+                client_id: &request.client_id,
             };
             return answer.error(
                 op,
@@ -491,6 +538,7 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
     let redirect_uri = request.redirect_uri.clone();
     let state = request.state.clone();
     let mode = request.response_mode;
+    let client_id = request.client_id.clone();
     op.store.put_code(
         &code,
         CodeGrant {
@@ -504,6 +552,7 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
         redirect_uri: &redirect_uri,
         state: state.as_deref(),
         mode,
+        client_id: &client_id,
     }
     .send(op, &[("code", &code)], cookies)
 }
@@ -607,6 +656,7 @@ pub async fn consent(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes)
             redirect_uri: &ix.request.redirect_uri,
             state: ix.request.state.as_deref(),
             mode: ix.request.response_mode,
+            client_id: &ix.request.client_id,
         };
         return answer.send(
             &op,

@@ -140,6 +140,16 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
         state.to_string()
     }
 
+    /// The claims of a JARM response about to be signed.
+    fn jarm_claims(&self, claims: &mut Map<String, Value>) {
+        let _ = claims;
+    }
+
+    /// A signed JARM response about to be sent.
+    fn jarm_jwt(&self, jwt: String) -> String {
+        jwt
+    }
+
     /// Whether DPoP proofs must carry a server nonce (RFC 9449 §8).
     fn dpop_nonce_required(&self) -> bool {
         true

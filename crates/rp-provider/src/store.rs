@@ -20,6 +20,17 @@ pub enum ResponseMode {
     Query,
     /// An auto-submitting form POST.
     FormPost,
+    /// JARM in the query (`query.jwt`, or `jwt` for the code flow).
+    QueryJwt,
+    /// JARM in a form POST (`form_post.jwt`).
+    FormPostJwt,
+}
+
+impl ResponseMode {
+    /// Whether the response is a JWT (JARM).
+    pub fn is_jwt(self) -> bool {
+        matches!(self, ResponseMode::QueryJwt | ResponseMode::FormPostJwt)
+    }
 }
 
 /// A validated authorization request.

@@ -328,7 +328,12 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
             .as_deref()
             .map(|v| v.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default(),
-        response_mode: args.form_post.then_some(ResponseMode::FormPost),
+        response_mode: match (args.jarm, args.form_post) {
+            (true, true) => Some(ResponseMode::FormPostJwt),
+            (true, false) => Some(ResponseMode::QueryJwt),
+            (false, true) => Some(ResponseMode::FormPost),
+            (false, false) => None,
+        },
         ..Default::default()
     };
     for p in &args.params {
@@ -387,7 +392,9 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         let arrived = flow::walk(
             Arc::new(listener),
             &callback_path,
-            Some(txn.state.clone()),
+            // JARM: the state is inside the signed response, checked by the library once the
+            // JWT verified; the listener cannot read it before.
+            (!txn.response_mode.is_jwt()).then(|| txn.state.clone()),
             timeout,
             &url,
             drive,

@@ -116,6 +116,8 @@ pub struct ClientSettings {
     /// A FAPI 2.0 client: private_key_jwt with the fixture key, pushed requests only,
     /// DPoP-bound tokens (the RP runs with its FAPI 2.0 switch on).
     pub fapi: bool,
+    /// The RP asks for JARM (`response_mode=query.jwt`).
+    pub jarm: bool,
 }
 
 /// What the RP does in a test.
@@ -241,6 +243,30 @@ pub enum DeviceMutation {
     Expired,
 }
 
+/// How a JARM response is altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JarmMutation {
+    /// It is not.
+    #[default]
+    None,
+    /// `iss` + "INVALID".
+    InvalidIss,
+    /// `iss` removed.
+    MissingIss,
+    /// `aud` + "INVALID".
+    InvalidAud,
+    /// `aud` removed.
+    MissingAud,
+    /// `exp` an hour ago.
+    Expired,
+    /// `exp` removed.
+    MissingExp,
+    /// The signature corrupted.
+    InvalidSig,
+    /// Unsigned (`alg: none`).
+    AlgNone,
+}
+
 /// Where userinfo takes the access token.
 pub use crate::misbehaviour::TokenPlaces as Bearer;
 
@@ -281,6 +307,8 @@ pub struct Behaviour {
     pub null_alg: bool,
     /// No DPoP nonce demanded.
     pub no_dpop_nonce: bool,
+    /// JARM response mutation.
+    pub jarm: JarmMutation,
 }
 
 /// One test.
@@ -386,6 +414,7 @@ const NONE_NOTE: &str = "either answer passes; the client registered id_token_si
 pub fn catalogue() -> Vec<TestCase> {
     use ClaimMutation as C;
     use DeviceMutation as D;
+    use JarmMutation as J;
     use LogoutMutation as L;
     use RefreshMutation as R;
     vec![
@@ -578,6 +607,40 @@ pub fn catalogue() -> Vec<TestCase> {
         fapi("fapi2-security-profile-final-client-test-invalid-signature")
             .reject("signature")
             .op(|b| b.corrupt_signature = true),
+        fapi("fapi2-security-profile-final-client-test-happy-path-jarm")
+            .client(|c| c.jarm = true),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-iss-fails")
+            .client(|c| c.jarm = true)
+            .reject("iss")
+            .op(|b| b.jarm = J::InvalidIss),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-without-iss-fails")
+            .client(|c| c.jarm = true)
+            .reject("iss")
+            .op(|b| b.jarm = J::MissingIss),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-aud-fails")
+            .client(|c| c.jarm = true)
+            .reject("aud")
+            .op(|b| b.jarm = J::InvalidAud),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-without-aud-fails")
+            .client(|c| c.jarm = true)
+            .reject("aud")
+            .op(|b| b.jarm = J::MissingAud),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-with-expired-exp-fails")
+            .client(|c| c.jarm = true)
+            .reject("exp")
+            .op(|b| b.jarm = J::Expired),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-without-exp-fails")
+            .client(|c| c.jarm = true)
+            .reject("exp")
+            .op(|b| b.jarm = J::MissingExp),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-with-invalid-sig-fails")
+            .client(|c| c.jarm = true)
+            .reject("signature")
+            .op(|b| b.jarm = J::InvalidSig),
+        fapi("fapi2-security-profile-final-client-test-ensure-jarm-signature-is-not-none")
+            .client(|c| c.jarm = true)
+            .reject("alg")
+            .op(|b| b.jarm = J::AlgNone),
         fapi("fapi2-security-profile-final-client-test-discovery-issuer-mismatch")
             .reject("discovery issuer")
             .op(|b| b.issuer_mismatch = true),

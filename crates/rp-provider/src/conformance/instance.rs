@@ -214,6 +214,46 @@ impl Misbehaviour for Instance {
         }
     }
 
+    fn jarm_claims(&self, claims: &mut Map<String, Value>) {
+        use super::catalogue::JarmMutation as J;
+        let append = |claims: &mut Map<String, Value>, name: &str| {
+            if let Some(Value::String(v)) = claims.get(name) {
+                let v = format!("{v}INVALID");
+                claims.insert(name.into(), Value::String(v));
+            }
+        };
+        match self.test.op.jarm {
+            J::InvalidIss => append(claims, "iss"),
+            J::MissingIss => {
+                claims.remove("iss");
+            }
+            J::InvalidAud => append(claims, "aud"),
+            J::MissingAud => {
+                claims.remove("aud");
+            }
+            J::Expired => {
+                let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+                claims.insert("exp".into(), Value::from(exp - 3660));
+            }
+            J::MissingExp => {
+                claims.remove("exp");
+            }
+            J::None | J::InvalidSig | J::AlgNone => {}
+        }
+    }
+
+    fn jarm_jwt(&self, jwt: String) -> String {
+        use super::catalogue::JarmMutation as J;
+        match self.test.op.jarm {
+            J::InvalidSig => corrupt_signature(&jwt),
+            J::AlgNone => {
+                let claims = jwt.split('.').nth(1).unwrap_or("");
+                format!("{}.{claims}.", rp_jose::b64::encode(br#"{"alg":"none"}"#))
+            }
+            _ => jwt,
+        }
+    }
+
     fn dpop_nonce_required(&self) -> bool {
         !self.test.op.no_dpop_nonce
     }
@@ -318,6 +358,9 @@ pub fn conformance_client(test: &TestCase) -> Client {
             c.other.insert("jwks".into(), jwks.clone());
         }
         c.token_endpoint_auth_method = "private_key_jwt".into();
+        // JARM responses in a FAPI 2.0 algorithm (never RS256).
+        c.other
+            .insert("authorization_signed_response_alg".into(), json!("ES256"));
         c.require_pushed_authorization_requests = true;
         c.dpop_bound_access_tokens = true;
     }

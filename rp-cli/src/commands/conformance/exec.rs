@@ -498,7 +498,11 @@ async fn login(
     };
     let request = AuthorizationRequest {
         scopes: scope.split(' ').map(str::to_string).collect(),
-        response_mode: (ctx.plan == Plan::FormPostBasic).then_some(ResponseMode::FormPost),
+        response_mode: if knobs.jarm {
+            Some(ResponseMode::QueryJwt)
+        } else {
+            (ctx.plan == Plan::FormPostBasic).then_some(ResponseMode::FormPost)
+        },
         claims: knobs
             .claims
             .map(|where_| json!({ where_: { "name": null } })),

@@ -39,6 +39,8 @@ pub struct Knobs {
     pub check_jwks_fetch: bool,
     /// A FAPI 2.0 client: private_key_jwt, DPoP, pushed requests, the FAPI 2.0 switch on.
     pub fapi: bool,
+    /// Ask for JARM responses.
+    pub jarm: bool,
 }
 
 /// One test, as the runner sees it.
@@ -85,6 +87,7 @@ impl From<&TestCase> for Case {
                 webfinger: t.rp.webfinger,
                 check_jwks_fetch: t.rp.check_jwks_fetch,
                 fapi: t.client.fapi,
+                jarm: t.client.jarm,
             },
             note: t.note,
         }
