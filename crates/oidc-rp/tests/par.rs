@@ -190,3 +190,63 @@ async fn a_public_client_pushes_without_repeating_its_client_id() {
     .await
     .expect("login");
 }
+
+#[tokio::test]
+async fn a_signed_request_object_by_value_replaces_the_query() {
+    let op = provider(rp_provider::Fixtures::embedded()).await;
+    let http = HttpClient::new(HttpConfig::default());
+    let metadata = oidc_rp::discovery::discover(&http, op.issuer())
+        .await
+        .unwrap();
+    let key = Arc::new(
+        ClientKey::from_pem(include_str!("../../../fixtures/client-keys/rp-fapi.pem")).unwrap(),
+    );
+    let client = registration::register(
+        &http,
+        &metadata,
+        &RegistrationRequest {
+            redirect_uris: vec![REDIRECT.into()],
+            native: true,
+            signing_key: Some(key.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let rp = RelyingParty::new(http.clone(), metadata, client).unwrap();
+    let request = AuthorizationRequest {
+        delivery: Delivery::ByValue {
+            key: Some(key.clone()),
+        },
+        ..AuthorizationRequest::with_scopes(["openid"])
+    };
+    let (url, txn) = rp.authorization_url(&request, REDIRECT).unwrap();
+    assert!(url.query_pairs().any(|(k, _)| k == "request"), "{url}");
+    oidc_rp_headless::complete(
+        &rp,
+        &Browser::new(&http).unwrap(),
+        &url,
+        &txn,
+        Some(&alice()),
+    )
+    .await
+    .expect("a login from a signed request object");
+    // Signed with another key: refused on the page, nothing redirected.
+    let other = Arc::new(
+        ClientKey::from_pem(include_str!("../../../fixtures/keys/pool/rsa-4.pem")).unwrap(),
+    );
+    let forged = AuthorizationRequest {
+        delivery: Delivery::ByValue { key: Some(other) },
+        ..AuthorizationRequest::with_scopes(["openid"])
+    };
+    let (url, _) = rp.authorization_url(&forged, REDIRECT).unwrap();
+    let err = oidc_rp_headless::walk(
+        &Browser::new(&http).unwrap(),
+        &url,
+        REDIRECT,
+        Some(&alice()),
+    )
+    .await
+    .expect_err("another key");
+    assert!(err.to_string().contains("does not verify"), "{err}");
+}

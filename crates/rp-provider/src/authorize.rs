@@ -133,6 +133,18 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         None => params,
     };
     let pushed = params.contains_key(crate::par::PUSHED_MARK);
+    // RFC 9101 §5.1: a request object by value replaces the query.
+    let params = match crate::request_object::by_value(op, &params) {
+        Some(Ok(object)) => {
+            let mut object = object;
+            if pushed {
+                object.set(crate::par::PUSHED_MARK, "1".into());
+            }
+            object
+        }
+        Some(Err(why)) => return user_error("Invalid request object", &why),
+        None => params,
+    };
     let params = match request_object(op, &params).await {
         Ok(p) => p,
         Err(resp) => return *resp,
@@ -190,13 +202,6 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
             op,
             "invalid_request",
             "this client's authorization requests must be pushed (RFC 9126 §6)",
-        );
-    }
-    if get("request").is_some() {
-        return answer.error(
-            op,
-            "request_not_supported",
-            "request objects by value are not supported",
         );
     }
     if get("request_uri").is_some() {

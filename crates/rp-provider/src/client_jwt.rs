@@ -77,7 +77,7 @@ fn verify_inner(client: &Client, jws: &Parsed) -> std::result::Result<&'static s
                 Err("the MAC does not verify with the client secret".into())
             }
         }
-        "RS256" | "ES256" => {
+        "RS256" | "PS256" | "ES256" | "EdDSA" => {
             let keys = client
                 .other
                 .get("jwks")

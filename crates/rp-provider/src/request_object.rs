@@ -90,3 +90,86 @@ async fn fetch_inner(
         })
         .collect())
 }
+
+/// A request object by value (`request`, RFC 9101 §5.1): verified with the keys of the client
+/// the query names, and then its members are the request (RFC 9101 §5: the query's other
+/// parameters are ignored). `None` without one; `Err` with the reason to show the user (the
+/// redirect URI cannot be trusted yet).
+pub fn by_value(
+    op: &Op,
+    params: &crate::params::Params,
+) -> Option<Result<crate::params::Params, String>> {
+    let jwt = params.get("request")?;
+    Some(by_value_inner(op, params, jwt))
+}
+
+fn by_value_inner(
+    op: &Op,
+    params: &crate::params::Params,
+    jwt: &str,
+) -> Result<crate::params::Params, String> {
+    if jwt.len() > MAX_BYTES {
+        return Err("The request object is too large.".into());
+    }
+    let client_id = params
+        .get("client_id")
+        .ok_or("client_id is missing (RFC 9101 §5: it must accompany a request object).")?;
+    let client = op
+        .client(client_id)
+        .ok_or_else(|| format!("No client is registered as `{client_id}`."))?;
+    let jws =
+        crate::client_jwt::parse_text(jwt).map_err(|e| format!("The request object: {e}."))?;
+    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let registered = client
+        .other
+        .get("request_object_signing_alg")
+        .and_then(Value::as_str);
+    match alg {
+        "none" if registered == Some("none") && jws.signature.is_empty() => {}
+        "none" => {
+            return Err(
+                "The request object is unsigned and the client did not register none.".into(),
+            );
+        }
+        _ => {
+            if registered.is_some_and(|r| r != alg) {
+                return Err(format!(
+                    "The request object is signed with `{alg}`; the client registered {}.",
+                    registered.unwrap_or("")
+                ));
+            }
+            crate::client_jwt::verify(&client, &jws).map_err(|e| format!("{e}."))?;
+        }
+    }
+    let claims = jws.claims;
+    if claims.get("client_id").and_then(Value::as_str) != Some(client_id.as_str()) {
+        return Err("The request object's client_id is not the query's.".into());
+    }
+    if let Some(aud) = claims.get("aud") {
+        let names_us = match aud {
+            Value::String(a) => *a == op.issuer,
+            Value::Array(list) => list.iter().any(|a| a.as_str() == Some(&op.issuer)),
+            _ => false,
+        };
+        if !names_us {
+            return Err("The request object's aud is not this provider.".into());
+        }
+    }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
+        && exp <= crate::op::now()
+    {
+        return Err("The request object has expired.".into());
+    }
+    let mut out = crate::params::Params::default();
+    for (k, v) in claims {
+        if matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nbf" | "jti") {
+            continue;
+        }
+        let s = match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        out.set(&k, s);
+    }
+    Ok(out)
+}
