@@ -58,3 +58,12 @@ async fn a_wrong_secret_fails_the_run_without_echoing_it() {
     assert!(stderr.contains("invalid_client"), "{stderr}");
     assert!(!stderr.contains("bench-guess-51c2"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fapi2_logins_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    // PAR, DPoP and private_key_jwt on every login, with the bundled provider's rp-fapi.
+    let v = bench(dir.path(), &["--fapi2", "--requests", "20"]).await;
+    assert_eq!(v["ok"], 20, "{v}");
+    assert_eq!(v["errors"], 0, "{v}");
+}

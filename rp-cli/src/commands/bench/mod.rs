@@ -75,6 +75,11 @@ pub struct BenchArgs {
     pub issuer: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
+    /// Log in as a FAPI 2.0 client: PAR, DPoP (one key), private_key_jwt
+    /// (--client-key), the library's FAPI 2.0 switch on. With the bundled provider and no
+    /// --client-id: its rp-fapi client and key.
+    #[arg(long)]
+    pub fapi2: bool,
     /// The user for the login form (default with the bundled provider: alice).
     #[arg(long)]
     pub username: Option<String>,
@@ -166,6 +171,7 @@ struct Plan {
     request: AuthorizationRequest,
     redirect_uri: String,
     userinfo: bool,
+    fapi2: bool,
 }
 
 /// A user's state between operations.
@@ -178,9 +184,14 @@ struct User {
 impl Plan {
     async fn login(&self) -> oidc_rp::Result<oidc_rp::Login> {
         let browser = Browser::new(&self.http)?;
-        let (url, txn) = self
-            .rp
-            .authorization_url(&self.request, &self.redirect_uri)?;
+        let (url, txn) = if self.fapi2 {
+            self.rp
+                .push_authorization_request(&self.request, &self.redirect_uri)
+                .await?
+        } else {
+            self.rp
+                .authorization_url(&self.request, &self.redirect_uri)?
+        };
         let login =
             oidc_rp_headless::complete(&self.rp, &browser, &url, &txn, self.credentials.as_ref())
                 .await?;
@@ -327,8 +338,16 @@ pub async fn run(args: BenchArgs) -> Result<(), CliError> {
     };
     let pid = args.pid.or(child.as_ref().map(|c| c.0.id()));
     let bundled = child.is_some();
-    let client = match (args.client.config(), bundled, args.mode) {
+    let client = match (args.client.config_with_key()?, bundled, args.mode) {
         (Some(c), _, _) => c,
+        (None, true, _) if args.fapi2 => {
+            let mut c = ClientConfig::public("rp-fapi");
+            c.token_endpoint_auth_method = Some(oidc_rp::TokenAuthMethod::PrivateKeyJwt);
+            c.signing_key = Some(std::sync::Arc::new(oidc_rp::ClientKey::from_pem(
+                include_str!("../../../../fixtures/client-keys/rp-fapi.pem"),
+            )?));
+            c
+        }
         (None, true, Mode::ClientCredentials) => {
             ClientConfig::confidential("rp-service", "rp-service-secret")
         }
@@ -360,7 +379,13 @@ pub async fn run(args: BenchArgs) -> Result<(), CliError> {
             ));
         }
     };
-    let rp = RelyingParty::discover(&http, &issuer, client).await?;
+    let mut rp = RelyingParty::discover(&http, &issuer, client).await?;
+    if args.fapi2 {
+        let key = oidc_rp::dpop::DpopKey::generate_es256()?;
+        rp = rp
+            .with_decorator(Arc::new(oidc_rp::dpop::Dpop::new(key)))
+            .with_fapi2()?;
+    }
     let mut scopes: Vec<String> = args.scope.split_whitespace().map(str::to_string).collect();
     if args.mode == Mode::Refresh && !scopes.iter().any(|s| s == "offline_access") {
         scopes.push("offline_access".into());
@@ -378,6 +403,7 @@ pub async fn run(args: BenchArgs) -> Result<(), CliError> {
         // Never contacted: the walk stops at the provider's redirect to it.
         redirect_uri: "http://127.0.0.1:9/callback".into(),
         userinfo: args.userinfo,
+        fapi2: args.fapi2,
     });
 
     // Warm-up: connections, the JWKS, and (refresh mode) each user's login.
