@@ -77,6 +77,8 @@ pub enum Command {
     Decode(crate::commands::decode::DecodeArgs),
     /// Call the userinfo endpoint with the cached access token.
     Userinfo(crate::commands::userinfo::UserinfoArgs),
+    /// Call an API with the cached access token (Bearer, or DPoP with proofs)
+    Call(crate::commands::call::CallArgs),
     /// Log out at the provider (RP-Initiated Logout) and delete the cached tokens.
     Logout(crate::commands::logout::LogoutArgs),
     /// Receive back- and front-channel logout requests for a cached login.
@@ -138,6 +140,7 @@ impl Command {
             Command::Revoke(a) => a.target.json,
             Command::Decode(a) => a.json,
             Command::Userinfo(a) => a.target.json,
+            Command::Call(a) => a.target.json,
             Command::Logout(a) => a.target.json,
             Command::ListenLogout(a) => a.target.json,
             Command::Conformance(a) => a.json,

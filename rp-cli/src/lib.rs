@@ -84,6 +84,7 @@ pub fn main() -> ExitCode {
             cli::Command::Introspect(args) => commands::introspect::run(args).await,
             cli::Command::Revoke(args) => commands::revoke::run(args).await,
             cli::Command::Userinfo(args) => commands::userinfo::run(args).await,
+            cli::Command::Call(args) => commands::call::run(args).await,
             cli::Command::Logout(args) => commands::logout::run(args).await,
             cli::Command::ListenLogout(args) => commands::listen_logout::run(args).await,
             cli::Command::Conformance(args) => commands::conformance::run(args).await,

@@ -202,3 +202,44 @@ async fn jarm_responses_are_checked_before_use() {
         .args(["--username", "alice", "--password", "wonderland", "--json"]);
     all_checks_passed(&output_json(cmd).await);
 }
+
+/// `rp call`: an API called with the profile's token, here the provider's userinfo standing in
+/// for a resource server: Bearer for a plain login, DPoP proofs (and the nonce retry) for a
+/// DPoP-bound one; a refusal exits 4 with the status.
+#[tokio::test(flavor = "multi_thread")]
+async fn rp_call_presents_the_token_as_the_api_needs() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let api = format!("{}/userinfo", op.issuer());
+    for (profile, extra) in [("plain", &[][..]), ("bound", &["--dpop"][..])] {
+        let mut cmd = rp_login(c, op.issuer(), ("rp-demo", "rp-demo-secret"));
+        cmd.args([
+            "--username",
+            "alice",
+            "--password",
+            "wonderland",
+            "--profile",
+            profile,
+        ])
+        .args(extra);
+        output_ok(cmd).await;
+        let v = run_json(c, &["call", &api, "--profile", profile]).await;
+        assert_eq!(v["status"], 200, "{v}");
+        assert_eq!(v["body"]["sub"], "248289761001", "{v}");
+    }
+    let (code, stderr) = run_failing(
+        c,
+        &[
+            "call",
+            &format!("{}/introspect", op.issuer()),
+            "--profile",
+            "plain",
+            "--method",
+            "POST",
+        ],
+    )
+    .await;
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("answered HTTP 4"), "{stderr}");
+}

@@ -23,6 +23,7 @@
 //! | callback, code exchange, ID token (OIDC Core §3.1.3.7) | [`RelyingParty::complete`] → [`Login`] |
 //! | device authorization grant (RFC 8628) | [`RelyingParty::device_authorization`], [`RelyingParty::complete_device`] |
 //! | DPoP (RFC 9449): proofs on every request, nonces, bound tokens | [`dpop::Dpop`], [`RelyingParty::with_decorator`] |
+//! | calling an API with the token (Bearer or DPoP) | [`RelyingParty::call_resource`] |
 //! | refresh (OIDC Core §12.2) | [`RelyingParty::refresh`] → [`Refreshed`] |
 //! | userinfo (JSON or signed) | [`RelyingParty::userinfo`] |
 //! | token exchange (RFC 8693) | [`RelyingParty::exchange`] |
@@ -64,6 +65,7 @@ pub mod logout;
 mod par;
 pub mod registration;
 pub mod report;
+mod resource;
 mod revoke;
 mod rp;
 mod secret;

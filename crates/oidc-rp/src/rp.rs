@@ -894,6 +894,11 @@ impl RelyingParty {
         }
     }
 
+    /// What decorates every request.
+    pub(crate) fn decorator(&self) -> Option<&dyn RequestDecorator> {
+        self.decorator.as_deref()
+    }
+
     /// Whether the FAPI 2.0 switch is on.
     pub(crate) fn is_fapi2(&self) -> bool {
         self.fapi2

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod call;
 pub mod client_credentials;
 pub mod completions;
 pub mod conformance;
