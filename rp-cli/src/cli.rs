@@ -222,7 +222,8 @@ pub struct ClientArgs {
     /// client_secret_post or none (default: from the secret and the provider's metadata).
     #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])]
     pub token_auth_method: Option<String>,
-    /// The client's private key (PKCS#8 PEM, RSA or P-256) for private_key_jwt (RFC 7523),
+    /// The client's private key (PKCS#8 PEM or a private JWK, RSA or P-256) for
+    /// private_key_jwt (RFC 7523),
     /// which it then uses on every call that authenticates (token, PAR, introspection,
     /// revocation). A profile remembers the file's path, never a copy of the key.
     #[arg(long, value_name = "PEM", env = "RP_CLIENT_KEY")]
@@ -271,7 +272,12 @@ pub fn load_client_key(
         .map_err(|e| {
             crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display()))
         })?;
-    oidc_rp::ClientKey::from_pem(&text)
+    let parsed = if text.trim_start().starts_with('{') {
+        oidc_rp::ClientKey::from_jwk(&text)
+    } else {
+        oidc_rp::ClientKey::from_pem(&text)
+    };
+    parsed
         .map(std::sync::Arc::new)
         .map_err(|e| crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display())))
 }

@@ -243,3 +243,45 @@ async fn rp_call_presents_the_token_as_the_api_needs() {
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("answered HTTP 4"), "{stderr}");
 }
+
+/// `--client-key` takes a private JWK as well as a PEM.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_key_may_be_a_jwk() {
+    use base64::Engine;
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pem = std::fs::read_to_string(fapi_key()).unwrap();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .unwrap();
+    // PKCS#8 P-256: the private key is the 32-byte OCTET STRING (04 20 ...), the public
+    // point the 65 bytes after the BIT STRING header (03 42 00 04 ...).
+    let d_at = der.windows(2).position(|w| w == [0x04, 0x20]).unwrap() + 2;
+    let p_at = der
+        .windows(4)
+        .position(|w| w == [0x03, 0x42, 0x00, 0x04])
+        .unwrap()
+        + 4;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwk = serde_json::json!({
+        "kty": "EC", "crv": "P-256",
+        "x": b64(&der[p_at..p_at + 32]), "y": b64(&der[p_at + 32..p_at + 64]),
+        "d": b64(&der[d_at..d_at + 32]),
+    });
+    let file = dir.path().join("rp-fapi.jwk.json");
+    std::fs::write(&file, jwk.to_string()).unwrap();
+    let mut cmd = rp(dir.path());
+    cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-fapi"])
+        .args([
+            "--client-key",
+            file.to_str().unwrap(),
+            "--fapi2",
+            "--no-cache",
+        ])
+        .args(["--username", "alice", "--password", "wonderland", "--json"]);
+    all_checks_passed(&output_json(cmd).await);
+}
