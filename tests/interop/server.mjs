@@ -18,6 +18,7 @@
 // - RFC 8693 token exchange, registered with provider.registerGrantType;
 // - the device authorization grant (RFC 8628) for rp-static, with a 1 s polling interval;
 // - pushed authorization requests (RFC 9126) and DPoP (RFC 9449) with nonces required;
+// - JARM (query.jwt, form_post.jwt);
 // - outgoing requests (back-channel logout) to loopback hosts only.
 //
 // OIDC_PROVIDER_MODULE=<path to an oidc-provider entry file> runs the same configuration on
@@ -101,6 +102,7 @@ async function start() {
         response_types: ['code'],
         redirect_uris: ['http://127.0.0.1/callback'],
         id_token_signed_response_alg: 'EdDSA',
+        authorization_signed_response_alg: 'EdDSA',
         require_pushed_authorization_requests: true,
         dpop_bound_access_tokens: true,
         jwks: { keys: [{"kty": "EC", "crv": "P-256", "x": "VQ4tbWgU2fNsIHz8lVq3qBtnreULtSHnH1HhfanPQS8", "y": "lTD6NnNHJieZtTBGyk8NXP9W6k6DsjSJEJvoZOKPYhg", "use": "sig", "alg": "ES256", "kid": "ZPPu3L0LlgCmMGzifDDckWMwMe382RFqqJ0peBHkrU0"}] },
@@ -157,6 +159,8 @@ async function start() {
       // RFC 9449, with server nonces required (the retry path is exercised every time).
       dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       pushedAuthorizationRequests: { enabled: true },
+      // JARM: query.jwt and form_post.jwt.
+      jwtResponseModes: { enabled: true },
     },
     ttl: {
       AccessToken: 3600,

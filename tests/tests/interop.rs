@@ -427,6 +427,45 @@ async fn fapi2_login_refresh_and_userinfo() {
     assert_eq!(r["token_response"]["token_type"], "DPoP");
     let u = run_json(c, &["userinfo", "--profile", "fapi"]).await;
     assert_eq!(u["userinfo"]["sub"], ALICE_SUB);
+    // With JARM: oidc-provider's signed authorization response (EdDSA), verified first.
+    let v = run_json(
+        c,
+        &login_args(
+            &op.issuer,
+            "fapi-jarm",
+            &[
+                "--client-id",
+                "rp-fapi",
+                "--client-key",
+                key,
+                "--fapi2",
+                "--jarm",
+            ],
+        ),
+    )
+    .await;
+    all_checks_passed(&v);
+    assert_eq!(check(&v, "response_jwt")["passed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jarm_responses_in_the_query_and_in_a_form_post() {
+    let Some(op) = peer("jarm_responses_in_the_query_and_in_a_form_post") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (profile, extra) in [
+        ("q", &["--jarm"][..]),
+        ("fp", &["--jarm", "--form-post"][..]),
+    ] {
+        let v = run_json(
+            dir.path(),
+            &login_args(&op.issuer, profile, &static_client(extra)),
+        )
+        .await;
+        all_checks_passed(&v);
+        assert_eq!(check(&v, "response_jwt")["passed"], true, "{profile}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
