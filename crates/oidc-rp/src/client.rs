@@ -25,6 +25,10 @@ pub enum TokenAuthMethod {
     ClientSecretJwt,
     /// A JWT assertion signed with the client's private key (OIDC Core §9, RFC 7523).
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate from a PKI the provider trusts (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate the client registered (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl TokenAuthMethod {
@@ -36,6 +40,8 @@ impl TokenAuthMethod {
             TokenAuthMethod::None => "none",
             TokenAuthMethod::ClientSecretJwt => "client_secret_jwt",
             TokenAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            TokenAuthMethod::TlsClientAuth => "tls_client_auth",
+            TokenAuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -47,6 +53,8 @@ impl TokenAuthMethod {
             "none" => TokenAuthMethod::None,
             "client_secret_jwt" => TokenAuthMethod::ClientSecretJwt,
             "private_key_jwt" => TokenAuthMethod::PrivateKeyJwt,
+            "tls_client_auth" => TokenAuthMethod::TlsClientAuth,
+            "self_signed_tls_client_auth" => TokenAuthMethod::SelfSignedTlsClientAuth,
             _ => return None,
         })
     }
@@ -179,6 +187,9 @@ impl ClientConfig {
             TokenAuthMethod::ClientSecretBasic => Arc::new(ClientSecretBasic::new(secret()?)),
             TokenAuthMethod::ClientSecretPost => Arc::new(ClientSecretPost::new(secret()?)),
             TokenAuthMethod::None => Arc::new(PublicClient),
+            TokenAuthMethod::TlsClientAuth | TokenAuthMethod::SelfSignedTlsClientAuth => {
+                Arc::new(crate::client_auth::MutualTls(method))
+            }
             TokenAuthMethod::ClientSecretJwt => Arc::new(ClientSecretJwt::new(secret()?)),
             TokenAuthMethod::PrivateKeyJwt => {
                 let key = self
@@ -202,6 +213,12 @@ impl ClientConfig {
                 if self.signing_key.is_none() {
                     return Err(missing(method, "the client's private key"));
                 }
+                return Ok(method);
+            }
+            if matches!(
+                method,
+                TokenAuthMethod::TlsClientAuth | TokenAuthMethod::SelfSignedTlsClientAuth
+            ) {
                 return Ok(method);
             }
             if method != TokenAuthMethod::None && self.client_secret.is_none() {

@@ -130,6 +130,28 @@ impl ClientAuth for PublicClient {
     }
 }
 
+/// Mutual TLS (RFC 8705 §2): the client's certificate, presented by the HTTP client (see
+/// [`crate::HttpConfig::client_identity_pem`]), is the credential; the form names the client.
+#[derive(Debug, Clone, Copy)]
+pub struct MutualTls(pub crate::client::TokenAuthMethod);
+
+impl ClientAuth for MutualTls {
+    fn method(&self) -> &str {
+        self.0.name()
+    }
+
+    fn apply(
+        &self,
+        client_id: &str,
+        _: &str,
+        _: &mut HeaderMap,
+        form: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        form.push(("client_id".into(), client_id.into()));
+        Ok(())
+    }
+}
+
 /// The RFC 7523 §3 claims of a client assertion: `iss` = `sub` = the client, `aud` = the
 /// endpoint, a fresh `jti`, and a one-minute lifetime.
 fn assertion_claims(client_id: &str, audience: &str) -> serde_json::Value {

@@ -67,6 +67,12 @@ pub struct ExtraProviderMetadata {
     /// RFC 9126 §5: authorization requests must be pushed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 8705 §5: endpoints to use instead when authenticating with mutual TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_endpoint_aliases: Option<serde_json::Map<String, serde_json::Value>>,
+    /// RFC 8705 §3.3: access tokens are bound to the client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
     /// JARM §3: the algorithms authorization responses are signed with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_signing_alg_values_supported: Option<Vec<String>>,

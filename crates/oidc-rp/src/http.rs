@@ -41,6 +41,10 @@ pub struct HttpConfig {
     pub danger_accept_invalid_certs: bool,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The client's TLS certificate and private key (PEM, both in one buffer), presented to
+    /// servers that ask: mutual TLS client authentication and certificate-bound tokens
+    /// (RFC 8705). A secret: never in `Debug` output.
+    pub client_identity_pem: Option<crate::secret::Secret>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -55,6 +59,7 @@ impl std::fmt::Debug for HttpConfig {
                 "danger_accept_invalid_certs",
                 &self.danger_accept_invalid_certs,
             )
+            .field("client_identity", &self.client_identity_pem.is_some())
             .finish()
     }
 }
@@ -69,6 +74,7 @@ impl Default for HttpConfig {
             allow_insecure_http: false,
             danger_accept_invalid_certs: false,
             user_agent: concat!("rp/", env!("CARGO_PKG_VERSION")).to_string(),
+            client_identity_pem: None,
         }
     }
 }
@@ -167,6 +173,12 @@ impl HttpClient {
                 for cert in certs {
                     b = b.add_root_certificate(cert);
                 }
+            }
+        }
+        if let Some(pem) = &c.client_identity_pem {
+            match reqwest::Identity::from_pem(pem.expose().as_bytes()) {
+                Ok(identity) => b = b.identity(identity),
+                Err(e) => tracing::error!("the TLS client certificate is unusable: {e}"),
             }
         }
         if c.danger_accept_invalid_certs {

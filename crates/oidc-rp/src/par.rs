@@ -39,13 +39,16 @@ impl RelyingParty {
         request: &AuthorizationRequest,
         redirect_uri: &str,
     ) -> Result<(Url, AuthTransaction)> {
-        let (endpoint, auth) = self
+        let (mut endpoint, auth) = self
             .supplemented(
                 "pushed_authorization_request_endpoint",
                 "pushed authorization requests (RFC 9126)",
                 |m| (m.pushed_authorization_request_endpoint.clone(), None),
             )
             .await?;
+        if let Some(alias) = self.mtls_alias("pushed_authorization_request_endpoint") {
+            endpoint = alias;
+        }
         let authorization_endpoint = self.metadata().authorization_endpoint().url().clone();
         self.http()
             .check_url(&authorization_endpoint, "authorization endpoint")?;

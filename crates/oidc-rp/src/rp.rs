@@ -487,6 +487,9 @@ impl RelyingParty {
     }
 
     pub(crate) fn token_endpoint(&self) -> Result<Url> {
+        if let Some(alias) = self.mtls_alias("token_endpoint") {
+            return Ok(alias);
+        }
         self.metadata
             .token_endpoint()
             .map(|t| t.url().clone())
@@ -899,6 +902,30 @@ impl RelyingParty {
         self.decorator.as_deref()
     }
 
+    /// Whether the client authenticates with mutual TLS (RFC 8705).
+    pub(crate) fn uses_mtls(&self) -> bool {
+        matches!(
+            self.client.token_endpoint_auth_method,
+            Some(crate::client::TokenAuthMethod::TlsClientAuth)
+                | Some(crate::client::TokenAuthMethod::SelfSignedTlsClientAuth)
+        )
+    }
+
+    /// The `mtls_endpoint_aliases` member `name` (RFC 8705 §5), for a client using mTLS.
+    pub(crate) fn mtls_alias(&self, name: &str) -> Option<Url> {
+        if !self.uses_mtls() {
+            return None;
+        }
+        let url = self
+            .metadata
+            .additional_metadata()
+            .mtls_endpoint_aliases
+            .as_ref()?
+            .get(name)?
+            .as_str()?;
+        Url::parse(url).ok()
+    }
+
     /// Whether the FAPI 2.0 switch is on.
     pub(crate) fn is_fapi2(&self) -> bool {
         self.fapi2
@@ -1057,6 +1084,7 @@ impl RelyingParty {
             })?
             .url()
             .clone();
+        let endpoint = self.mtls_alias("userinfo_endpoint").unwrap_or(endpoint);
         let signed_alg = self
             .client
             .userinfo_signed_response_alg

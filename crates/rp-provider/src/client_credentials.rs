@@ -61,6 +61,7 @@ pub fn client_credentials(op: &Op, client: &Client, form: &Params) -> Response {
         offline: false,
         actor: None,
         jkt: None,
+        x5t: None,
     };
     token_response(op, client, &base, None, false, false)
 }

@@ -282,7 +282,7 @@ pub fn token(
                 user,
                 expires_at: now(),
             };
-            crate::token::issue_tokens(op, client, &code, jkt)
+            crate::token::issue_tokens(op, client, &code, jkt, None)
         }
     }
 }

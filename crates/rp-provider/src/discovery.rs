@@ -31,6 +31,7 @@ pub fn metadata(op: &Op) -> Value {
         "client_secret_jwt",
         "private_key_jwt",
         "none",
+        "self_signed_tls_client_auth",
     ];
     let mut doc = json!({
         "issuer": op.issuer,
@@ -52,6 +53,7 @@ pub fn metadata(op: &Op) -> Value {
         "require_pushed_authorization_requests": false,
         "dpop_signing_alg_values_supported": crate::dpop::ALGS,
         "authorization_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
+        "tls_client_certificate_bound_access_tokens": true,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": algs,

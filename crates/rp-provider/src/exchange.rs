@@ -82,6 +82,7 @@ fn resolve(op: &Op, token: &str, token_type: &str) -> Option<TokenRecord> {
                 offline: false,
                 actor: None,
                 jkt: None,
+                x5t: None,
             })
         }
         _ => None,

@@ -17,7 +17,13 @@ use axum::response::Response;
 use serde_json::json;
 
 /// grant_type=refresh_token
-pub fn refresh(op: &Op, client: &Client, form: &Params, jkt: Option<String>) -> Response {
+pub fn refresh(
+    op: &Op,
+    client: &Client,
+    form: &Params,
+    jkt: Option<String>,
+    x5t: Option<String>,
+) -> Response {
     if !client.allows_grant("refresh_token") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -75,6 +81,7 @@ pub fn refresh(op: &Op, client: &Client, form: &Params, jkt: Option<String>) -> 
     let access = TokenRecord {
         scope: scope.clone(),
         jkt: jkt.clone(),
+        x5t: x5t.clone().or(record.x5t.clone()),
         ..(*record).clone()
     };
     let access_token = match issue_access_token(op, client, &access) {

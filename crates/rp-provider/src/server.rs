@@ -11,6 +11,45 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
+/// The request header that carries the connection's client certificate (DER, base64) to the
+/// handlers. Any value a client sends under this name is removed first, so only the TLS
+/// layer can set it.
+pub const PEER_CERTIFICATE: &str = "x-rp-provider-peer-certificate";
+
+fn with_peer_certificate(router: Router, peer: Option<Vec<u8>>) -> Router {
+    let value = peer.and_then(|der| {
+        axum::http::HeaderValue::from_str(&base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            der,
+        ))
+        .ok()
+    });
+    router.layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| {
+            let value = value.clone();
+            async move {
+                let headers = request.headers_mut();
+                headers.remove(PEER_CERTIFICATE);
+                if let Some(v) = value {
+                    headers.insert(PEER_CERTIFICATE, v);
+                }
+                request
+            }
+        },
+    ))
+}
+
+/// The client certificate of the request's TLS connection (DER), if it presented one.
+pub fn peer_certificate(headers: &axum::http::HeaderMap) -> Option<Vec<u8>> {
+    let v = headers.get(PEER_CERTIFICATE)?.to_str().ok()?;
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, v).ok()
+}
+
+/// The RFC 8705 §3.1 thumbprint (`x5t#S256`) of a certificate.
+pub fn thumbprint(der: &[u8]) -> String {
+    rp_jose::b64::encode(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+}
+
 /// Accept connections until `shutdown` turns true.
 pub async fn serve(
     listener: TcpListener,
@@ -34,7 +73,7 @@ pub async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        let router = router.clone();
         let acceptor = acceptor.clone();
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
@@ -54,6 +93,13 @@ pub async fn serve(
                         Ok(Ok(s)) => s,
                         _ => return,
                     };
+                    let peer = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .map(|c| c.to_vec());
+                    let service = TowerToHyperService::new(with_peer_certificate(router, peer));
                     let conn = builder.serve_connection(TokioIo::new(tls), service);
                     tokio::pin!(conn);
                     tokio::select! {
@@ -62,6 +108,7 @@ pub async fn serve(
                     }
                 }
                 None => {
+                    let service = TowerToHyperService::new(with_peer_certificate(router, None));
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(conn);
                     tokio::select! {

@@ -153,6 +153,8 @@ pub struct TokenRecord {
     pub actor: Option<Value>,
     /// RFC 9449 §6: the thumbprint of the DPoP key the token is bound to.
     pub jkt: Option<String>,
+    /// RFC 8705 §3: the thumbprint of the client certificate the token is bound to.
+    pub x5t: Option<String>,
 }
 
 /// What taking a refresh token found.
@@ -615,6 +617,7 @@ mod tests {
             offline: false,
             actor: None,
             jkt: None,
+            x5t: None,
         }
     }
 

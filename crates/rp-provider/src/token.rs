@@ -198,6 +198,33 @@ fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Clie
     let Some(client) = op.client(&client_id) else {
         return Err(invalid_client("unknown client", is_basic));
     };
+    // RFC 8705 §2.2: a self-signed certificate registered in the client's jwks (x5c),
+    // presented on this TLS connection (whose handshake proved the key).
+    if method == "none" && client.token_endpoint_auth_method == "self_signed_tls_client_auth" {
+        let Some(cert) = crate::server::peer_certificate(headers) else {
+            return Err(invalid_client(
+                "self_signed_tls_client_auth needs the client certificate on the TLS connection",
+                false,
+            ));
+        };
+        let registered = client
+            .other
+            .get("jwks")
+            .and_then(|j| j.get("keys"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.get("x5c")?.as_array()?.first()?.as_str())
+            .filter_map(|c| STANDARD.decode(c).ok())
+            .any(|der| der == cert);
+        if !registered {
+            return Err(invalid_client(
+                "the TLS client certificate is not one the client registered (x5c)",
+                false,
+            ));
+        }
+        return Ok(client);
+    }
     if client.token_endpoint_auth_method != method {
         return Err(invalid_client(
             &format!(
@@ -242,6 +269,12 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         Ok(j) => j,
         Err(r) => return crate::dpop::token_error(&op, &r),
     };
+    // RFC 8705 §3: tokens of a client that authenticated with its certificate are bound to it.
+    let x5t = (client
+        .token_endpoint_auth_method
+        .ends_with("tls_client_auth"))
+    .then(|| crate::server::peer_certificate(&headers).map(|c| crate::server::thumbprint(&c)))
+    .flatten();
     if client.dpop_bound_access_tokens && jkt.is_none() {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -250,8 +283,8 @@ pub async fn token(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         );
     }
     match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => authorization_code(&op, &client, &form, jkt),
-        Some("refresh_token") => crate::refresh::refresh(&op, &client, &form, jkt),
+        Some("authorization_code") => authorization_code(&op, &client, &form, jkt, x5t),
+        Some("refresh_token") => crate::refresh::refresh(&op, &client, &form, jkt, x5t),
         Some("client_credentials") => {
             crate::client_credentials::client_credentials(&op, &client, &form)
         }
@@ -292,7 +325,13 @@ pub fn invalid_grant(description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
 
-fn authorization_code(op: &Op, client: &Client, form: &Params, jkt: Option<String>) -> Response {
+fn authorization_code(
+    op: &Op,
+    client: &Client,
+    form: &Params,
+    jkt: Option<String>,
+    x5t: Option<String>,
+) -> Response {
     if !client.allows_grant("authorization_code") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -335,7 +374,7 @@ fn authorization_code(op: &Op, client: &Client, form: &Params, jkt: Option<Strin
         (None, Some(_)) => return invalid_grant("code_verifier sent but no code_challenge was"),
         (None, None) => {}
     }
-    issue_tokens(op, client, &grant, jkt)
+    issue_tokens(op, client, &grant, jkt, x5t)
 }
 
 /// Issue an access token, an ID token and, for `offline_access`, a refresh token.
@@ -344,6 +383,7 @@ pub(crate) fn issue_tokens(
     client: &Client,
     grant: &CodeGrant,
     jkt: Option<String>,
+    x5t: Option<String>,
 ) -> Response {
     let request = &grant.request;
     let offline = request.scope.iter().any(|s| s == "offline_access");
@@ -363,6 +403,7 @@ pub(crate) fn issue_tokens(
         offline,
         actor: None,
         jkt,
+        x5t,
     };
     token_response(op, client, &base, request.nonce.as_deref(), true, offline)
 }
@@ -401,6 +442,8 @@ pub fn issue_access_token(
         }
         if let Some(jkt) = &record.jkt {
             claims["cnf"] = json!({ "jkt": jkt });
+        } else if let Some(x5t) = &record.x5t {
+            claims["cnf"] = json!({ "x5t#S256": x5t });
         }
         // The client's ID token algorithm when it is an asymmetric one the provider has a
         // key for (one key type per client keeps its tokens uniform; RFC 9068 §2.1 leaves the

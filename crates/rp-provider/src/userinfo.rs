@@ -117,6 +117,19 @@ pub async fn userinfo(
             "the access token is invalid, expired or revoked",
         );
     };
+    // RFC 8705 §3: a certificate-bound token only on a connection with that certificate.
+    if let Some(x5t) = &record.x5t
+        && crate::server::peer_certificate(&headers)
+            .map(|c| crate::server::thumbprint(&c))
+            .as_ref()
+            != Some(x5t)
+    {
+        return bearer_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "this access token is bound to a client certificate that this connection did not present",
+        );
+    }
     // A DPoP-bound token presented as a Bearer token is a stolen token (RFC 9449 §7.2).
     if record.jkt.is_some() {
         return bearer_error(
