@@ -116,6 +116,9 @@ pub struct Profile {
     /// How `rp login` logged in, so that `rp login --profile NAME` alone does it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<LoginSettings>,
+    /// The client's TLS certificate file (mutual TLS): its path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert_file: Option<PathBuf>,
     /// The client's private key file (private_key_jwt): its path, never a copy of the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_key_file: Option<PathBuf>,

@@ -187,6 +187,11 @@ pub struct HttpArgs {
     /// DANGEROUS: accept any TLS certificate. Anyone on the path can then steal the tokens.
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+    /// The client's TLS certificate and private key (one PEM file) for mutual TLS (RFC 8705):
+    /// tls_client_auth / self_signed_tls_client_auth, and certificate-bound tokens. A
+    /// profile remembers the file's path.
+    #[arg(long, value_name = "PEM", env = "RP_CLIENT_CERT")]
+    pub client_cert: Option<PathBuf>,
     /// Clock leeway in seconds for every time check (exp, iat, nbf, auth_time with max_age,
     /// a logout token's age); shown in the report.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
@@ -220,7 +225,7 @@ pub struct ClientArgs {
     pub client_secret: Option<String>,
     /// How the client authenticates at the token endpoint: client_secret_basic,
     /// client_secret_post or none (default: from the secret and the provider's metadata).
-    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"])]
+    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"])]
     pub token_auth_method: Option<String>,
     /// The client's private key (PKCS#8 PEM or a private JWK, RSA or P-256) for
     /// private_key_jwt (RFC 7523),

@@ -285,3 +285,57 @@ async fn the_client_key_may_be_a_jwk() {
         .args(["--username", "alice", "--password", "wonderland", "--json"]);
     all_checks_passed(&output_json(cmd).await);
 }
+
+/// `rp login --client-cert` with `self_signed_tls_client_auth` against the bundled provider
+/// over HTTPS: the certificate authenticates the client, the profile remembers it, and the
+/// certificate-bound token works for `rp userinfo` because the certificate comes along.
+#[tokio::test(flavor = "multi_thread")]
+async fn mutual_tls_from_the_command_line() {
+    use base64::Engine;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["rp-cli-test".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let mut fixtures = rp_provider::Fixtures::embedded();
+    fixtures.clients.push(
+        serde_json::from_value(serde_json::json!({
+            "client_id": "mtls",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "self_signed_tls_client_auth",
+            "grant_types": ["authorization_code"],
+            "application_type": "native",
+            "jwks": {"keys": [{"kty": "EC", "x5c": [
+                base64::engine::general_purpose::STANDARD.encode(cert.der())
+            ]}]},
+        }))
+        .unwrap(),
+    );
+    let op = rp_provider::start(rp_provider::ProviderConfig {
+        tls: true,
+        fixtures,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("client.pem");
+    std::fs::write(&pem, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    let ca = op.ca_file().unwrap().to_str().unwrap().to_string();
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "login",
+        "--issuer",
+        op.issuer(),
+        "--ca-file",
+        &ca,
+        "--client-id",
+        "mtls",
+    ])
+    .args(["--token-auth-method", "self_signed_tls_client_auth"])
+    .args(["--client-cert", pem.to_str().unwrap(), "--profile", "m"])
+    .args(["--username", "alice", "--password", "wonderland", "--json"]);
+    all_checks_passed(&output_json(cmd).await);
+    let u = run_json(dir.path(), &["userinfo", "--profile", "m"]).await;
+    assert_eq!(u["userinfo"]["sub"], "248289761001");
+}

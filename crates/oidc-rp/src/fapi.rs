@@ -5,8 +5,8 @@
 //! authorization response parameter required (RFC 9207), tokens sender-constrained with DPoP
 //! (RFC 9449), client authentication with `private_key_jwt` and a key of an allowed
 //! algorithm, and ID tokens only in PS256, ES256 or EdDSA (FAPI 2.0 Security Profile §5.4).
-//! Mutual TLS (RFC 8705), the profile's other way to sender-constrain and authenticate, is
-//! not offered yet, so DPoP and `private_key_jwt` are required.
+//! A client that authenticates with mutual TLS (RFC 8705) is sender-constrained by its
+//! certificate instead of DPoP, and needs no private key.
 
 use crate::client::TokenAuthMethod;
 use crate::error::{ConfigError, Error, Result};
@@ -49,15 +49,33 @@ impl RelyingParty {
             provider.push("PKCE with S256 in code_challenge_methods_supported".into());
         }
         let dpop_alg = self.decorator_alg();
-        match (&extra.dpop_signing_alg_values_supported, dpop_alg) {
-            (None, _) => provider.push("DPoP (dpop_signing_alg_values_supported, RFC 9449)".into()),
-            (Some(algs), Some(mine)) if !algs.iter().any(|a| a == mine) => provider.push(format!(
-                "DPoP proofs in {mine} (it accepts {})",
-                algs.join(", ")
-            )),
-            _ => {}
+        let mtls = self.uses_mtls();
+        if mtls {
+            // Sender-constrained by the client certificate (RFC 8705 §3).
+            if extra.tls_client_certificate_bound_access_tokens != Some(true) {
+                provider.push(
+                    "certificate-bound access tokens (tls_client_certificate_bound_access_tokens, RFC 8705)"
+                        .into(),
+                );
+            }
+        } else {
+            match (&extra.dpop_signing_alg_values_supported, dpop_alg) {
+                (None, _) => {
+                    provider.push("DPoP (dpop_signing_alg_values_supported, RFC 9449)".into())
+                }
+                (Some(algs), Some(mine)) if !algs.iter().any(|a| a == mine) => provider.push(
+                    format!("DPoP proofs in {mine} (it accepts {})", algs.join(", ")),
+                ),
+                _ => {}
+            }
         }
-        let private_key_jwt = meta
+        let wanted = self
+            .client()
+            .token_endpoint_auth_method
+            .filter(|_| mtls)
+            .map(|m| m.name())
+            .unwrap_or("private_key_jwt");
+        let supported = meta
             .token_endpoint_auth_methods_supported()
             .is_some_and(|m| {
                 m.iter().any(|x| {
@@ -65,11 +83,11 @@ impl RelyingParty {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .as_deref()
-                        == Some("private_key_jwt")
+                        == Some(wanted)
                 })
             });
-        if !private_key_jwt {
-            provider.push("private_key_jwt in token_endpoint_auth_methods_supported".into());
+        if !supported {
+            provider.push(format!("{wanted} in token_endpoint_auth_methods_supported"));
         }
         let id_algs: Vec<Alg> = self
             .id_token_algorithms()
@@ -88,14 +106,16 @@ impl RelyingParty {
             });
         }
         let mut client: Vec<String> = Vec::new();
-        if dpop_alg.is_none() {
-            client.push("a DPoP key (sender-constrained tokens)".into());
+        if dpop_alg.is_none() && !mtls {
+            client
+                .push("a DPoP key or a mutual TLS certificate (sender-constrained tokens)".into());
         }
         let c = self.client();
-        if c.token_endpoint_auth_method != Some(TokenAuthMethod::PrivateKeyJwt) {
-            client.push("private_key_jwt client authentication".into());
+        if c.token_endpoint_auth_method != Some(TokenAuthMethod::PrivateKeyJwt) && !mtls {
+            client.push("private_key_jwt or mutual TLS client authentication".into());
         }
         match &c.signing_key {
+            _ if mtls => {}
             None => client.push("the client's private key".into()),
             Some(k) if !["ES256", "EdDSA", "PS256"].contains(&k.alg()) => client.push(format!(
                 "a client key for ES256, EdDSA or PS256 (this one signs {})",

@@ -44,6 +44,9 @@ fn remember(args: &mut LoginArgs) -> Result<Option<ClientConfig>, CliError> {
     if args.http.ca_file.is_none() {
         args.http.ca_file = profile.ca_file.clone();
     }
+    if args.http.client_cert.is_none() {
+        args.http.client_cert = profile.client_cert_file.clone();
+    }
     let settings = profile.login.clone().unwrap_or_default();
     if args.scope.is_none() {
         args.scope = settings.scope.or(profile.tokens.scope.clone());
@@ -638,6 +641,7 @@ fn save_profile(
         crate::secret_store::delete(&name).map_err(CliError::Cache)?;
     }
     let profile = Profile {
+        client_cert_file: args.http.client_cert.clone(),
         client_key_file: args.client.client_key.clone().or_else(|| {
             // A re-login with the remembered client keeps its key file.
             cache::load_meta(&name)

@@ -39,6 +39,20 @@ pub fn http_client(args: &HttpArgs) -> Result<HttpClient, CliError> {
     if let Some(ca) = &args.ca_file {
         config.add_ca_file(ca)?;
     }
+    if let Some(path) = &args.client_cert {
+        use std::io::Read;
+        let mut pem = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(256 * 1024).read_to_string(&mut pem))
+            .map_err(|e| CliError::Usage(format!("--client-cert {}: {e}", path.display())))?;
+        if !pem.contains("CERTIFICATE-----") || !pem.contains("PRIVATE KEY-----") {
+            return Err(CliError::Usage(format!(
+                "--client-cert {}: needs the certificate and its private key, both PEM, in one file",
+                path.display()
+            )));
+        }
+        config.client_identity_pem = Some(oidc_rp::Secret::new(pem));
+    }
     if args.insecure_skip_tls_verify {
         crate::errln!(
             "rp: WARNING: --insecure-skip-tls-verify is on: TLS certificates are NOT checked; anyone on the network path can impersonate the provider and steal your tokens"

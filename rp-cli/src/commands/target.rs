@@ -198,6 +198,9 @@ pub async fn connect(
     if http_args.ca_file.is_none() {
         http_args.ca_file = profile.and_then(|p| p.ca_file.clone());
     }
+    if http_args.client_cert.is_none() {
+        http_args.client_cert = profile.and_then(|p| p.client_cert_file.clone());
+    }
     let http = super::http_client(&http_args)?;
     let rp = RelyingParty::discover(&http, &issuer, client)
         .await?
