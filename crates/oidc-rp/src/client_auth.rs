@@ -143,12 +143,12 @@ impl ClientAuth for MutualTls {
     fn apply(
         &self,
         client_id: &str,
-        _: &str,
-        _: &mut HeaderMap,
+        audience: &str,
+        headers: &mut HeaderMap,
         form: &mut Vec<(String, String)>,
     ) -> Result<()> {
-        form.push(("client_id".into(), client_id.into()));
-        Ok(())
+        // On the wire as a public client: the credential is the TLS connection's.
+        PublicClient.apply(client_id, audience, headers, form)
     }
 }
 

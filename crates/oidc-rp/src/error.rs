@@ -193,6 +193,20 @@ impl Error {
         }
     }
 
+    /// A validation failure's report, with the checks made before it (`earlier`) in front:
+    /// the whole story of one step. Other errors pass unchanged.
+    pub(crate) fn after(self, earlier: &crate::report::Report) -> Error {
+        match self {
+            Error::Validation(mut v) => {
+                let mut full = earlier.clone();
+                full.extend(v.report);
+                v.report = full;
+                Error::Validation(v)
+            }
+            other => other,
+        }
+    }
+
     /// The refresh token a failed refresh response carried, when the provider rotated it:
     /// keep it in place of the one sent.
     pub fn rotated_refresh_token(&self) -> Option<&crate::secret::Secret> {

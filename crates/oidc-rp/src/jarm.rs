@@ -27,77 +27,10 @@ impl RelyingParty {
             return Ok(callback.clone());
         }
         let mut c = Checker::skipping("authorization response JWT", &self.options_skip());
-        let Some(raw) = callback.response.as_deref() else {
-            let e = c.fail(
-                CheckId::ResponseJwt,
-                "JARM was asked for and the response carries no `response` JWT",
-            );
-            return Err(merge(report, e));
-        };
-        // JARM §4.4: the algorithms the provider says it signs responses with, asymmetric
-        // only; RS256 when it says nothing (JARM §3).
-        let advertised: Vec<Alg> = self
-            .metadata()
-            .additional_metadata()
-            .authorization_signing_alg_values_supported
-            .as_ref()
-            .map(|list| list.iter().filter_map(|a| Alg::parse(a)).collect())
-            .unwrap_or_else(|| vec![Alg::RS256]);
-        let allowed: Vec<Alg> = advertised
-            .into_iter()
-            .filter(|a| !matches!(a, Alg::None | Alg::HS256 | Alg::HS384 | Alg::HS512))
-            .filter(|a| !self.is_fapi2() || crate::fapi::ALGS.contains(a))
-            .collect();
-        let policy = SignaturePolicy {
-            allowed_algs: &allowed,
-            client_secret: None,
-            typ: TypRule::NotForeign,
-        };
-        let verified = jwt::verify_signed(raw, &policy, self.key_source(), &mut c).await;
-        let (_, payload) = match verified {
-            Ok(v) => v,
-            Err(e) => return Err(merge(report, e)),
-        };
-        let claims: Map<String, Value> = match serde_json::from_slice(&payload) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                let e = c.fail(
-                    CheckId::Format,
-                    "the response JWT's claims are not an object",
-                );
-                return Err(merge(report, e));
-            }
-        };
-        if let Err(e) = c.issuer(jwt::string_claim(&claims, "iss"), self.issuer()) {
-            return Err(merge(report, e));
-        }
-        if !jwt::aud_contains(claims.get("aud"), &self.client().client_id) {
-            let e = c.fail(
-                CheckId::Audience,
-                "aud of the response JWT does not name this client",
-            );
-            return Err(merge(report, e));
-        }
-        c.report.pass(CheckId::Audience, "is this client");
-        let leeway = self.leeway().as_secs() as i64;
-        match claims.get("exp").and_then(Value::as_i64) {
-            Some(exp) if exp + leeway > crate::time::unix_now() => c.report.pass(
-                CheckId::Expiry,
-                format!("not past (+ {leeway} s clock leeway)"),
-            ),
-            Some(_) => {
-                let e = c.fail(CheckId::Expiry, "the response JWT has expired");
-                return Err(merge(report, e));
-            }
-            None => {
-                let e = c.fail(CheckId::Expiry, "the response JWT has no exp (JARM §2.1)");
-                return Err(merge(report, e));
-            }
-        }
-        c.report.pass(
-            CheckId::ResponseJwt,
-            "signed by the provider, for this client",
-        );
+        let claims = self
+            .response_claims(callback.response.as_deref(), &mut c)
+            .await
+            .map_err(|e| e.after(report))?;
         report.extend(c.report);
         let s = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_string);
         Ok(CallbackParams {
@@ -111,17 +44,67 @@ impl RelyingParty {
             response: None,
         })
     }
-}
 
-/// The report so far, then the JWT's, in the error.
-fn merge(report: &Report, e: crate::Error) -> crate::Error {
-    match e {
-        crate::Error::Validation(mut v) => {
-            let mut full = report.clone();
-            full.extend(v.report);
-            v.report = full;
-            crate::Error::Validation(v)
+    /// The verified claims of the response JWT (JARM §4.4): signature, then `iss`, `aud`, `exp`.
+    async fn response_claims(
+        &self,
+        raw: Option<&str>,
+        c: &mut Checker,
+    ) -> Result<Map<String, Value>> {
+        let Some(raw) = raw else {
+            return Err(c.fail(
+                CheckId::ResponseJwt,
+                "JARM was asked for and the response carries no `response` JWT",
+            ));
+        };
+        // JARM §4.4: the algorithms the provider says it signs responses with, asymmetric
+        // only; RS256 when it says nothing (JARM §3).
+        let allowed: Vec<Alg> = self
+            .metadata()
+            .additional_metadata()
+            .authorization_signing_alg_values_supported
+            .as_ref()
+            .map(|list| list.iter().filter_map(|a| Alg::parse(a)).collect())
+            .unwrap_or_else(|| vec![Alg::RS256])
+            .into_iter()
+            .filter(|a| !matches!(a, Alg::None | Alg::HS256 | Alg::HS384 | Alg::HS512))
+            .filter(|a| !self.is_fapi2() || crate::fapi::ALGS.contains(a))
+            .collect();
+        let policy = SignaturePolicy {
+            allowed_algs: &allowed,
+            client_secret: None,
+            typ: TypRule::NotForeign,
+        };
+        let (_, payload) = jwt::verify_signed(raw, &policy, self.key_source(), c).await?;
+        let Ok(Value::Object(claims)) = serde_json::from_slice(&payload) else {
+            return Err(c.fail(
+                CheckId::Format,
+                "the response JWT's claims are not an object",
+            ));
+        };
+        c.issuer(jwt::string_claim(&claims, "iss"), self.issuer())?;
+        if !jwt::aud_contains(claims.get("aud"), &self.client().client_id) {
+            return Err(c.fail(
+                CheckId::Audience,
+                "aud of the response JWT does not name this client",
+            ));
         }
-        other => other,
+        c.report.pass(CheckId::Audience, "is this client");
+        let leeway = self.leeway().as_secs() as i64;
+        match claims.get("exp").and_then(Value::as_i64) {
+            Some(exp) if exp + leeway > crate::time::unix_now() => c.report.pass(
+                CheckId::Expiry,
+                format!("not past (+ {leeway} s clock leeway)"),
+            ),
+            Some(_) => return Err(c.fail(CheckId::Expiry, "the response JWT has expired")),
+            None => {
+                return Err(c.fail(CheckId::Expiry, "the response JWT has no exp (JARM §2.1)"));
+            }
+        }
+        c.report.pass(
+            CheckId::ResponseJwt,
+            "signed by the provider, for this client",
+        );
+        Ok(claims)
     }
 }

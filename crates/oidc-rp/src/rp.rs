@@ -387,16 +387,9 @@ impl RelyingParty {
             access_token: Some(tokens.access_token.expose()),
             ..rules
         };
-        let id_token = match id_token::validate(raw, &rules, self.key_source(), "ID token").await {
-            Ok(t) => t,
-            Err(Error::Validation(mut v)) => {
-                let mut full = report.clone();
-                full.extend(v.report);
-                v.report = full;
-                return Err(Error::Validation(v));
-            }
-            Err(e) => return Err(e),
-        };
+        let id_token = id_token::validate(raw, &rules, self.key_source(), "ID token")
+            .await
+            .map_err(|e| e.after(&report))?;
         report.extend(id_token.report.clone());
         Ok(Login {
             tokens,
@@ -576,37 +569,17 @@ impl RelyingParty {
                     access_token: Some(tokens.access_token.expose()),
                     ..self.id_token_rules(NonceCheck::NotExpected)
                 };
-                let mut fresh = match id_token::validate(
+                let mut fresh = id_token::validate(
                     raw.expose(),
                     &rules,
                     self.key_source(),
                     "refreshed ID token",
                 )
                 .await
-                {
-                    Ok(t) => t,
-                    Err(Error::Validation(mut v)) => {
-                        let mut full = report.clone();
-                        full.extend(v.report);
-                        v.report = full;
-                        return Err(Error::Validation(v));
-                    }
-                    Err(e) => return Err(e),
-                };
+                .map_err(|e| e.after(&report))?;
                 match previous {
-                    Some(previous) => {
-                        if let Err(e) = id_token::check_refresh_consistency(&mut fresh, previous) {
-                            return Err(match e {
-                                Error::Validation(mut v) => {
-                                    let mut full = report.clone();
-                                    full.extend(v.report);
-                                    v.report = full;
-                                    Error::Validation(v)
-                                }
-                                other => other,
-                            });
-                        }
-                    }
+                    Some(previous) => id_token::check_refresh_consistency(&mut fresh, previous)
+                        .map_err(|e| e.after(&report))?,
                     None => fresh.report.pass(
                         CheckId::RefreshConsistency,
                         "not compared: no original ID token at hand",
