@@ -195,7 +195,17 @@ impl Error {
 
     /// A validation failure's report, with the checks made before it (`earlier`) in front:
     /// the whole story of one step. Other errors pass unchanged.
-    pub(crate) fn after(self, earlier: &crate::report::Report) -> Error {
+    ///
+    /// ```no_run
+    /// # async fn f(rp: &oidc_rp::RelyingParty, login: &oidc_rp::Login) -> oidc_rp::Result<()> {
+    /// // A userinfo refusal reported after every check of the login it follows.
+    /// let info = rp
+    ///     .userinfo(&login.tokens.access_token(), &login.id_token)
+    ///     .await
+    ///     .map_err(|e| e.after(&login.report))?;
+    /// # let _ = info; Ok(()) }
+    /// ```
+    pub fn after(self, earlier: &crate::report::Report) -> Error {
         match self {
             Error::Validation(mut v) => {
                 let mut full = earlier.clone();

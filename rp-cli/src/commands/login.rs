@@ -539,19 +539,10 @@ pub(crate) async fn with_userinfo(
     let userinfo = if args.no_userinfo || rp.metadata().userinfo_endpoint().is_none() {
         None
     } else {
-        let info = match rp
+        let info = rp
             .userinfo(&login.tokens.access_token(), &login.id_token)
             .await
-        {
-            Ok(info) => info,
-            Err(oidc_rp::Error::Validation(mut v)) => {
-                let mut full = login.report.clone();
-                full.extend(v.report);
-                v.report = full;
-                return Err(oidc_rp::Error::Validation(v).into());
-            }
-            Err(e) => return Err(e.into()),
-        };
+            .map_err(|e| e.after(&login.report))?;
         login.report.extend(info.report.clone());
         Some(info)
     };
