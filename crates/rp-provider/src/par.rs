@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 /// The `request_uri` prefix (RFC 9126 §2.2).
@@ -39,7 +39,12 @@ pub async fn par(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> 
     }
     let mut params: Vec<(String, String)> = Vec::new();
     match form.get("request") {
-        Some(jwt) => match request_object(&client, jwt) {
+        Some(jwt) => match crate::request_object::verify(
+            &op,
+            &client,
+            jwt,
+            crate::request_object::Signing::Signed,
+        ) {
             Ok(values) => params = values,
             Err(e) => return invalid("invalid_request_object", &e),
         },
@@ -108,35 +113,6 @@ pub async fn par(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> 
         StatusCode::CREATED,
         &json!({ "request_uri": request_uri, "expires_in": TTL }),
     )
-}
-
-/// A pushed request object: signed by the client with its registered key (never `none`),
-/// naming the client; its members are the parameters.
-fn request_object(
-    client: &crate::fixtures::Client,
-    jwt: &str,
-) -> Result<Vec<(String, String)>, String> {
-    let jws = crate::client_jwt::parse_text(jwt).map_err(|e| format!("the request object: {e}"))?;
-    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if alg == "none" || alg.is_empty() {
-        return Err("a pushed request object must be signed".into());
-    }
-    crate::client_jwt::verify(client, &jws).map_err(|e| e.to_string())?;
-    let claims = jws.claims;
-    if claims.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str()) {
-        return Err("the request object's client_id is not the client's".into());
-    }
-    Ok(claims
-        .into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nbf" | "jti"))
-        .map(|(k, v)| {
-            let s = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            (k, s)
-        })
-        .collect())
 }
 
 /// At the authorization endpoint: the pushed parameters of `request_uri`, for the client the

@@ -61,16 +61,68 @@ async fn fetch_inner(
     let jwt = std::str::from_utf8(&body)
         .map_err(|_| "the request object is not text".to_string())?
         .trim();
+    Ok(verify(op, client, jwt, Signing::Exactly(expected_alg))?
+        .into_iter()
+        .collect())
+}
+
+/// How a request object must be signed.
+#[derive(Debug, Clone, Copy)]
+pub enum Signing<'a> {
+    /// With this algorithm (`none`: unsigned), as a test instance requires.
+    Exactly(&'a str),
+    /// As the client registered (`request_object_signing_alg`); unsigned only when it
+    /// registered `none`.
+    AsRegistered,
+    /// Signed, whatever the registration (pushed requests, RFC 9126 §3).
+    Signed,
+}
+
+/// Verify a request object of `client` (RFC 9101 §6.3): its algorithm, its signature with
+/// the client's keys, `client_id` the client's, `aud` (when present) this provider, `exp`
+/// (when present) not past. Its members, less the JWT's own claims, are the request.
+pub fn verify(
+    op: &Op,
+    client: &Client,
+    jwt: &str,
+    signing: Signing<'_>,
+) -> Result<Vec<(String, String)>, String> {
+    if jwt.len() > MAX_BYTES {
+        return Err("the request object is too large".into());
+    }
     let jws = crate::client_jwt::parse_text(jwt).map_err(|e| format!("the request object: {e}"))?;
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    if alg != expected_alg {
-        return Err(format!(
-            "the request object is signed with `{alg}`, {expected_alg} was registered"
-        ));
-    }
+    let registered = client
+        .other
+        .get("request_object_signing_alg")
+        .and_then(Value::as_str);
+    let unsigned_ok = match signing {
+        Signing::Exactly(expected) if alg != expected => {
+            return Err(format!(
+                "the request object is signed with `{alg}`, {expected} was registered"
+            ));
+        }
+        Signing::Exactly(expected) => expected == "none",
+        Signing::AsRegistered => {
+            if let Some(r) = registered.filter(|r| *r != alg) {
+                return Err(format!(
+                    "the request object is signed with `{alg}`; the client registered {r}"
+                ));
+            }
+            registered == Some("none")
+        }
+        Signing::Signed => false,
+    };
     match alg {
-        "none" if jws.signature.is_empty() => {}
-        "none" => return Err("an unsigned request object carries a signature".into()),
+        "none" if !unsigned_ok => {
+            return Err(
+                "the request object is unsigned, and an unsigned one is not accepted here".into(),
+            );
+        }
+        "none" if !jws.signature.is_empty() => {
+            return Err("an unsigned request object carries a signature".into());
+        }
+        "none" => {}
         _ => {
             crate::client_jwt::verify(client, &jws).map_err(|e| e.to_string())?;
         }
@@ -79,8 +131,24 @@ async fn fetch_inner(
     if claims.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str()) {
         return Err("the request object's client_id is not the client's".into());
     }
+    if let Some(aud) = claims.get("aud") {
+        let names_us = match aud {
+            Value::String(a) => *a == op.issuer,
+            Value::Array(list) => list.iter().any(|a| a.as_str() == Some(&op.issuer)),
+            _ => false,
+        };
+        if !names_us {
+            return Err("the request object's aud is not this provider".into());
+        }
+    }
+    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
+        && exp <= crate::op::now()
+    {
+        return Err("the request object has expired".into());
+    }
     Ok(claims
         .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nbf" | "jti"))
         .map(|(k, v)| {
             let s = match v {
                 Value::String(s) => s,
@@ -108,68 +176,15 @@ fn by_value_inner(
     params: &crate::params::Params,
     jwt: &str,
 ) -> Result<crate::params::Params, String> {
-    if jwt.len() > MAX_BYTES {
-        return Err("The request object is too large.".into());
-    }
     let client_id = params
         .get("client_id")
         .ok_or("client_id is missing (RFC 9101 §5: it must accompany a request object).")?;
     let client = op
         .client(client_id)
         .ok_or_else(|| format!("No client is registered as `{client_id}`."))?;
-    let jws =
-        crate::client_jwt::parse_text(jwt).map_err(|e| format!("The request object: {e}."))?;
-    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
-    let registered = client
-        .other
-        .get("request_object_signing_alg")
-        .and_then(Value::as_str);
-    match alg {
-        "none" if registered == Some("none") && jws.signature.is_empty() => {}
-        "none" => {
-            return Err(
-                "The request object is unsigned and the client did not register none.".into(),
-            );
-        }
-        _ => {
-            if registered.is_some_and(|r| r != alg) {
-                return Err(format!(
-                    "The request object is signed with `{alg}`; the client registered {}.",
-                    registered.unwrap_or("")
-                ));
-            }
-            crate::client_jwt::verify(&client, &jws).map_err(|e| format!("{e}."))?;
-        }
-    }
-    let claims = jws.claims;
-    if claims.get("client_id").and_then(Value::as_str) != Some(client_id.as_str()) {
-        return Err("The request object's client_id is not the query's.".into());
-    }
-    if let Some(aud) = claims.get("aud") {
-        let names_us = match aud {
-            Value::String(a) => *a == op.issuer,
-            Value::Array(list) => list.iter().any(|a| a.as_str() == Some(&op.issuer)),
-            _ => false,
-        };
-        if !names_us {
-            return Err("The request object's aud is not this provider.".into());
-        }
-    }
-    if let Some(exp) = claims.get("exp").and_then(Value::as_i64)
-        && exp <= crate::op::now()
-    {
-        return Err("The request object has expired.".into());
-    }
     let mut out = crate::params::Params::default();
-    for (k, v) in claims {
-        if matches!(k.as_str(), "iss" | "aud" | "exp" | "iat" | "nbf" | "jti") {
-            continue;
-        }
-        let s = match v {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
-        out.set(&k, s);
+    for (k, v) in verify(op, &client, jwt, Signing::AsRegistered)? {
+        out.set(&k, v);
     }
     Ok(out)
 }
