@@ -266,17 +266,24 @@ impl ClientArgs {
     }
 }
 
-/// Read a client's private key file (bounded: a PEM key is a few KiB).
-pub fn load_client_key(
+/// Read a small file a flag names (a key, a certificate: a few KiB), at most 256 KiB.
+pub fn read_small_file(
     path: &std::path::Path,
-) -> Result<std::sync::Arc<oidc_rp::ClientKey>, crate::exit::CliError> {
+    flag: &str,
+) -> Result<String, crate::exit::CliError> {
     use std::io::Read;
     let mut text = String::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(64 * 1024).read_to_string(&mut text))
-        .map_err(|e| {
-            crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display()))
-        })?;
+        .and_then(|f| f.take(256 * 1024).read_to_string(&mut text))
+        .map_err(|e| crate::exit::CliError::Usage(format!("{flag} {}: {e}", path.display())))?;
+    Ok(text)
+}
+
+/// Read a client's private key file (PEM or JWK).
+pub fn load_client_key(
+    path: &std::path::Path,
+) -> Result<std::sync::Arc<oidc_rp::ClientKey>, crate::exit::CliError> {
+    let text = read_small_file(path, "--client-key")?;
     let parsed = if text.trim_start().starts_with('{') {
         oidc_rp::ClientKey::from_jwk(&text)
     } else {

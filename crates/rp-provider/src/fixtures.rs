@@ -149,6 +149,10 @@ impl Client {
     }
 }
 
+/// The private key of the fixture client `rp-fapi` (its public half is that client's `jwks`
+/// in `clients.json`): a test client's key, public like every fixture.
+pub const FAPI_CLIENT_KEY_PEM: &str = include_str!("../../../fixtures/client-keys/rp-fapi.pem");
+
 /// The PEM private keys the provider signs with.
 #[derive(Debug, Clone)]
 pub struct KeyPems {

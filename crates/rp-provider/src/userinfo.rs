@@ -31,6 +31,15 @@ fn bearer_error(status: StatusCode, error: &str, description: &str) -> Response 
     resp
 }
 
+/// The token of an `Authorization: <scheme> <token>` header, for this scheme.
+fn authorization(headers: &HeaderMap, scheme: &str) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (given, token) = value.split_once(' ')?;
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then(|| token.trim().to_string())
+}
+
 /// GET or POST /userinfo
 pub async fn userinfo(
     State(op): State<Arc<Op>>,
@@ -49,26 +58,9 @@ pub async fn userinfo(
             "access tokens are not accepted in the query string",
         );
     }
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_string())
-        });
+    let from_header = authorization(&headers, "bearer");
     // RFC 9449 §7.1: `Authorization: DPoP <token>` with a proof of the token's key.
-    let dpop_token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("dpop")
-                .then(|| token.trim().to_string())
-        });
-    if let Some(token) = dpop_token {
+    if let Some(token) = authorization(&headers, "dpop") {
         return dpop_userinfo(&op, &headers, &method, token);
     }
     let is_form = headers

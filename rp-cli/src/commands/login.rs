@@ -130,6 +130,29 @@ fn declared(
     config
 }
 
+fn no_client() -> CliError {
+    CliError::Usage(
+        "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
+    )
+}
+
+/// The client to log in as, when none is registered now: the flags', else the profile's,
+/// else (with the bundled provider) its demo client.
+fn chosen_client(
+    args: &LoginArgs,
+    remembered: Option<ClientConfig>,
+    embedded: bool,
+) -> Result<ClientConfig, CliError> {
+    match (args.client.config_with_key()?, remembered) {
+        (Some(c), _) | (None, Some(c)) => Ok(c),
+        (None, None) if embedded => Ok(ClientConfig::confidential(
+            EMBEDDED_CLIENT.0,
+            EMBEDDED_CLIENT.1,
+        )),
+        (None, None) => Err(no_client()),
+    }
+}
+
 /// Run the command.
 pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     let config = crate::config::load()?;
@@ -191,26 +214,14 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         && remembered.is_none()
         && embedded.is_none()
     {
-        return Err(CliError::Usage(
-            "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
-        ));
+        return Err(no_client());
     }
 
     progress!("discovering {issuer}");
     let metadata = discovery::discover(&http, &issuer).await?;
 
     if args.device {
-        let client = match (args.client.config_with_key()?, remembered, &embedded) {
-            (Some(c), _, _) | (None, Some(c), _) => c,
-            (None, None, Some(_)) => {
-                ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
-            }
-            (None, None, None) => {
-                return Err(CliError::Usage(
-                    "say which client to use: --client-id ID (with --client-secret for a confidential client)".into(),
-                ));
-            }
-        };
+        let client = chosen_client(&args, remembered, embedded.is_some())?;
         let rp =
             RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());
         let (rp, dpop_key) = with_dpop(rp, &args)?;
@@ -293,16 +304,8 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         .await?;
         progress!("registered client {}", client.client_id);
         client
-    } else if let Some(client) = args.client.config_with_key()? {
-        client
-    } else if let Some(client) = remembered {
-        client
-    } else if embedded.is_some() {
-        ClientConfig::confidential(EMBEDDED_CLIENT.0, EMBEDDED_CLIENT.1)
     } else {
-        return Err(CliError::Usage(
-            "say which client to use: --client-id ID (with --client-secret for a confidential client), or --register".into(),
-        ));
+        chosen_client(&args, remembered, embedded.is_some())?
     };
     let rp =
         RelyingParty::new(http.clone(), metadata, client)?.with_options(args.http.validation());

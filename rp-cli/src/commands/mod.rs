@@ -40,11 +40,7 @@ pub fn http_client(args: &HttpArgs) -> Result<HttpClient, CliError> {
         config.add_ca_file(ca)?;
     }
     if let Some(path) = &args.client_cert {
-        use std::io::Read;
-        let mut pem = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(256 * 1024).read_to_string(&mut pem))
-            .map_err(|e| CliError::Usage(format!("--client-cert {}: {e}", path.display())))?;
+        let pem = crate::cli::read_small_file(path, "--client-cert")?;
         if !pem.contains("CERTIFICATE-----") || !pem.contains("PRIVATE KEY-----") {
             return Err(CliError::Usage(format!(
                 "--client-cert {}: needs the certificate and its private key, both PEM, in one file",

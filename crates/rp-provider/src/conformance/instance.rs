@@ -188,9 +188,7 @@ impl Misbehaviour for Instance {
 
     fn id_token(&self, jwt: String) -> String {
         if self.test.op.null_alg {
-            let claims = jwt.split('.').nth(1).unwrap_or("");
-            let header = rp_jose::b64::encode(br#"{"alg":"none"}"#);
-            format!("{header}.{claims}.")
+            unsigned_copy(&jwt)
         } else if self.test.op.corrupt_signature {
             corrupt_signature(&jwt)
         } else {
@@ -246,10 +244,7 @@ impl Misbehaviour for Instance {
         use super::catalogue::JarmMutation as J;
         match self.test.op.jarm {
             J::InvalidSig => corrupt_signature(&jwt),
-            J::AlgNone => {
-                let claims = jwt.split('.').nth(1).unwrap_or("");
-                format!("{}.{claims}.", rp_jose::b64::encode(br#"{"alg":"none"}"#))
-            }
+            J::AlgNone => unsigned_copy(&jwt),
             _ => jwt,
         }
     }
@@ -417,6 +412,12 @@ pub fn keys_for(
             KeyRing::new(keys, false)
         }
     })
+}
+
+/// The same claims, unsigned (`alg: none`, an empty signature).
+fn unsigned_copy(jwt: &str) -> String {
+    let claims = jwt.split('.').nth(1).unwrap_or("");
+    format!("{}.{claims}.", rp_jose::b64::encode(br#"{"alg":"none"}"#))
 }
 
 /// Corrupt a JWS signature: every byte XOR 0x5A (the Java suite's `InvalidateIdTokenSignature`).

@@ -344,7 +344,7 @@ pub async fn run(args: BenchArgs) -> Result<(), CliError> {
             let mut c = ClientConfig::public("rp-fapi");
             c.token_endpoint_auth_method = Some(oidc_rp::TokenAuthMethod::PrivateKeyJwt);
             c.signing_key = Some(std::sync::Arc::new(oidc_rp::ClientKey::from_pem(
-                include_str!("../../../../fixtures/client-keys/rp-fapi.pem"),
+                rp_provider::fixtures::FAPI_CLIENT_KEY_PEM,
             )?));
             c
         }

@@ -371,10 +371,9 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
     } else if knobs.fapi {
         let mut c = ClientConfig::public(rp_provider::conformance::CLIENT_ID);
         c.token_endpoint_auth_method = Some(TokenAuthMethod::PrivateKeyJwt);
-        c.signing_key =
-            ClientKey::from_pem(include_str!("../../../../fixtures/client-keys/rp-fapi.pem"))
-                .ok()
-                .map(Arc::new);
+        c.signing_key = ClientKey::from_pem(rp_provider::fixtures::FAPI_CLIENT_KEY_PEM)
+            .ok()
+            .map(Arc::new);
         c
     } else {
         let mut c = ClientConfig::confidential(
