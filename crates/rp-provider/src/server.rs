@@ -3,6 +3,8 @@
 //! header read timeout so idle connections cannot pile up.
 
 use axum::Router;
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
@@ -16,7 +18,12 @@ use tokio_rustls::TlsAcceptor;
 /// layer can set it.
 pub const PEER_CERTIFICATE: &str = "x-rp-provider-peer-certificate";
 
-fn with_peer_certificate(router: Router, peer: Option<Vec<u8>>) -> Router {
+/// The router behind a request rewrite that sets [`PEER_CERTIFICATE`] to this connection's
+/// certificate (or removes it): one small wrapper per connection, not a re-layered router.
+fn with_peer_certificate(
+    router: Router,
+    peer: Option<Vec<u8>>,
+) -> tower::util::MapRequest<Router, impl FnMut(Request<Incoming>) -> Request<Incoming> + Clone> {
     let value = peer.and_then(|der| {
         axum::http::HeaderValue::from_str(&base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -24,19 +31,14 @@ fn with_peer_certificate(router: Router, peer: Option<Vec<u8>>) -> Router {
         ))
         .ok()
     });
-    router.layer(axum::middleware::map_request(
-        move |mut request: axum::extract::Request| {
-            let value = value.clone();
-            async move {
-                let headers = request.headers_mut();
-                headers.remove(PEER_CERTIFICATE);
-                if let Some(v) = value {
-                    headers.insert(PEER_CERTIFICATE, v);
-                }
-                request
-            }
-        },
-    ))
+    tower::ServiceExt::map_request(router, move |mut request: Request<Incoming>| {
+        let headers = request.headers_mut();
+        headers.remove(PEER_CERTIFICATE);
+        if let Some(v) = &value {
+            headers.insert(PEER_CERTIFICATE, v.clone());
+        }
+        request
+    })
 }
 
 /// The client certificate of the request's TLS connection (DER), if it presented one.
