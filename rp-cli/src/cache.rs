@@ -248,26 +248,16 @@ pub fn lock(name: &str) -> Result<ProfileLock, String> {
         .ok_or_else(|| "bad cache path".to_string())?;
     private_dir(parent)?;
     let lock_path = target.with_extension("lock");
-    let file = open_nofollow(&lock_path).map_err(|e| {
-        format!(
-            "cannot open {} (a symlink there is refused): {e}",
-            lock_path.display()
-        )
-    })?;
-    file.lock()
-        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
-    if same_file(&file, &lock_path) {
-        return Ok(ProfileLock {
-            file,
-            path: lock_path,
-        });
-    }
-    // Deleted as stale between the open and the lock: lock the file there now. Bounded:
-    // each round needs another process to delete the file in that instant.
-    drop(file);
+    // A file deleted as stale between the open and the lock is not the lock any more: open
+    // the one now there. Bounded: each round needs another process to delete the file in
+    // that very instant.
     for _ in 0..16 {
-        let file = open_nofollow(&lock_path)
-            .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+        let file = open_nofollow(&lock_path).map_err(|e| {
+            format!(
+                "cannot open {} (a symlink there is refused): {e}",
+                lock_path.display()
+            )
+        })?;
         file.lock()
             .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
         if same_file(&file, &lock_path) {

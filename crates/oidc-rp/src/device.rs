@@ -330,78 +330,72 @@ impl RelyingParty {
         // The waits asked for count too: a pacer that does not sleep (a test's virtual
         // clock) still stops at the code's lifetime.
         let mut waited = elapsed_before;
-        loop {
+        let expired = || -> Error {
+            DeviceError::Expired {
+                waited_secs: (elapsed_before + started.elapsed()).as_secs(),
+            }
+            .into()
+        };
+        let tokens = loop {
             waited += wait;
             if tokio::time::Instant::now() + wait > deadline || waited > lifetime {
-                return Err(DeviceError::Expired {
-                    waited_secs: (elapsed_before + started.elapsed()).as_secs(),
-                }
-                .into());
+                return Err(expired());
             }
             pacer.wait(wait).await;
             polls += 1;
             let call = self.call("token", &endpoint, token_auth.as_ref());
-            let answer = crate::token::device_code(call, auth.device_code.expose()).await;
-            match answer {
-                Ok(tokens) => {
-                    let mut report = Report::new();
-                    report.pass(
-                        CheckId::DeviceGrant,
-                        format!(
-                            "approved at poll {polls}, polling every {} s{}",
-                            interval.as_secs_f32(),
-                            if slowed > 0 {
-                                format!(" (slowed down {slowed} time(s) as asked)")
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    );
-                    let rules = IdTokenRules {
-                        acr_values: &auth.acr_values,
-                        ..self.id_token_rules(NonceCheck::IfPresent(auth.nonce.expose()))
-                    };
-                    return self.login_from(tokens, rules, report).await;
-                }
-                Err(Error::Provider(ProviderError {
-                    error: Some(code), ..
-                })) if code == "authorization_pending" => {
+            let e = match crate::token::device_code(call, auth.device_code.expose()).await {
+                Ok(tokens) => break tokens,
+                Err(e) => e,
+            };
+            let code = match &e {
+                Error::Provider(ProviderError { error, .. }) => error.as_deref(),
+                _ => None,
+            };
+            match code {
+                Some("authorization_pending") => {
                     failures = 0;
                     wait = interval;
                     pacer.polled(DevicePoll::Pending);
                 }
-                Err(Error::Provider(ProviderError {
-                    error: Some(code), ..
-                })) if code == "slow_down" => {
+                Some("slow_down") => {
                     failures = 0;
                     slowed += 1;
                     interval = (interval + SLOW_DOWN_STEP).min(MAX_LIFETIME);
                     wait = interval;
                     pacer.polled(DevicePoll::SlowDown { interval });
                 }
-                Err(Error::Provider(ProviderError {
-                    error: Some(code), ..
-                })) if code == "access_denied" => return Err(DeviceError::Denied.into()),
-                Err(Error::Provider(ProviderError {
-                    error: Some(code), ..
-                })) if code == "expired_token" => {
-                    return Err(DeviceError::Expired {
-                        waited_secs: (elapsed_before + started.elapsed()).as_secs(),
-                    }
-                    .into());
-                }
+                Some("access_denied") => return Err(DeviceError::Denied.into()),
+                Some("expired_token") => return Err(expired()),
                 // §3.5: on a connection timeout, back off exponentially.
-                Err(e @ (Error::Timeout { .. } | Error::Unreachable { .. }))
-                    if failures + 1 < MAX_NETWORK_FAILURES =>
+                _ if matches!(e, Error::Timeout { .. } | Error::Unreachable { .. })
+                    && failures + 1 < MAX_NETWORK_FAILURES =>
                 {
-                    let _ = e;
                     failures += 1;
                     wait = (wait * 2).min(MAX_LIFETIME);
                     pacer.polled(DevicePoll::Retrying { wait });
                 }
-                Err(e) => return Err(e),
+                _ => return Err(e),
             }
-        }
+        };
+        let mut report = Report::new();
+        let slowed = if slowed > 0 {
+            format!(" (slowed down {slowed} time(s) as asked)")
+        } else {
+            String::new()
+        };
+        report.pass(
+            CheckId::DeviceGrant,
+            format!(
+                "approved at poll {polls}, polling every {} s{slowed}",
+                interval.as_secs_f32()
+            ),
+        );
+        let rules = IdTokenRules {
+            acr_values: &auth.acr_values,
+            ..self.id_token_rules(NonceCheck::IfPresent(auth.nonce.expose()))
+        };
+        self.login_from(tokens, rules, report).await
     }
 }
 
