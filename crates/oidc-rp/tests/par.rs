@@ -42,6 +42,26 @@ async fn demo(issuer: &str) -> (HttpClient, RelyingParty) {
     (http, rp)
 }
 
+/// A client registered dynamically (RFC 7591) with `key` as its signing key.
+async fn registered_with(issuer: &str, key: &Arc<ClientKey>) -> (HttpClient, RelyingParty) {
+    let http = HttpClient::new(HttpConfig::default());
+    let metadata = oidc_rp::discovery::discover(&http, issuer).await.unwrap();
+    let client = registration::register(
+        &http,
+        &metadata,
+        &RegistrationRequest {
+            redirect_uris: vec![REDIRECT.into()],
+            native: true,
+            signing_key: Some(key.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let rp = RelyingParty::new(http.clone(), metadata, client).unwrap();
+    (http, rp)
+}
+
 #[tokio::test]
 async fn a_pushed_request_leaves_only_client_id_and_request_uri_in_the_browser() {
     let op = provider(rp_provider::Fixtures::embedded()).await;
@@ -72,26 +92,10 @@ async fn a_pushed_request_leaves_only_client_id_and_request_uri_in_the_browser()
 #[tokio::test]
 async fn a_signed_request_object_can_be_pushed() {
     let op = provider(rp_provider::Fixtures::embedded()).await;
-    let http = HttpClient::new(HttpConfig::default());
-    let metadata = oidc_rp::discovery::discover(&http, op.issuer())
-        .await
-        .unwrap();
     let key = Arc::new(
         ClientKey::from_pem(include_str!("../../../fixtures/keys/pool/rsa-4.pem")).unwrap(),
     );
-    let client = registration::register(
-        &http,
-        &metadata,
-        &RegistrationRequest {
-            redirect_uris: vec![REDIRECT.into()],
-            native: true,
-            signing_key: Some(key.clone()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let rp = RelyingParty::new(http.clone(), metadata, client).unwrap();
+    let (http, rp) = registered_with(op.issuer(), &key).await;
     let request = AuthorizationRequest {
         delivery: Delivery::Pushed {
             key: Some(key.clone()),
@@ -194,26 +198,10 @@ async fn a_public_client_pushes_without_repeating_its_client_id() {
 #[tokio::test]
 async fn a_signed_request_object_by_value_replaces_the_query() {
     let op = provider(rp_provider::Fixtures::embedded()).await;
-    let http = HttpClient::new(HttpConfig::default());
-    let metadata = oidc_rp::discovery::discover(&http, op.issuer())
-        .await
-        .unwrap();
     let key = Arc::new(
         ClientKey::from_pem(include_str!("../../../fixtures/client-keys/rp-fapi.pem")).unwrap(),
     );
-    let client = registration::register(
-        &http,
-        &metadata,
-        &RegistrationRequest {
-            redirect_uris: vec![REDIRECT.into()],
-            native: true,
-            signing_key: Some(key.clone()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let rp = RelyingParty::new(http.clone(), metadata, client).unwrap();
+    let (http, rp) = registered_with(op.issuer(), &key).await;
     let request = AuthorizationRequest {
         delivery: Delivery::ByValue {
             key: Some(key.clone()),
