@@ -223,15 +223,16 @@ pub struct ClientArgs {
         hide_env_values = true
     )]
     pub client_secret: Option<String>,
-    /// How the client authenticates at the token endpoint: client_secret_basic,
-    /// client_secret_post or none (default: from the secret and the provider's metadata).
-    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"])]
+    /// How the client authenticates wherever it does (token, PAR, introspection,
+    /// revocation); default: from the secret, key or certificate given and the provider's
+    /// metadata.
+    #[arg(long, value_name = "METHOD", value_parser = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "none"])]
     pub token_auth_method: Option<String>,
     /// The client's private key (PKCS#8 PEM or a private JWK, RSA or P-256) for
     /// private_key_jwt (RFC 7523),
     /// which it then uses on every call that authenticates (token, PAR, introspection,
     /// revocation). A profile remembers the file's path, never a copy of the key.
-    #[arg(long, value_name = "PEM", env = "RP_CLIENT_KEY")]
+    #[arg(long, value_name = "PEM", env = "RP_CLIENT_KEY", alias = "client-jwk")]
     pub client_key: Option<PathBuf>,
 }
 
@@ -294,6 +295,15 @@ pub fn load_client_key(
         .map_err(|e| crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display())))
 }
 
+/// How `--request-object` sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestObjectMode {
+    /// In the `request` parameter.
+    Value,
+    /// Served by rp at a `request_uri`.
+    Reference,
+}
+
 /// `rp login`.
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -347,8 +357,19 @@ pub struct LoginArgs {
     /// Bind the tokens to a new DPoP key (RFC 9449) of this algorithm: ES256 (the default
     /// when the flag is given bare) or EdDSA. The key is kept with the profile, and every
     /// later command presents the tokens with proofs of it.
-    #[arg(long, value_name = "ALG", num_args = 0..=1, default_missing_value = "ES256", value_parser = ["ES256", "EdDSA"])]
+    #[arg(long, value_name = "ALG", num_args = 0..=1, default_missing_value = "ES256", value_parser = ["ES256", "EdDSA"], conflicts_with = "dpop_key")]
     pub dpop: Option<String>,
+    /// Bind the tokens to this DPoP key instead of a new one: a PKCS#8 PEM file, P-256
+    /// (ES256), Ed25519 (EdDSA) or RSA (PS256). The profile keeps a copy (mode 0600) for
+    /// later commands.
+    #[arg(long, value_name = "PEM", env = "RP_DPOP_KEY")]
+    pub dpop_key: Option<PathBuf>,
+    /// Send the authorization request as a request object signed with --client-key
+    /// (RFC 9101, JAR): `value` (the `request` parameter), or `reference` (`request_uri`:
+    /// rp serves it once on its loopback listener, at an unguessable path, for the provider
+    /// to fetch). With --par or --fapi2, the pushed request is the signed object.
+    #[arg(long, value_name = "HOW", conflicts_with_all = ["paste", "device"])]
+    pub request_object: Option<RequestObjectMode>,
     /// The FAPI 2.0 Security Profile: push the request (PAR), bind the tokens with DPoP
     /// (ES256 unless --dpop says), authenticate with private_key_jwt (--client-key), require
     /// the `iss` response parameter and PS256/ES256/EdDSA ID tokens; a provider or client that

@@ -310,6 +310,8 @@ pub struct Listener {
     host: LoopbackHost,
     requests: tokio::sync::Mutex<mpsc::Receiver<Incoming>>,
     last_rejection: Mutex<Option<Rejection>>,
+    /// A document served once while waiting: a request object by reference (path, JWT).
+    served: Mutex<Option<(String, Secret)>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -373,6 +375,7 @@ impl Listener {
             host,
             requests: tokio::sync::Mutex::new(requests),
             last_rejection: Mutex::new(None),
+            served: Mutex::new(None),
             tasks,
         })
     }
@@ -411,6 +414,22 @@ impl Listener {
             .unwrap_or_else(|p| p.into_inner()) = Some(why);
     }
 
+    /// While waiting for the callback, answer one GET of `path` with `jwt` (a request object
+    /// by reference, RFC 9101 §5.2: the provider fetches it once). The path should be
+    /// unguessable; the object is gone once fetched.
+    pub fn serve_request_object_once(&self, path: &str, jwt: Secret) {
+        *self.served.lock().unwrap_or_else(|p| p.into_inner()) = Some((path.to_string(), jwt));
+    }
+
+    fn take_served(&self, path: &str) -> Option<Secret> {
+        let mut served = self.served.lock().unwrap_or_else(|p| p.into_inner());
+        if served.as_ref().is_some_and(|(p, _)| p == path) {
+            served.take().map(|(_, jwt)| jwt)
+        } else {
+            None
+        }
+    }
+
     /// The next request before `deadline`, its form body read.
     pub async fn next(&self, deadline: Instant) -> Result<Incoming, WaitError> {
         let mut requests = self.requests.lock().await;
@@ -437,6 +456,10 @@ impl Listener {
                 Err(WaitError::Timeout { .. }) => return Err(WaitError::Timeout { rejected }),
                 Err(e) => return Err(e),
             };
+            if let Some(jwt) = self.take_served(&incoming.path) {
+                let _ = incoming.raw(200, "application/oauth-authz-req+jwt", jwt.expose());
+                continue;
+            }
             if incoming.path != path {
                 self.reject(Rejection::WrongPath(incoming.path.clone()));
                 let _ = incoming.page(404, "Not found", "This listener only answers the callback.");

@@ -339,3 +339,206 @@ async fn mutual_tls_from_the_command_line() {
     let u = run_json(dir.path(), &["userinfo", "--profile", "m"]).await;
     assert_eq!(u["userinfo"]["sub"], "248289761001");
 }
+
+/// `rp login --request-object value|reference` (RFC 9101): the request travels signed with
+/// the client's key, in `request` or at a `request_uri` rp serves once on its listener;
+/// the provider verifies it (a key that is not the client's is refused) before the login.
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_request_objects_by_value_and_by_reference() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = fapi_key();
+    for how in ["value", "reference"] {
+        let mut cmd = rp(dir.path());
+        cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-jar"])
+            .args(["--client-key", &key, "--request-object", how])
+            .args(["--username", "alice", "--password", "wonderland", "--json"]);
+        let out = output_ok(cmd).await;
+        all_checks_passed(&json(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr.contains("serving the signed request object once"),
+            how == "reference",
+            "{stderr}"
+        );
+    }
+    // Signed with a key the client did not register: the provider refuses the object.
+    let wrong = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/keys/es256.pem")
+        .display()
+        .to_string();
+    for how in ["value", "reference"] {
+        let mut cmd = rp(dir.path());
+        cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-jar"])
+            .args(["--client-key", &wrong, "--request-object", how])
+            .args(["--username", "alice", "--password", "wonderland"]);
+        let out = output(cmd).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("does not verify with the client's registered keys"),
+            "{how}: the provider should refuse the object: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_object_usage_errors_are_named() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    // No key to sign with.
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[
+            "login",
+            "--issuer",
+            op.issuer(),
+            "--client-id",
+            "rp-demo",
+            "--client-secret",
+            "rp-demo-secret",
+            "--request-object",
+            "value",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--client-key"), "{stderr}");
+    // A pushed request is already by reference.
+    let key = fapi_key();
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[
+            "login",
+            "--issuer",
+            op.issuer(),
+            "--client-id",
+            "rp-jar",
+            "--client-key",
+            &key,
+            "--par",
+            "--request-object",
+            "reference",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--request-object value"), "{stderr}");
+}
+
+/// `--dpop-key`: the caller's own DPoP key (here the fixture P-256 key), kept with the
+/// profile: the token's binding is its thumbprint, and refresh presents proofs of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_given_dpop_key_binds_the_tokens() {
+    let op = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path();
+    let key = fapi_key();
+    let mut cmd = rp(c);
+    cmd.args(["login", "--issuer", op.issuer(), "--client-id", "rp-public"])
+        .args(["--dpop-key", &key, "--profile", "own", "--par"])
+        .args(["--scope", "openid offline_access", "--prompt", "consent"])
+        .args(["--username", "alice", "--password", "wonderland", "--json"]);
+    let out = output_ok(cmd).await;
+    let v = json(&out);
+    all_checks_passed(&v);
+    assert_eq!(v["token_response"]["token_type"], "DPoP");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the given ES256 DPoP key"), "{stderr}");
+    let r = run_json(c, &["refresh", "--profile", "own"]).await;
+    assert_eq!(r["token_response"]["token_type"], "DPoP");
+    // Not a key at all: a usage error naming the flag.
+    let (code, stderr) = run_failing(
+        c,
+        &[
+            "login",
+            "--issuer",
+            op.issuer(),
+            "--client-id",
+            "rp-public",
+            "--dpop-key",
+            "/dev/null",
+        ],
+    )
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--dpop-key"), "{stderr}");
+}
+
+/// The bundled provider's request object rules (RFC 9101, OIDC Core §6.2), each refusal
+/// shown with its reason: no request_uri over 512 characters, none outside https (or http
+/// on loopback), none the client did not register when it registered some, and no
+/// `request_uri` inside a request object.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_provider_refuses_request_objects_it_must() {
+    let op = provider().await;
+    let http = reqwest::Client::new();
+    let authorize = |pairs: Vec<(&str, String)>| {
+        let mut url = url::Url::parse(&format!("{}/authorize", op.issuer())).unwrap();
+        url.query_pairs_mut().extend_pairs(pairs);
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let base = |client: &str| {
+        vec![
+            ("client_id", client.to_string()),
+            ("response_type", "code".to_string()),
+            ("scope", "openid".to_string()),
+        ]
+    };
+    let mut long = base("rp-jar");
+    long.push((
+        "request_uri",
+        format!("http://127.0.0.1:9999/{}", "a".repeat(520)),
+    ));
+    assert!(authorize(long).await.contains("512 characters"));
+    let mut remote = base("rp-jar");
+    remote.push(("request_uri", "http://op.example/r".into()));
+    assert!(authorize(remote).await.contains("must be https"));
+
+    let key = oidc_rp::ClientKey::from_pem(&std::fs::read_to_string(fapi_key()).unwrap()).unwrap();
+    let nested = key
+        .sign(
+            "oauth-authz-req+jwt",
+            &serde_json::json!({
+                "client_id": "rp-jar",
+                "response_type": "code",
+                "scope": "openid",
+                "redirect_uri": "http://127.0.0.1/callback",
+                "request_uri": "http://127.0.0.1:9999/x",
+            }),
+        )
+        .unwrap();
+    let mut by_value = base("rp-jar");
+    by_value.push(("request", nested));
+    assert!(
+        authorize(by_value)
+            .await
+            .contains("cannot carry request or request_uri")
+    );
+
+    // A client that registered its request_uris uses one of them.
+    let registered: serde_json::Value = http
+        .post(format!("{}/register", op.issuer()))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "redirect_uris": ["http://127.0.0.1/callback"],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": {"keys": [key.public_jwk()]},
+                "request_uris": ["http://127.0.0.1:9999/mine"],
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    let mut other = base(id);
+    other.push(("request_uri", "http://127.0.0.1:9999/other".into()));
+    assert!(authorize(other).await.contains("registered request_uris"));
+}

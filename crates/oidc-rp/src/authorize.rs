@@ -346,6 +346,58 @@ pub(crate) fn deliver(
     }
 }
 
+/// Whether the provider's metadata accepts `delivery`'s request object: by value only when
+/// `request_parameter_supported` is not false, by reference only when
+/// `request_uri_parameter_supported` is not false (OIDC Discovery §3), signed with an
+/// algorithm it lists in `request_object_signing_alg_values_supported`, and unsigned
+/// (`alg: none`, which the caller asks for by giving no key) only when it lists `none`
+/// (RFC 9101 §10.1: an unsigned object is no better than the query).
+pub(crate) fn check_request_object(
+    metadata: &crate::discovery::ProviderMetadata,
+    delivery: &Delivery,
+) -> Result<()> {
+    let (key, flag, flag_name) = match delivery {
+        Delivery::Query => return Ok(()),
+        Delivery::ByValue { key } => (
+            key,
+            metadata.request_parameter_supported(),
+            "request_parameter_supported",
+        ),
+        Delivery::ByReference { key, .. } => (
+            key,
+            metadata.request_uri_parameter_supported(),
+            "request_uri_parameter_supported",
+        ),
+        // Pushed parameters without a key are not a request object.
+        Delivery::Pushed { key: None } => return Ok(()),
+        Delivery::Pushed { key } => (key, None, ""),
+    };
+    let refuse = |why: String| Err(Error::Config(ConfigError::RequestObject(why)));
+    if flag == Some(false) {
+        return refuse(format!("its metadata says {flag_name}: false"));
+    }
+    let alg = key.as_ref().map_or("none", |k| k.alg());
+    let listed: Option<Vec<String>> =
+        metadata
+            .request_object_signing_alg_values_supported()
+            .map(|algs| {
+                algs.iter()
+                    .filter_map(|a| serde_json::to_value(a).ok())
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            });
+    match listed {
+        Some(list) if !list.iter().any(|a| a == alg) => refuse(format!(
+            "it lists request_object_signing_alg_values_supported {list:?}, without {alg}"
+        )),
+        None if alg == "none" => refuse(
+            "an unsigned one (alg none) needs `none` in its request_object_signing_alg_values_supported"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Build the authorization URL: assemble, then deliver.
 pub(crate) fn build(
     authorization_endpoint: &Url,
@@ -683,5 +735,64 @@ mod tests {
         assert_eq!(e.check(), Some(CheckId::Code));
         let e = check(&t, &format!("code=a&code=b&state={s}"), false).unwrap_err();
         assert!(e.to_string().contains("more than once"));
+    }
+
+    fn metadata_with(extra: serde_json::Value) -> crate::discovery::ProviderMetadata {
+        let mut doc = serde_json::json!({
+            "issuer": "https://op.example",
+            "authorization_endpoint": "https://op.example/authorize",
+            "jwks_uri": "https://op.example/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            doc[k] = v.clone();
+        }
+        serde_json::from_value(doc).unwrap()
+    }
+
+    /// RFC 9101 §10.1 and OIDC Discovery §3: an unsigned object only where the provider lists
+    /// `none`; a signed one only with an algorithm it lists; by value or reference not where
+    /// it says it takes none.
+    #[test]
+    fn request_objects_the_provider_rules_out_are_refused() {
+        use serde_json::json;
+        let key = std::sync::Arc::new(
+            crate::client_key::ClientKey::from_pem(include_str!(
+                "../../../fixtures/client-keys/rp-fapi.pem"
+            ))
+            .unwrap(),
+        );
+        let unsigned = Delivery::ByValue { key: None };
+        let signed = Delivery::ByValue {
+            key: Some(key.clone()),
+        };
+        let by_ref = Delivery::ByReference {
+            key: Some(key.clone()),
+            request_uri: "https://rp.example/r".into(),
+        };
+        let refused = |m: &crate::discovery::ProviderMetadata, d: &Delivery| {
+            matches!(
+                check_request_object(m, d),
+                Err(Error::Config(ConfigError::RequestObject(_)))
+            )
+        };
+        let silent = metadata_with(json!({}));
+        assert!(refused(&silent, &unsigned));
+        assert!(!refused(&silent, &signed));
+        assert!(!refused(&silent, &by_ref));
+        let with_none = metadata_with(
+            json!({"request_object_signing_alg_values_supported": ["none", "RS256"]}),
+        );
+        assert!(!refused(&with_none, &unsigned));
+        assert!(refused(&with_none, &signed), "ES256 is not listed");
+        let no_value = metadata_with(json!({"request_parameter_supported": false}));
+        assert!(refused(&no_value, &signed));
+        assert!(!refused(&no_value, &by_ref));
+        let no_ref = metadata_with(json!({"request_uri_parameter_supported": false}));
+        assert!(refused(&no_ref, &by_ref));
+        assert!(!refused(&no_ref, &Delivery::Query));
+        assert!(!refused(&no_ref, &Delivery::Pushed { key: None }));
     }
 }

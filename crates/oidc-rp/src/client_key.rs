@@ -34,13 +34,20 @@ fn b64(b: &[u8]) -> String {
     rp_jose::b64::encode(b)
 }
 
+/// The DER inside a PKCS#8 PEM (`BEGIN PRIVATE KEY`); `Err` when it is not base64.
+pub(crate) fn pkcs8_der(pem: &str) -> std::result::Result<Vec<u8>, ()> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::trim)
+        .collect();
+    STANDARD.decode(body).map_err(|_| ())
+}
+
 impl ClientKey {
     /// Load an RSA or P-256 private key from a PKCS#8 PEM (`BEGIN PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<ClientKey> {
-        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = STANDARD
-            .decode(body.trim())
-            .map_err(|_| ConfigError::ClientKey("is not a PEM file".into()))?;
+        let der = pkcs8_der(pem).map_err(|_| ConfigError::ClientKey("is not a PEM file".into()))?;
         let rng = SystemRandom::new();
         if let Ok(pair) = RsaKeyPair::from_pkcs8(&der) {
             let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();

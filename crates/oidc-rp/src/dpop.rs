@@ -102,6 +102,13 @@ impl DpopKey {
         })
     }
 
+    /// A key from a PKCS#8 PEM file (`BEGIN PRIVATE KEY`): P-256, Ed25519 or RSA, for a
+    /// DPoP key the caller keeps itself (a hardware-backed or long-lived one).
+    pub fn from_pem(pem: &str) -> Result<DpopKey> {
+        let der = crate::client_key::pkcs8_der(pem).map_err(|_| bad_key("not a PEM file"))?;
+        DpopKey::from_pkcs8(&der)
+    }
+
     /// The private key as base64url PKCS#8, to keep it (a secret) between runs.
     pub fn to_pkcs8_b64(&self) -> &Secret {
         &self.pkcs8

@@ -315,6 +315,11 @@ pub enum ConfigError {
     /// A saved cookie jar cannot be read or written.
     #[error("the cookie jar: {0}")]
     CookieJar(String),
+    /// The provider's metadata rules out this request object (RFC 9101 §10.1, OIDC
+    /// Discovery: `request_parameter_supported`, `request_uri_parameter_supported`,
+    /// `request_object_signing_alg_values_supported`).
+    #[error("the provider does not accept this request object: {0}")]
+    RequestObject(String),
 }
 
 /// Broad classes of [`Error`].

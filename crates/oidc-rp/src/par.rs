@@ -63,6 +63,7 @@ impl RelyingParty {
             Delivery::Query => None,
             _ => return Err(Error::Config(ConfigError::PushRequired)),
         };
+        authorize::check_request_object(self.metadata(), &Delivery::Pushed { key: key.clone() })?;
         // RFC 9126 §3: a signed request object, or the parameters themselves.
         let object;
         let form: Vec<(&str, &str)> = match &key {

@@ -315,6 +315,7 @@ impl RelyingParty {
         {
             return Err(Error::Config(ConfigError::PushRequired));
         }
+        authorize::check_request_object(&self.metadata, &request.delivery)?;
         authorize::build(
             endpoint,
             self.issuer(),

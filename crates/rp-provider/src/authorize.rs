@@ -145,6 +145,16 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         Some(Err(why)) => return user_error("Invalid request object", &why),
         None => params,
     };
+    // RFC 9101 §5.2: by reference (a conformance instance that requires one checks it
+    // its own way below).
+    let params = match op.misbehaviour.required_request_object_alg() {
+        Some(_) => params,
+        None => match crate::request_object::by_reference(op, &params).await {
+            Some(Ok(object)) => object,
+            Some(Err(why)) => return user_error("Invalid request_uri", &why),
+            None => params,
+        },
+    };
     let params = match request_object(op, &params).await {
         Ok(p) => p,
         Err(resp) => return *resp,
@@ -434,7 +444,8 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
     let Some(uri) = params.get("request_uri") else {
         return Err(fail("invalid_request", "this test needs a request_uri"));
     };
-    match crate::request_object::fetch(op, &client, uri, &alg).await {
+    let signing = crate::request_object::Signing::Exactly(&alg);
+    match crate::request_object::fetch(op, &client, uri, signing).await {
         Ok(values) => {
             let mut merged = params.clone();
             merged.remove("request_uri");

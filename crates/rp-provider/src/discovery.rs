@@ -61,7 +61,7 @@ pub fn metadata(op: &Op) -> Value {
         "claims_supported": claims,
         "claims_parameter_supported": true,
         "request_parameter_supported": true,
-        "request_uri_parameter_supported": false,
+        "request_uri_parameter_supported": true,
         "require_request_uri_registration": false,
         "request_object_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "HS256"],

@@ -1,6 +1,7 @@
-//! Request objects by reference (`request_uri`, OpenID Connect Core §6.2, RFC 9101): fetched
-//! from the client, verified, and their parameters take precedence over the query's. Only
-//! conformance instances that test them accept them; loopback `http` URIs are allowed there.
+//! Request objects (RFC 9101, OpenID Connect Core §6): by value (`request`), and by reference
+//! (`request_uri`), fetched from the client within the outbound policy, verified, and then
+//! their parameters are the request. `https` URIs, and `http` ones on loopback (a relying
+//! party on this machine serving its object from its loopback listener).
 
 use crate::fixtures::Client;
 use crate::op::Op;
@@ -15,9 +16,9 @@ pub async fn fetch(
     op: &Op,
     client: &Client,
     uri: &str,
-    expected_alg: &str,
+    signing: Signing<'_>,
 ) -> crate::error::Result<HashMap<String, String>> {
-    fetch_inner(op, client, uri, expected_alg)
+    fetch_inner(op, client, uri, signing)
         .await
         .map_err(crate::error::Error::ClientJwt)
 }
@@ -27,14 +28,32 @@ async fn fetch_inner(
     op: &Op,
     client: &Client,
     uri: &str,
-    expected_alg: &str,
+    signing: Signing<'_>,
 ) -> Result<HashMap<String, String>, String> {
+    // OIDC Core §6.2: at most 512 characters.
+    if uri.len() > 512 {
+        return Err("request_uri is longer than 512 characters (OIDC Core §6.2)".into());
+    }
     let url = url::Url::parse(uri).map_err(|e| format!("request_uri is not a URL: {e}"))?;
     let loopback = matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-    let test_instance = op.misbehaviour.required_request_object_alg().is_some();
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback && test_instance) {
-        return Err("request_uri must be https".into());
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        return Err("request_uri must be https (or http on loopback)".into());
+    }
+    // OIDC Core §6.2: a client that registered request_uris uses one of them (the fragment
+    // aside, which only tells cached versions apart).
+    if let Some(Value::Array(registered)) = client.other.get("request_uris") {
+        let mut base = url.clone();
+        base.set_fragment(None);
+        let listed = registered.iter().filter_map(Value::as_str).any(|r| {
+            url::Url::parse(r).is_ok_and(|mut r| {
+                r.set_fragment(None);
+                r == base
+            })
+        });
+        if !listed {
+            return Err("request_uri is not one of the client's registered request_uris".into());
+        }
     }
     op.outbound_policy
         .check(&url)
@@ -61,9 +80,7 @@ async fn fetch_inner(
     let jwt = std::str::from_utf8(&body)
         .map_err(|_| "the request object is not text".to_string())?
         .trim();
-    Ok(verify(op, client, jwt, Signing::Exactly(expected_alg))?
-        .into_iter()
-        .collect())
+    Ok(verify(op, client, jwt, signing)?.into_iter().collect())
 }
 
 /// How a request object must be signed.
@@ -128,6 +145,10 @@ pub fn verify(
         }
     }
     let claims = jws.claims;
+    // RFC 9101 §4: no request object inside a request object.
+    if claims.contains_key("request") || claims.contains_key("request_uri") {
+        return Err("a request object cannot carry request or request_uri (RFC 9101 §4)".into());
+    }
     if claims.get("client_id").and_then(Value::as_str) != Some(client.client_id.as_str()) {
         return Err("the request object's client_id is not the client's".into());
     }
@@ -169,6 +190,31 @@ pub fn by_value(
 ) -> Option<Result<crate::params::Params, String>> {
     let jwt = params.get("request")?;
     Some(by_value_inner(op, params, jwt))
+}
+
+/// A request object by reference (`request_uri`, RFC 9101 §5.2) outside a pushed request:
+/// fetched, verified as the client registered, and then its members are the request. `None`
+/// without one; `Err` with the reason to show the user.
+pub async fn by_reference(
+    op: &Op,
+    params: &crate::params::Params,
+) -> Option<Result<crate::params::Params, String>> {
+    let uri = params.get("request_uri")?;
+    let fetched = async {
+        let client_id = params
+            .get("client_id")
+            .ok_or("client_id is missing (RFC 9101 §5: it must accompany a request_uri).")?;
+        let client = op
+            .client(client_id)
+            .ok_or_else(|| format!("No client is registered as `{client_id}`."))?;
+        let values = fetch_inner(op, &client, uri, Signing::AsRegistered).await?;
+        let mut out = crate::params::Params::default();
+        for (k, v) in values {
+            out.set(&k, v);
+        }
+        Ok(out)
+    };
+    Some(fetched.await)
 }
 
 fn by_value_inner(

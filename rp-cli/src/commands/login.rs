@@ -3,7 +3,7 @@
 
 use super::flow::{self, Drive, load_jar, save_jar};
 use crate::cache::{self, Profile, StoredTokens};
-use crate::cli::LoginArgs;
+use crate::cli::{LoginArgs, RequestObjectMode};
 use crate::exit::CliError;
 use crate::listener::{
     BACKCHANNEL_PATH, CALLBACK_PATH, FRONTCHANNEL_PATH, LOGOUT_PATH, Listener, LoopbackHost,
@@ -12,8 +12,8 @@ use crate::listener::{
 use crate::{output, progress};
 use oidc_rp::registration::{self, RegistrationRequest};
 use oidc_rp::{
-    AuthorizationRequest, ClientConfig, ExtraClientMetadata, Login, RelyingParty, ResponseMode,
-    Secret, UserInfo, discovery,
+    AuthorizationRequest, ClientConfig, Delivery, ExtraClientMetadata, Login, RelyingParty,
+    ResponseMode, Secret, UserInfo, discovery,
 };
 use oidc_rp_headless::{Browser, Credentials};
 use serde_json::json;
@@ -360,13 +360,20 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
         .additional_metadata()
         .require_pushed_authorization_requests
         == Some(true);
-    let (url, txn) = if args.par || must_push || args.fapi2 {
+    let pushing = args.par || must_push || args.fapi2;
+    let object_path = format!("/request/{}", Secret::random(24).expose());
+    request.delivery = delivery(&args, &rp, pushing, &listener.uri(&object_path))?;
+    let (url, txn) = if pushing {
         progress!("pushing the authorization request (RFC 9126)");
         rp.push_authorization_request(&request, &redirect_uri)
             .await?
     } else {
         rp.authorization_url(&request, &redirect_uri)?
     };
+    if let Some(object) = &txn.request_object {
+        progress!("serving the signed request object once at {object_path} (RFC 9101 §5.2)");
+        listener.serve_request_object_once(&object_path, object.clone());
+    }
 
     let jar = load_jar(args.cookie_jar.as_deref())?;
     let outcome = if args.paste {
@@ -451,20 +458,66 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
     .await
 }
 
+/// How the authorization request travels: `--request-object` signs it with the client's key
+/// (RFC 9101), by value or by reference at `object_uri`; a pushed request (RFC 9126) is the
+/// signed object itself, or the plain parameters.
+fn delivery(
+    args: &LoginArgs,
+    rp: &RelyingParty,
+    pushing: bool,
+    object_uri: &str,
+) -> Result<Delivery, CliError> {
+    let Some(mode) = args.request_object else {
+        return Ok(if pushing {
+            Delivery::Pushed { key: None }
+        } else {
+            Delivery::Query
+        });
+    };
+    let key = rp.client().signing_key.clone().ok_or_else(|| {
+        CliError::Usage(
+            "--request-object needs the client's signing key: give --client-key PEM|JWK".into(),
+        )
+    })?;
+    Ok(match (pushing, mode) {
+        (true, RequestObjectMode::Value) => Delivery::Pushed { key: Some(key) },
+        (true, RequestObjectMode::Reference) => {
+            return Err(CliError::Usage(
+                "a pushed request is already by reference (its request_uri comes from the provider): use --request-object value with --par or --fapi2".into(),
+            ));
+        }
+        (false, RequestObjectMode::Value) => Delivery::ByValue { key: Some(key) },
+        (false, RequestObjectMode::Reference) => Delivery::ByReference {
+            key: Some(key),
+            request_uri: object_uri.to_string(),
+        },
+    })
+}
+
 /// With `--dpop`: a new key, and the relying party presenting proofs of it; the key (a
 /// secret) is returned to be kept with the profile.
 fn with_dpop(
     rp: RelyingParty,
     args: &LoginArgs,
 ) -> Result<(RelyingParty, Option<Secret>), CliError> {
-    let key = match args.dpop.as_deref() {
-        None if args.fapi2 => oidc_rp::dpop::DpopKey::generate_es256()?,
-        None => return Ok((rp, None)),
-        Some("EdDSA") => oidc_rp::dpop::DpopKey::generate_eddsa()?,
-        Some(_) => oidc_rp::dpop::DpopKey::generate_es256()?,
+    let key = match (&args.dpop_key, args.dpop.as_deref()) {
+        (Some(path), _) => {
+            let pem = crate::cli::read_small_file(path, "--dpop-key")?;
+            oidc_rp::dpop::DpopKey::from_pem(&pem)
+                .map_err(|e| CliError::Usage(format!("--dpop-key {}: {e}", path.display())))?
+        }
+        (None, None) if args.fapi2 => oidc_rp::dpop::DpopKey::generate_es256()?,
+        (None, None) => return Ok((rp, None)),
+        (None, Some("EdDSA")) => oidc_rp::dpop::DpopKey::generate_eddsa()?,
+        (None, Some(_)) => oidc_rp::dpop::DpopKey::generate_es256()?,
     };
     progress!(
-        "binding the tokens to a new {} DPoP key (RFC 9449), thumbprint {}",
+        "binding the tokens to {} {} DPoP key (RFC 9449), thumbprint {}",
+        if args.dpop_key.is_some() {
+            "the given"
+        } else {
+            "a new"
+        },
         key.alg(),
         key.thumbprint()
     );
