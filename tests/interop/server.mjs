@@ -19,14 +19,20 @@
 // - the device authorization grant (RFC 8628) for rp-static, with a 1 s polling interval;
 // - pushed authorization requests (RFC 9126) and DPoP (RFC 9449) with nonces required;
 // - JARM (query.jwt, form_post.jwt);
-// - outgoing requests (back-channel logout) to loopback hosts only.
+// - outgoing requests (back-channel logout) to loopback hosts only;
+// - with INTEROP_TLS_CERT and INTEROP_TLS_KEY (PEM files), HTTPS instead of HTTP, client
+//   certificates requested, and mutual TLS (RFC 8705): certificate-bound tokens, and two
+//   more clients, `rp-mtls-pki` (tls_client_auth: a certificate from the CA in
+//   INTEROP_CLIENT_CA with the subject CN=rp-mtls-pki) and `rp-mtls-self`
+//   (self_signed_tls_client_auth with the certificate in INTEROP_SELF_SIGNED_CERT).
 //
 // OIDC_PROVIDER_MODULE=<path to an oidc-provider entry file> runs the same configuration on
 // another installed version (benches/providers.sh uses it for the 9.x line, which warns on
 // Node 20 but runs); by default the version pinned in package-lock.json next to this file.
 
 import { createServer } from 'node:http';
-import { createPrivateKey, randomBytes } from 'node:crypto';
+import { createServer as createTlsServer } from 'node:https';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as dns from 'node:dns';
 import { pathToFileURL } from 'node:url';
@@ -63,10 +69,62 @@ const TT = {
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+// Mutual TLS, when the test gives a server certificate.
+const tls = process.env.INTEROP_TLS_CERT
+  ? {
+    cert: readFileSync(process.env.INTEROP_TLS_CERT),
+    key: readFileSync(process.env.INTEROP_TLS_KEY),
+    ca: readFileSync(process.env.INTEROP_CLIENT_CA),
+    selfSigned: new X509Certificate(readFileSync(process.env.INTEROP_SELF_SIGNED_CERT)),
+  }
+  : null;
+
+function mtlsClients() {
+  if (!tls) return [];
+  const common = {
+    application_type: 'native',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    tls_client_certificate_bound_access_tokens: true,
+  };
+  const jwk = tls.selfSigned.publicKey.export({ format: 'jwk' });
+  return [
+    {
+      ...common,
+      client_id: 'rp-mtls-pki',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=rp-mtls-pki',
+    },
+    {
+      ...common,
+      client_id: 'rp-mtls-self',
+      token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      jwks: { keys: [{ ...jwk, x5c: [tls.selfSigned.raw.toString('base64')] }] },
+    },
+  ];
+}
+
+const mTLS = {
+  enabled: !!tls,
+  certificateBoundAccessTokens: true,
+  selfSignedTlsClientAuth: true,
+  tlsClientAuth: true,
+  getCertificate: (ctx) => ctx.socket.getPeerX509Certificate?.(),
+  // Chained to INTEROP_CLIENT_CA (the TLS layer checked it, without refusing others).
+  certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+  certificateSubjectMatches(ctx, property, expected) {
+    const cert = ctx.socket.getPeerX509Certificate?.();
+    return property === 'tls_client_auth_subject_dn' && cert?.subject.trim() === expected;
+  },
+};
+
 async function start() {
-  const server = createServer();
+  const server = tls
+    ? createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false })
+    : createServer();
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
 
   const provider = new Provider(issuer, {
     clients: [
@@ -115,6 +173,11 @@ async function start() {
         response_types: ['code'],
         redirect_uris: ['http://127.0.0.1/callback'],
       },
+      ...mtlsClients(),
+    ],
+    clientAuthMethods: [
+      'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
+      ...(tls ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
     ],
     async findAccount(ctx, sub) {
       const user = users.find((u) => u.sub === sub);
@@ -161,6 +224,7 @@ async function start() {
       pushedAuthorizationRequests: { enabled: true },
       // JARM: query.jwt and form_post.jwt.
       jwtResponseModes: { enabled: true },
+      mTLS,
     },
     ttl: {
       AccessToken: 3600,

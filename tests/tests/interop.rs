@@ -72,6 +72,11 @@ fn installed() -> &'static Result<(), String> {
 
 /// Start a provider, or say why not: `None` skips the test (panics with RP_REQUIRE_INTEROP=1).
 fn peer(test: &str) -> Option<Peer> {
+    peer_with(test, &[])
+}
+
+/// [`peer`] with environment variables for server.mjs (its TLS files).
+fn peer_with(test: &str, env: &[(&str, &Path)]) -> Option<Peer> {
     if let Err(why) = installed() {
         if std::env::var("RP_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
             panic!("RP_REQUIRE_INTEROP=1 and the interop peer is unavailable: {why}");
@@ -88,6 +93,7 @@ fn peer(test: &str) -> Option<Peer> {
     let mut child = Command::new("node")
         .arg(interop_dir().join("server.mjs"))
         .arg("--exit-with-stdin")
+        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
         .current_dir(interop_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -697,4 +703,174 @@ async fn rp_initiated_logout_and_back_channel() {
     .await;
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("login_required"), "{stderr}");
+}
+
+/// Mutual TLS (RFC 8705) against oidc-provider on its HTTPS listener: `tls_client_auth` with
+/// a certificate from a CA it trusts (subject DN registered), `self_signed_tls_client_auth`
+/// with a registered self-signed certificate; the tokens are certificate-bound (`cnf`
+/// `x5t#S256`), so userinfo and refresh present the same certificate, and the provider
+/// refuses the token alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn mutual_tls_client_auth_and_certificate_bound_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = MtlsFiles::write(d);
+    let Some(op) = peer_with(
+        "mutual_tls_client_auth_and_certificate_bound_tokens",
+        &[
+            ("INTEROP_TLS_CERT", &files.server_cert),
+            ("INTEROP_TLS_KEY", &files.server_key),
+            ("INTEROP_CLIENT_CA", &files.ca),
+            ("INTEROP_SELF_SIGNED_CERT", &files.self_signed_cert),
+        ],
+    ) else {
+        return;
+    };
+    assert!(op.issuer.starts_with("https://"), "{}", op.issuer);
+    let ca = files.ca.to_str().unwrap();
+    for (client, method, pem) in [
+        ("rp-mtls-pki", "tls_client_auth", &files.pki_client),
+        (
+            "rp-mtls-self",
+            "self_signed_tls_client_auth",
+            &files.self_signed_client,
+        ),
+    ] {
+        let pem = pem.to_str().unwrap();
+        let v = run_json(
+            d,
+            &login_args(
+                &op.issuer,
+                client,
+                &[
+                    "--ca-file",
+                    ca,
+                    "--client-id",
+                    client,
+                    "--token-auth-method",
+                    method,
+                    "--client-cert",
+                    pem,
+                    "--scope",
+                    "openid email offline_access",
+                    "--prompt",
+                    "consent",
+                ],
+            ),
+        )
+        .await;
+        all_checks_passed(&v);
+        assert_eq!(
+            v["userinfo"]["email"], "alice@wonderland.example",
+            "{client}"
+        );
+        let r = run_json(d, &["refresh", "--profile", client]).await;
+        all_checks_passed(&r);
+        let u = run_json(d, &["userinfo", "--profile", client]).await;
+        assert_eq!(u["userinfo"]["sub"], ALICE_SUB, "{client}");
+        // The bound token without the certificate: refused.
+        let t = run_json(d, &["token", "--profile", client]).await;
+        let (code, stderr) = run_failing(
+            d,
+            &[
+                "userinfo",
+                "--issuer",
+                &op.issuer,
+                "--ca-file",
+                ca,
+                "--client-id",
+                client,
+                "--token",
+                t["token"].as_str().unwrap(),
+            ],
+        )
+        .await;
+        assert_ne!(code, 0, "{client}: {stderr}");
+        assert!(stderr.contains("invalid_token"), "{client}: {stderr}");
+    }
+    // A certificate from no trusted CA cannot pass for the PKI client.
+    let (code, stderr) = run_failing(
+        d,
+        &[
+            "login",
+            "--issuer",
+            &op.issuer,
+            "--ca-file",
+            ca,
+            "--client-id",
+            "rp-mtls-pki",
+            "--token-auth-method",
+            "tls_client_auth",
+            "--client-cert",
+            files.self_signed_client.to_str().unwrap(),
+            "--username",
+            "alice",
+            "--password",
+            "wonderland",
+            "--no-cache",
+        ],
+    )
+    .await;
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("invalid_client"), "{stderr}");
+}
+
+/// The TLS material of the mutual TLS test: a CA, the provider's certificate from it, a
+/// client certificate from it (CN=rp-mtls-pki), and a self-signed client certificate.
+struct MtlsFiles {
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    self_signed_cert: PathBuf,
+    pki_client: PathBuf,
+    self_signed_client: PathBuf,
+}
+
+impl MtlsFiles {
+    fn write(dir: &Path) -> MtlsFiles {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "rp interop test CA");
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["127.0.0.1".into()])
+            .unwrap()
+            .signed_by(&server_key, &ca, &ca_key)
+            .unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client_params.distinguished_name = rcgen::DistinguishedName::new();
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "rp-mtls-pki");
+        let client = client_params.signed_by(&client_key, &ca, &ca_key).unwrap();
+        let self_key = KeyPair::generate().unwrap();
+        let self_signed = CertificateParams::new(vec!["rp-mtls-self".into()])
+            .unwrap()
+            .self_signed(&self_key)
+            .unwrap();
+        let put = |name: &str, text: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        MtlsFiles {
+            ca: put("ca.pem", ca.pem()),
+            server_cert: put("server.pem", server.pem()),
+            server_key: put("server-key.pem", server_key.serialize_pem()),
+            self_signed_cert: put("self-signed.pem", self_signed.pem()),
+            pki_client: put(
+                "pki-client.pem",
+                format!("{}{}", client.pem(), client_key.serialize_pem()),
+            ),
+            self_signed_client: put(
+                "self-signed-client.pem",
+                format!("{}{}", self_signed.pem(), self_key.serialize_pem()),
+            ),
+        }
+    }
 }
