@@ -475,4 +475,14 @@ pub struct ProviderArgs {
     /// slow_down.
     #[arg(long, value_name = "SECS", default_value_t = 5)]
     pub device_interval: u32,
+    /// With --tls: also trust the CA certificates in this PEM file for tls_client_auth
+    /// clients (RFC 8705 §2.1), beside the provider's own CA.
+    #[arg(long, value_name = "PEM", requires = "tls")]
+    pub client_ca: Option<PathBuf>,
+    /// With --tls: issue a client certificate with the subject CN=NAME from the provider's
+    /// CA, for a tls_client_auth client registered with tls_client_auth_subject_dn
+    /// CN=NAME; written (certificate and key, mode 0600) beside the CA file as
+    /// client-NAME.pem, for `rp login --client-cert` (repeatable).
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    pub issue_client_cert: Vec<String>,
 }

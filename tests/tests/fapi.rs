@@ -542,3 +542,86 @@ async fn the_provider_refuses_request_objects_it_must() {
     other.push(("request_uri", "http://127.0.0.1:9999/other".into()));
     assert!(authorize(other).await.contains("registered request_uris"));
 }
+
+/// PKI mutual TLS at the bundled provider (RFC 8705 §2.1): a certificate from its CA with
+/// the registered subject authenticates the client, and binds its tokens; one with another
+/// subject, or from no trusted CA, is refused with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_client_auth_with_the_providers_ca() {
+    let mut fixtures = rp_provider::Fixtures::embedded();
+    fixtures.clients.push(
+        serde_json::from_value(serde_json::json!({
+            "client_id": "pki",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "tls_client_auth",
+            "tls_client_auth_subject_dn": "CN=rp-pki-client",
+            "grant_types": ["authorization_code"],
+            "application_type": "native",
+        }))
+        .unwrap(),
+    );
+    let op = rp_provider::start(rp_provider::ProviderConfig {
+        tls: true,
+        fixtures,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, pem: String| {
+        let path = d.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let good = write(
+        "good.pem",
+        op.client_certificate("rp-pki-client").unwrap().unwrap(),
+    );
+    let other = write(
+        "other.pem",
+        op.client_certificate("someone-else").unwrap().unwrap(),
+    );
+    let key = rcgen::KeyPair::generate().unwrap();
+    let untrusted = rcgen::CertificateParams::new(vec!["rp-pki-client".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let untrusted = write(
+        "untrusted.pem",
+        format!("{}{}", untrusted.pem(), key.serialize_pem()),
+    );
+    let ca = op.ca_file().unwrap().to_str().unwrap().to_string();
+    let login = |cert: &str, profile: &str| {
+        let mut cmd = rp(d);
+        cmd.args(["login", "--issuer", op.issuer(), "--ca-file", &ca])
+            .args([
+                "--client-id",
+                "pki",
+                "--token-auth-method",
+                "tls_client_auth",
+            ])
+            .args(["--client-cert", cert, "--profile", profile])
+            .args(["--username", "alice", "--password", "wonderland", "--json"]);
+        cmd
+    };
+    let v = output_json(login(&good, "pki")).await;
+    all_checks_passed(&v);
+    let u = run_json(d, &["userinfo", "--profile", "pki"]).await;
+    assert_eq!(u["userinfo"]["sub"], "248289761001");
+    for (cert, why) in [
+        (
+            &other,
+            "does not match the registered tls_client_auth_subject_dn",
+        ),
+        (&untrusted, "not from a trusted CA"),
+    ] {
+        let out = output(login(cert, "refused")).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("invalid_client") && stderr.contains(why),
+            "{why}: {stderr}"
+        );
+    }
+}

@@ -32,6 +32,7 @@ pub fn metadata(op: &Op) -> Value {
         "private_key_jwt",
         "none",
         "self_signed_tls_client_auth",
+        "tls_client_auth",
     ];
     let mut doc = json!({
         "issuer": op.issuer,

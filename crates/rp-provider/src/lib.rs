@@ -37,6 +37,7 @@ pub mod introspection;
 pub mod keys;
 pub mod logout;
 pub mod misbehaviour;
+pub mod mtls;
 pub mod op;
 pub mod outbound;
 pub mod pages;
@@ -82,6 +83,9 @@ pub struct ProviderConfig {
     pub outbound_ca_pem: Option<String>,
     /// Where the provider may send its own requests (default: loopback, ports 1024 and up).
     pub outbound: outbound::OutboundPolicy,
+    /// More CA certificates (PEM) whose certificates `tls_client_auth` clients may present
+    /// (RFC 8705 §2.1), beside the provider's own CA (with `tls`).
+    pub client_ca_pem: Option<String>,
     /// The device grant's polling interval in seconds (RFC 8628 §3.2; default 5). Tests set
     /// 0 so that a device login takes no longer than the polls themselves.
     pub device_interval: i64,
@@ -97,6 +101,7 @@ impl Default for ProviderConfig {
             conformance: false,
             outbound_ca_pem: None,
             outbound: outbound::OutboundPolicy::loopback(),
+            client_ca_pem: None,
             device_interval: 5,
         }
     }
@@ -164,6 +169,7 @@ pub struct RunningProvider {
     issuer: String,
     addr: SocketAddr,
     ca_file: Option<PathBuf>,
+    issuer_ca: Option<Arc<tls::Issuer>>,
     op: Arc<Op>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -173,6 +179,15 @@ impl RunningProvider {
     /// The issuer identifier (`http://127.0.0.1:PORT`).
     pub fn issuer(&self) -> &str {
         &self.issuer
+    }
+
+    /// With TLS: a client certificate and key (one PEM text) from the provider's CA, with the
+    /// subject `CN=<common_name>`, for a `tls_client_auth` client (RFC 8705 §2.1). `None`
+    /// without TLS.
+    pub fn client_certificate(&self, common_name: &str) -> Option<error::Result<String>> {
+        self.issuer_ca
+            .as_ref()
+            .map(|ca| ca.client_certificate(common_name))
     }
 
     /// The bound address.
@@ -224,14 +239,24 @@ pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
         SocketAddr::V6(a) => format!("[{}]", a.ip()),
     };
     let issuer = format!("{scheme}://{host}:{}", addr.port());
-    let (tls, ca_file) = if config.tls {
+    let (tls, ca_file, issuer_ca) = if config.tls {
         let generated = tls::generate()?;
         let path = tls::write_ca(&generated.ca_pem, config.ca_file.as_deref())?;
-        (Some(generated.config), Some(path))
+        (Some(generated.config), Some(path), Some(generated.ca))
     } else {
-        (None, None)
+        (None, None, None)
     };
     let mut op = Op::new(&issuer, &config.fixtures)?;
+    if let Some(ca) = &issuer_ca {
+        use rustls_pki_types::pem::PemObject;
+        let mut cas = vec![ca.der()];
+        if let Some(pem) = &config.client_ca_pem {
+            for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                cas.push(cert.map_err(|e| error::Error::Tls(format!("a client CA: {e}")))?);
+            }
+        }
+        op.client_cas = Some(mtls::ClientCas::new(&cas)?);
+    }
     op.outbound_ca_pem = config.outbound_ca_pem.clone();
     op.outbound_policy = config.outbound.clone();
     op.device_interval = config.device_interval;
@@ -264,6 +289,7 @@ pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
         issuer,
         addr,
         ca_file,
+        issuer_ca,
         op,
         shutdown,
         task: Some(task),

@@ -74,6 +74,8 @@ pub struct Op {
     pub outbound_ca_pem: Option<String>,
     /// Where the provider's own requests may go.
     pub outbound_policy: crate::outbound::OutboundPolicy,
+    /// The CAs `tls_client_auth` certificates must come from (with TLS only).
+    pub client_cas: Option<crate::mtls::ClientCas>,
     /// Failed client and user authentications, for the brakes on guessing.
     pub throttle: crate::throttle::Throttle,
     /// The device grant's polling interval in seconds (RFC 8628 §3.2).
@@ -117,6 +119,7 @@ impl Op {
             fixture_clients,
             outbound_ca_pem: None,
             outbound_policy: crate::outbound::OutboundPolicy::loopback(),
+            client_cas: None,
             throttle: crate::throttle::Throttle::default(),
             device_interval: 5,
             dpop: crate::dpop::DpopState::default(),

@@ -157,11 +157,30 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             "private_key_jwt needs the client's public keys in jwks",
         );
     }
+    // RFC 8705 §2.1.2: a PKI client names the one subject its certificate has; §2.2: a
+    // self-signed one registers the certificate itself (x5c in jwks).
+    if auth_method == "tls_client_auth"
+        && let Err(why) = crate::mtls::registered_subject(&meta)
+    {
+        return reject("invalid_client_metadata", &why);
+    }
+    if auth_method == "self_signed_tls_client_auth"
+        && !meta["jwks"]["keys"]
+            .as_array()
+            .is_some_and(|keys| keys.iter().any(|k| k["x5c"].is_array()))
+    {
+        return reject(
+            "invalid_client_metadata",
+            "self_signed_tls_client_auth needs the client's certificate (x5c) in jwks",
+        );
+    }
     if ![
         "client_secret_basic",
         "client_secret_post",
         "client_secret_jwt",
         "private_key_jwt",
+        "tls_client_auth",
+        "self_signed_tls_client_auth",
         "none",
     ]
     .contains(&auth_method.as_str())
@@ -246,7 +265,9 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
         }
     }
     let client_id = op.random(16);
-    let secret = (auth_method != "none").then(|| op.random(32));
+    // A certificate client has no use for a secret (RFC 8705 §2).
+    let secret =
+        (auth_method != "none" && !auth_method.ends_with("tls_client_auth")).then(|| op.random(32));
     meta.insert("client_id".into(), json!(client_id));
     meta.insert("redirect_uris".into(), json!(redirect_uris));
     meta.insert("token_endpoint_auth_method".into(), json!(auth_method));

@@ -12,6 +12,43 @@ pub struct Generated {
     pub config: Arc<rustls::ServerConfig>,
     /// PEM of the CA certificate.
     pub ca_pem: String,
+    /// The CA, which also issues client certificates for `tls_client_auth`.
+    pub ca: Arc<Issuer>,
+}
+
+/// The throwaway CA: its certificate and key.
+pub struct Issuer {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl Issuer {
+    /// The CA certificate (DER).
+    pub fn der(&self) -> CertificateDer<'static> {
+        self.cert.der().clone()
+    }
+
+    /// A client certificate and its key (PEM, the two in one text, as `rp --client-cert`
+    /// reads them) with the subject `CN=<common_name>`, for `tls_client_auth` clients
+    /// registered with `tls_client_auth_subject_dn` `CN=<common_name>` (RFC 8705 §2.1).
+    pub fn client_certificate(&self, common_name: &str) -> crate::error::Result<String> {
+        let err = |e: rcgen::Error| Error::Tls(format!("certificate generation failed: {e}"));
+        let key = KeyPair::generate().map_err(err)?;
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.cert, &self.key).map_err(err)?;
+        Ok(format!("{}{}", cert.pem(), key.serialize_pem()))
+    }
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Issuer")
+    }
 }
 
 impl std::fmt::Debug for Generated {
@@ -57,6 +94,10 @@ pub fn generate() -> crate::error::Result<Generated> {
     Ok(Generated {
         config: Arc::new(config),
         ca_pem: ca.pem(),
+        ca: Arc::new(Issuer {
+            cert: ca,
+            key: ca_key,
+        }),
     })
 }
 

@@ -225,6 +225,19 @@ fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Clie
         }
         return Ok(client);
     }
+    // RFC 8705 §2.1: a certificate from a trusted CA with the registered subject.
+    if method == "none" && client.token_endpoint_auth_method == "tls_client_auth" {
+        let Some(cert) = crate::server::peer_certificate(headers) else {
+            return Err(invalid_client(
+                "tls_client_auth needs the client certificate on the TLS connection",
+                false,
+            ));
+        };
+        return match crate::mtls::authenticate(op.client_cas.as_ref(), &client, &cert) {
+            Ok(()) => Ok(client),
+            Err(why) => Err(invalid_client(&why, false)),
+        };
+    }
     if client.token_endpoint_auth_method != method {
         return Err(invalid_client(
             &format!(

@@ -24,6 +24,23 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         .iter()
         .map(|u| format!("{}/{}", u.username, u.password))
         .collect();
+    for name in &args.issue_client_cert {
+        let plain = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !name.starts_with('.');
+        if !plain {
+            return Err(CliError::Usage(format!(
+                "--issue-client-cert `{name}`: use letters, digits, '-', '_' and '.' (at most 64)"
+            )));
+        }
+    }
+    let client_ca_pem = match &args.client_ca {
+        Some(path) => Some(crate::cli::read_small_file(path, "--client-ca")?),
+        None => None,
+    };
     let running = rp_provider::start(ProviderConfig {
         bind: SocketAddr::from(([127, 0, 0, 1], args.port)),
         tls: args.tls,
@@ -32,6 +49,7 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         conformance: args.conformance,
         outbound_ca_pem: None,
         outbound,
+        client_ca_pem,
         device_interval: i64::from(args.device_interval),
     })
     .await?;
@@ -52,6 +70,19 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
     }
     if let Some(ca) = running.ca_file() {
         progress!("CA certificate: {} (pass it to --ca-file)", ca.display());
+        let dir = ca.parent().unwrap_or(std::path::Path::new("."));
+        for name in &args.issue_client_cert {
+            let pem = running
+                .client_certificate(name)
+                .transpose()?
+                .ok_or_else(|| CliError::Internal("no CA to issue from".into()))?;
+            let path = dir.join(format!("client-{name}.pem"));
+            crate::cache::write_private(&path, pem.as_bytes()).map_err(CliError::Cache)?;
+            progress!(
+                "client certificate CN={name}: {} (pass it to --client-cert)",
+                path.display()
+            );
+        }
     }
     wait_for_signal().await;
     running.stop().await;
