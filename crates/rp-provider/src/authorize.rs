@@ -54,12 +54,14 @@ struct Answer<'a> {
 impl Answer<'_> {
     fn send(&self, op: &Op, params: &[(&str, &str)], cookies: &[String]) -> Response {
         let mut all: Vec<(&str, &str)> = params.to_vec();
-        let state = self.state.map(|s| op.misbehaviour.response_state(s));
+        let state = self.state.and_then(|s| op.misbehaviour.response_state(s));
         if let Some(state) = &state {
             all.push(("state", state));
         }
         let iss = op.misbehaviour.response_iss(&op.issuer);
-        all.push(("iss", &iss));
+        if let Some(iss) = &iss {
+            all.push(("iss", iss));
+        }
         // JARM: the whole response as one signed JWT.
         let jwt;
         if self.mode.is_jwt() {

@@ -63,6 +63,14 @@ impl DpopState {
         n.0.clone()
     }
 
+    /// A new current nonce at once (the one before stays accepted).
+    pub fn rotate(&self, op: &Op) {
+        let mut n = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = op.random(16);
+        n.1 = std::mem::replace(&mut n.0, fresh);
+        n.2 = now();
+    }
+
     fn nonce_ok(&self, op: &Op, given: &str) -> bool {
         let current = self.nonce(op);
         let n = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
@@ -184,9 +192,15 @@ pub fn token_error(op: &Op, r: &Refusal) -> Response {
 
 /// The answer to a refused proof at a resource (§7.1: 401 and `WWW-Authenticate: DPoP`).
 pub fn resource_error(op: &Op, r: &Refusal) -> Response {
+    challenge(op, "DPoP", r)
+}
+
+/// [`resource_error`] with the scheme spelt `scheme` (RFC 9110 §11.1: auth schemes are
+/// case-insensitive).
+pub fn challenge(op: &Op, scheme: &str, r: &Refusal) -> Response {
     let mut resp = crate::token::oauth_error(StatusCode::UNAUTHORIZED, r.error, &r.description);
     let challenge = format!(
-        "DPoP error=\"{}\", error_description=\"{}\", algs=\"{}\"",
+        "{scheme} error=\"{}\", error_description=\"{}\", algs=\"{}\"",
         r.error,
         r.description.replace('"', "'"),
         ALGS.join(" ")

@@ -130,14 +130,26 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
         None
     }
 
-    /// The `iss` of an authorization response (RFC 9207), about to be sent.
-    fn response_iss(&self, iss: &str) -> String {
-        iss.to_string()
+    /// The `iss` of an authorization response (RFC 9207), about to be sent; `None` drops it.
+    fn response_iss(&self, iss: &str) -> Option<String> {
+        Some(iss.to_string())
     }
 
-    /// The `state` of an authorization response, about to be sent.
-    fn response_state(&self, state: &str) -> String {
-        state.to_string()
+    /// The `state` of an authorization response, about to be sent; `None` drops it.
+    fn response_state(&self, state: &str) -> Option<String> {
+        Some(state.to_string())
+    }
+
+    /// A successful token response (authorization code, refresh) about to be sent.
+    fn token_response(&self, body: &mut Map<String, Value>) {
+        let _ = body;
+    }
+
+    /// Before a DPoP-bound token is accepted at a resource (userinfo): demand a fresh nonce
+    /// (RFC 9449 §9) with this `WWW-Authenticate` scheme spelling, whatever nonce the
+    /// proof carries. `None`: the proof's nonce is judged as usual.
+    fn resource_nonce_challenge(&self) -> Option<&'static str> {
+        None
     }
 
     /// The claims of a JARM response about to be signed.

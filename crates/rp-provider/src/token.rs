@@ -575,5 +575,8 @@ pub fn token_response(
     if with_refresh && client.allows_grant("refresh_token") {
         body["refresh_token"] = json!(issue_refresh_token(op, base));
     }
+    if let Some(map) = body.as_object_mut() {
+        op.misbehaviour.token_response(map);
+    }
     no_store_json(StatusCode::OK, &body)
 }

@@ -135,6 +135,14 @@ pub async fn userinfo(
 
 /// A DPoP-bound token with its proof (RFC 9449 §7.1).
 fn dpop_userinfo(op: &Op, headers: &HeaderMap, method: &Method, token: String) -> Response {
+    if let Some(scheme) = op.misbehaviour.resource_nonce_challenge() {
+        op.dpop.rotate(op);
+        let r = crate::dpop::Refusal {
+            error: "use_dpop_nonce",
+            description: "a fresh DPoP nonce is required at this resource".into(),
+        };
+        return crate::dpop::challenge(op, scheme, &r);
+    }
     let jkt = match crate::dpop::check(
         op,
         headers,

@@ -163,6 +163,34 @@ pub enum ClaimMutation {
     MissingIss,
     /// `nonce` removed.
     MissingNonce,
+    /// `aud` a second, untrusted audience beside the client (and no `azp`).
+    SecondaryAud,
+    /// `aud` the client, as a one-element array (RFC 7519 §4.1.3 allows either).
+    AudAsArray,
+}
+
+/// How a parameter of the authorization response (`iss`, `state`) is altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseParam {
+    /// Sent as it should be.
+    #[default]
+    Keep,
+    /// The value + "INVALID".
+    Invalid,
+    /// Left out.
+    Removed,
+}
+
+/// How a successful token response is altered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenResponseMutation {
+    /// It is not.
+    #[default]
+    None,
+    /// `expires_in` left out (RFC 6749 §5.1: RECOMMENDED, not required).
+    NoExpiresIn,
+    /// `token_type` in inverted case (`dPoP`, `bEARER`: RFC 6749 §5.1, case-insensitive).
+    InvertedTokenType,
 }
 
 /// The JWKS the instance publishes.
@@ -299,10 +327,15 @@ pub struct Behaviour {
     pub logout: LogoutMutation,
     /// Device code poll answers.
     pub device: DeviceMutation,
-    /// The authorization response's `iss` parameter + "INVALID" (RFC 9207).
-    pub response_iss: bool,
-    /// The authorization response's `state` + "INVALID".
-    pub response_state: bool,
+    /// The authorization response's `iss` parameter (RFC 9207).
+    pub response_iss: ResponseParam,
+    /// The authorization response's `state`.
+    pub response_state: ResponseParam,
+    /// The token response.
+    pub token_response: TokenResponseMutation,
+    /// Userinfo, as a DPoP resource, demands a fresh nonce once, with the scheme spelt
+    /// `dpop` (RFC 9449 §9).
+    pub resource_nonce_alt_scheme: bool,
     /// The ID token unsigned (`alg: none`) whatever the client registered.
     pub null_alg: bool,
     /// No DPoP nonce demanded.
@@ -417,6 +450,8 @@ pub fn catalogue() -> Vec<TestCase> {
     use JarmMutation as J;
     use LogoutMutation as L;
     use RefreshMutation as R;
+    use ResponseParam as P;
+    use TokenResponseMutation as T;
     vec![
         // Basic (and form post basic).
         t("oidcc-client-test", "rp-response_type-code", BASIC),
@@ -591,12 +626,30 @@ pub fn catalogue() -> Vec<TestCase> {
         fapi("fapi2-security-profile-final-client-test-invalid-missing-exp")
             .reject("exp")
             .op(|b| b.claims = C::MissingExp),
+        fapi("fapi2-security-profile-final-client-test-invalid-secondary-aud")
+            .reject("aud")
+            .op(|b| b.claims = C::SecondaryAud),
+        fapi("fapi2-security-profile-final-client-test-valid-aud-as-array")
+            .op(|b| b.claims = C::AudAsArray),
         fapi("fapi2-security-profile-final-client-test-invalid-authorization-response-iss")
             .reject("iss parameter")
-            .op(|b| b.response_iss = true),
+            .op(|b| b.response_iss = P::Invalid),
+        fapi("fapi2-security-profile-final-client-test-remove-authorization-response-iss")
+            .reject("iss parameter")
+            .op(|b| b.response_iss = P::Removed),
         fapi("fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-state-fails")
             .reject("state")
-            .op(|b| b.response_state = true),
+            .op(|b| b.response_state = P::Invalid),
+        fapi("fapi2-security-profile-final-client-test-ensure-authorization-response-with-invalid-missing-state-fails")
+            .reject("state")
+            .op(|b| b.response_state = P::Removed),
+        fapi("fapi2-security-profile-final-client-test-token-endpoint-response-without-expires_in")
+            .op(|b| b.token_response = T::NoExpiresIn),
+        fapi("fapi2-security-profile-final-client-test-token-type-case-insensitivity")
+            .op(|b| b.token_response = T::InvertedTokenType),
+        fapi("fapi2-security-profile-final-client-test-rs-dpop-auth-scheme-case-insensitivity")
+            .op(|b| b.resource_nonce_alt_scheme = true)
+            .note("userinfo, the resource here, answers the first call with a `dpop` (lower case) nonce challenge; the RP retries once with the new nonce"),
         fapi("fapi2-security-profile-final-client-test-invalid-null-alg")
             .reject("alg")
             .op(|b| b.null_alg = true),

@@ -11,7 +11,7 @@ use crate::misbehaviour::{KeyMoment, LogoutTokenSigning, Misbehaviour, Refusal, 
 use crate::params::Params;
 use serde_json::{Map, Value, json};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A request an instance received.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -30,6 +30,7 @@ pub struct Instance {
     authorizations: AtomicUsize,
     device_polls: AtomicUsize,
     generation: AtomicUsize,
+    resource_challenged: AtomicBool,
     jwks_path: String,
     fixtures: Fixtures,
 }
@@ -43,6 +44,7 @@ impl Instance {
             authorizations: AtomicUsize::new(0),
             device_polls: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            resource_challenged: AtomicBool::new(false),
             jwks_path,
             fixtures,
         }
@@ -175,6 +177,19 @@ impl Misbehaviour for Instance {
             ClaimMutation::MissingNonce => {
                 claims.remove("nonce");
             }
+            ClaimMutation::SecondaryAud => {
+                if let Some(aud) = claims.get("aud").cloned() {
+                    claims.insert(
+                        "aud".into(),
+                        json!([aud, "https://untrusted-second-audience.example/"]),
+                    );
+                }
+            }
+            ClaimMutation::AudAsArray => {
+                if let Some(aud) = claims.get("aud").cloned().filter(Value::is_string) {
+                    claims.insert("aud".into(), json!([aud]));
+                }
+            }
             ClaimMutation::InvalidNonce => {
                 let nonce = claims
                     .get("nonce")
@@ -196,20 +211,42 @@ impl Misbehaviour for Instance {
         }
     }
 
-    fn response_iss(&self, iss: &str) -> String {
-        if self.test.op.response_iss {
-            format!("{iss}INVALID")
-        } else {
-            iss.to_string()
+    fn response_iss(&self, iss: &str) -> Option<String> {
+        altered(self.test.op.response_iss, iss)
+    }
+
+    fn response_state(&self, state: &str) -> Option<String> {
+        altered(self.test.op.response_state, state)
+    }
+
+    fn token_response(&self, body: &mut Map<String, Value>) {
+        use super::catalogue::TokenResponseMutation as T;
+        match self.test.op.token_response {
+            T::None => {}
+            T::NoExpiresIn => {
+                body.remove("expires_in");
+            }
+            T::InvertedTokenType => {
+                if let Some(Value::String(t)) = body.get_mut("token_type") {
+                    *t = t
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_uppercase() {
+                                c.to_ascii_lowercase()
+                            } else {
+                                c.to_ascii_uppercase()
+                            }
+                        })
+                        .collect();
+                }
+            }
         }
     }
 
-    fn response_state(&self, state: &str) -> String {
-        if self.test.op.response_state {
-            format!("{state}INVALID")
-        } else {
-            state.to_string()
-        }
+    fn resource_nonce_challenge(&self) -> Option<&'static str> {
+        (self.test.op.resource_nonce_alt_scheme
+            && !self.resource_challenged.swap(true, Ordering::SeqCst))
+        .then_some("dpop")
     }
 
     fn jarm_claims(&self, claims: &mut Map<String, Value>) {
@@ -428,4 +465,14 @@ pub fn corrupt_signature(jwt: &str) -> String {
     let mut bytes = rp_jose::b64::decode(sig).unwrap_or_default();
     bytes.iter_mut().for_each(|b| *b ^= 0x5A);
     format!("{input}.{}", rp_jose::b64::encode(&bytes))
+}
+
+/// An authorization response parameter as the test wants it.
+fn altered(how: super::catalogue::ResponseParam, value: &str) -> Option<String> {
+    use super::catalogue::ResponseParam as P;
+    match how {
+        P::Keep => Some(value.to_string()),
+        P::Invalid => Some(format!("{value}INVALID")),
+        P::Removed => None,
+    }
 }
