@@ -19,6 +19,7 @@
 // - the device authorization grant (RFC 8628) for rp-static, with a 1 s polling interval;
 // - pushed authorization requests (RFC 9126) and DPoP (RFC 9449) with nonces required;
 // - JARM (query.jwt, form_post.jwt);
+// - request objects by value and by reference (RFC 9101), for the client `rp-jar`;
 // - outgoing requests (back-channel logout) to loopback hosts only;
 // - with INTEROP_TLS_CERT and INTEROP_TLS_KEY (PEM files), HTTPS instead of HTTP, client
 //   certificates requested, and mutual TLS (RFC 8705): certificate-bound tokens, and two
@@ -166,6 +167,18 @@ async function start() {
         jwks: { keys: [{"kty": "EC", "crv": "P-256", "x": "VQ4tbWgU2fNsIHz8lVq3qBtnreULtSHnH1HhfanPQS8", "y": "lTD6NnNHJieZtTBGyk8NXP9W6k6DsjSJEJvoZOKPYhg", "use": "sig", "alg": "ES256", "kid": "ZPPu3L0LlgCmMGzifDDckWMwMe382RFqqJ0peBHkrU0"}] },
       },
       {
+        // Signed request objects (RFC 9101), by value and by reference, with the same key.
+        client_id: 'rp-jar',
+        application_type: 'native',
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        request_object_signing_alg: 'ES256',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        jwks: { keys: [{"kty": "EC", "crv": "P-256", "x": "VQ4tbWgU2fNsIHz8lVq3qBtnreULtSHnH1HhfanPQS8", "y": "lTD6NnNHJieZtTBGyk8NXP9W6k6DsjSJEJvoZOKPYhg", "use": "sig", "alg": "ES256", "kid": "ZPPu3L0LlgCmMGzifDDckWMwMe382RFqqJ0peBHkrU0"}] },
+      },
+      {
         client_id: 'rp-public',
         application_type: 'native',
         token_endpoint_auth_method: 'none',
@@ -224,6 +237,9 @@ async function start() {
       pushedAuthorizationRequests: { enabled: true },
       // JARM: query.jwt and form_post.jwt.
       jwtResponseModes: { enabled: true },
+      // JAR: request objects by value and by reference (fetched from the RP's loopback
+      // listener, within the loopback-only outgoing policy below).
+      requestObjects: { request: true, requestUri: true, requireUriRegistration: false },
       mTLS,
     },
     ttl: {

@@ -874,3 +874,35 @@ impl MtlsFiles {
         }
     }
 }
+
+/// Signed request objects (RFC 9101) against oidc-provider: by value, and by reference
+/// (oidc-provider fetches the object from rp's loopback listener).
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_request_objects_by_value_and_by_reference() {
+    let Some(op) = peer("signed_request_objects_by_value_and_by_reference") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let key = interop_dir().join("../../fixtures/client-keys/rp-fapi.pem");
+    let key = key.to_str().unwrap();
+    for how in ["value", "reference"] {
+        let v = run_json(
+            dir.path(),
+            &login_args(
+                &op.issuer,
+                how,
+                &[
+                    "--client-id",
+                    "rp-jar",
+                    "--client-key",
+                    key,
+                    "--request-object",
+                    how,
+                ],
+            ),
+        )
+        .await;
+        all_checks_passed(&v);
+        assert_eq!(v["subject"], ALICE_SUB, "{how}");
+    }
+}
