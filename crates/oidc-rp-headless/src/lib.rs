@@ -238,13 +238,17 @@ pub struct Arrival {
 }
 
 impl Arrival {
-    /// The response parameters, form-encoded: the query of a GET, the form of a POST.
+    /// The response parameters, form-encoded: the form of a POST, the fragment of a GET
+    /// that has one (the implicit and hybrid default, which a browser keeps to itself and
+    /// this driver reads from the redirect), else its query.
     pub fn params(&self) -> Vec<u8> {
         if self.method == Method::POST {
             url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(self.form.iter())
                 .finish()
                 .into_bytes()
+        } else if let Some(fragment) = self.url.fragment().filter(|f| !f.is_empty()) {
+            fragment.as_bytes().to_vec()
         } else {
             self.url.query().unwrap_or("").as_bytes().to_vec()
         }

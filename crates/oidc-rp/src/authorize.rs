@@ -24,6 +24,10 @@ pub enum ResponseMode {
     /// The default for `code`: parameters in the redirect URI's query.
     #[default]
     Query,
+    /// Parameters in the redirect URI's fragment: the default of the implicit and hybrid
+    /// response types (OAuth 2.0 Multiple Response Type Encoding Practices §5), which never
+    /// use the query.
+    Fragment,
     /// An auto-submitting HTML form POSTed to the redirect URI.
     FormPost,
     /// JARM (JWT Secured Authorization Response Mode): the response as a signed JWT in the
@@ -38,6 +42,7 @@ impl ResponseMode {
     pub fn as_str(self) -> &'static str {
         match self {
             ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
             ResponseMode::FormPost => "form_post",
             ResponseMode::QueryJwt => "query.jwt",
             ResponseMode::FormPostJwt => "form_post.jwt",
@@ -73,6 +78,9 @@ pub struct AuthorizationRequest {
     pub extra: Vec<(String, String)>,
     /// How the parameters reach the provider (the query by default).
     pub delivery: Delivery,
+    /// `response_type`: the code flow by default; the implicit and hybrid types return
+    /// tokens through the browser (see [`ResponseType`]).
+    pub response_type: crate::hybrid::ResponseType,
 }
 
 /// How an authorization request reaches the provider. The parameters are the same whatever
@@ -216,6 +224,9 @@ pub struct AuthTransaction {
     /// asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_object: Option<Secret>,
+    /// The `response_type` asked for.
+    #[serde(default)]
+    pub response_type: crate::hybrid::ResponseType,
 }
 
 /// Assemble the parameters of `request` and the transaction that answers them.
@@ -244,20 +255,36 @@ pub(crate) fn assemble(
     if !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
+    let response_type = request.response_type;
+    // OAuth 2.0 Multiple Response Type Encoding Practices §5: tokens never travel in a query.
+    if !response_type.has_only_code()
+        && matches!(
+            request.response_mode,
+            Some(ResponseMode::Query | ResponseMode::QueryJwt)
+        )
+    {
+        return Err(Error::Config(ConfigError::ResponseMode(format!(
+            "response_type {} returns tokens, which must not travel in the query: use fragment or form_post",
+            response_type.as_str()
+        ))));
+    }
     let state = CsrfToken::new_random_len(32);
     let nonce = CsrfToken::new_random_len(32);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(32);
 
     let mut pairs: Vec<(String, String)> = vec![
-        ("response_type".into(), "code".into()),
+        ("response_type".into(), response_type.as_str().into()),
         ("client_id".into(), client_id.into()),
         ("redirect_uri".into(), redirect_uri.into()),
         ("scope".into(), scopes.join(" ")),
         ("state".into(), state.secret().clone()),
         ("nonce".into(), nonce.secret().clone()),
-        ("code_challenge".into(), challenge.as_str().into()),
-        ("code_challenge_method".into(), "S256".into()),
     ];
+    // PKCE protects a code (RFC 9700 §2.1.1); the implicit types have none.
+    if response_type.has_code() {
+        pairs.push(("code_challenge".into(), challenge.as_str().into()));
+        pairs.push(("code_challenge_method".into(), "S256".into()));
+    }
     let mut push = |k: &str, v: String| pairs.push((k.into(), v));
     if let Some(prompt) = &request.prompt {
         push("prompt", prompt.clone());
@@ -274,7 +301,11 @@ pub(crate) fn assemble(
     if let Some(locales) = &request.ui_locales {
         push("ui_locales", locales.clone());
     }
-    if let Some(mode) = request.response_mode.filter(|m| *m != ResponseMode::Query) {
+    // The default mode (query for code, fragment for the others) goes unsaid.
+    if let Some(mode) = request
+        .response_mode
+        .filter(|m| *m != response_type.default_mode())
+    {
         push("response_mode", mode.as_str().into());
     }
     if let Some(claims) = &request.claims {
@@ -293,8 +324,11 @@ pub(crate) fn assemble(
         max_age: request.max_age,
         acr_values: request.acr_values.clone(),
         scopes,
-        response_mode: request.response_mode.unwrap_or_default(),
+        response_mode: request
+            .response_mode
+            .unwrap_or(response_type.default_mode()),
         request_object: None,
+        response_type,
     };
     Ok((AuthorizationParams { pairs }, txn))
 }
@@ -437,6 +471,14 @@ pub struct CallbackParams {
     pub session_state: Option<String>,
     /// `response`: the whole response as a signed JWT (JARM).
     pub response: Option<String>,
+    /// `id_token`, from the authorization endpoint (implicit and hybrid flows).
+    pub id_token: Option<Secret>,
+    /// `access_token`, from the authorization endpoint (implicit and hybrid flows).
+    pub access_token: Option<Secret>,
+    /// `token_type` of that access token.
+    pub token_type: Option<String>,
+    /// `expires_in` of that access token, as sent.
+    pub expires_in: Option<String>,
 }
 
 impl CallbackParams {
@@ -457,13 +499,20 @@ impl CallbackParams {
         for (name, value) in url::form_urlencoded::parse(form) {
             let value = value.into_owned();
             let slot = match name.as_ref() {
-                "code" => {
-                    if p.code.is_some() {
-                        return Err(duplicate("code"));
+                "code" | "id_token" | "access_token" => {
+                    let slot = match name.as_ref() {
+                        "code" => &mut p.code,
+                        "id_token" => &mut p.id_token,
+                        _ => &mut p.access_token,
+                    };
+                    if slot.is_some() {
+                        return Err(duplicate(&name));
                     }
-                    p.code = Some(Secret::new(value));
+                    *slot = Some(Secret::new(value));
                     continue;
                 }
+                "token_type" => &mut p.token_type,
+                "expires_in" => &mut p.expires_in,
                 "state" => &mut p.state,
                 "iss" => &mut p.iss,
                 "error" => &mut p.error,
@@ -481,9 +530,13 @@ impl CallbackParams {
         Ok(p)
     }
 
-    /// Parse the query of a full redirect URL (as pasted by a user, or seen by a driver).
+    /// Parse the parameters of a full redirect URL (as pasted by a user, or seen by a
+    /// driver): its fragment when it has one (the implicit and hybrid default), else its query.
     pub fn from_redirect_url(url: &Url) -> Result<Self> {
-        CallbackParams::parse(url.query().unwrap_or("").as_bytes())
+        match url.fragment().filter(|f| !f.is_empty()) {
+            Some(fragment) => CallbackParams::parse(fragment.as_bytes()),
+            None => CallbackParams::parse(url.query().unwrap_or("").as_bytes()),
+        }
     }
 }
 
@@ -515,15 +568,28 @@ impl AuthTransaction {
         iss_required: bool,
         report: &mut Report,
     ) -> Result<Secret> {
-        let fail = |report: &mut Report, check: CheckId, detail: String| {
-            report.fail(check, detail.clone());
-            Error::Validation(ValidationError {
-                subject: "authorization response",
-                check,
-                detail,
-                report: report.clone(),
-            })
-        };
+        self.check_origin(params, iss_required, report)?;
+        match &params.code {
+            Some(code) if !code.expose().is_empty() => {
+                report.pass(CheckId::Code, "present");
+                Ok(code.clone())
+            }
+            _ => Err(fail(
+                report,
+                CheckId::Code,
+                "the response carries neither a code nor an error".into(),
+            )),
+        }
+    }
+
+    /// The checks every authorization response passes first, whatever it carries: `state`,
+    /// the RFC 9207 `iss` parameter, then an `error` (see [`AuthTransaction::check_callback`]).
+    pub fn check_origin(
+        &self,
+        params: &CallbackParams,
+        iss_required: bool,
+        report: &mut Report,
+    ) -> Result<()> {
         match params.state.as_deref() {
             None => {
                 return Err(fail(
@@ -576,18 +642,19 @@ impl AuthTransaction {
                 uri: params.error_uri.as_deref().map(|u| truncate(u, 200)),
             }));
         }
-        match &params.code {
-            Some(code) if !code.expose().is_empty() => {
-                report.pass(CheckId::Code, "present");
-                Ok(code.clone())
-            }
-            _ => Err(fail(
-                report,
-                CheckId::Code,
-                "the response carries neither a code nor an error".into(),
-            )),
-        }
+        Ok(())
     }
+}
+
+/// A failed check of the authorization response, recorded in the report.
+pub(crate) fn fail(report: &mut Report, check: CheckId, detail: String) -> Error {
+    report.fail(check, detail.clone());
+    Error::Validation(ValidationError {
+        subject: "authorization response",
+        check,
+        detail,
+        report: report.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -320,6 +320,9 @@ pub enum ConfigError {
     /// `request_object_signing_alg_values_supported`).
     #[error("the provider does not accept this request object: {0}")]
     RequestObject(String),
+    /// A response type and mode that do not go together.
+    #[error("{0}")]
+    ResponseMode(String),
 }
 
 /// Broad classes of [`Error`].

@@ -55,6 +55,10 @@ pub struct IdTokenRules<'a> {
     pub access_token: Option<&'a str>,
     /// The code issued with this ID token in the front channel, for `c_hash`.
     pub code: Option<&'a str>,
+    /// The ID token came from the authorization endpoint: `at_hash` and `c_hash` are then
+    /// required when an access token or a code came with it (OIDC Core §3.2.2.10,
+    /// §3.3.2.11).
+    pub front_channel: bool,
     /// Audiences besides the client that are trusted (§3.1.3.7 rule 3).
     pub trusted_audiences: &'a [String],
     /// The current time, in seconds since the epoch (`None`: the system clock).
@@ -83,6 +87,7 @@ impl<'a> IdTokenRules<'a> {
             acr_values: &[],
             access_token: None,
             code: None,
+            front_channel: false,
             trusted_audiences: &[],
             now: None,
             danger_skip: &[],
@@ -553,9 +558,18 @@ fn check_claims(
         CheckId::AtHash,
         rules.access_token,
         alg,
+        rules.front_channel,
     )?;
     if rules.code.is_some() {
-        hash_check(&mut c, claims, "c_hash", CheckId::CHash, rules.code, alg)?;
+        hash_check(
+            &mut c,
+            claims,
+            "c_hash",
+            CheckId::CHash,
+            rules.code,
+            alg,
+            rules.front_channel,
+        )?;
     }
 
     let sid = str_claim(claims, "sid").map(Cow::into_owned);
@@ -594,6 +608,7 @@ fn hash_check(
     check: CheckId,
     value: Option<&str>,
     alg: Alg,
+    required: bool,
 ) -> Result<()> {
     match (str_claim(claims, name), value) {
         (Some(claimed), Some(value)) => match half_hash(alg, value) {
@@ -611,6 +626,14 @@ fn hash_check(
                 Ok(())
             }
         },
+        (None, Some(_)) if required => Err(c.fail(
+            check,
+            format!(
+                "{name} is missing from an ID token issued by the authorization endpoint with {} (OIDC Core {})",
+                if name == "c_hash" { "a code" } else { "an access token" },
+                if name == "c_hash" { "§3.3.2.11" } else { "§3.2.2.10, §3.3.2.11" }
+            ),
+        )),
         (None, Some(_)) => {
             c.report.pass(
                 check,

@@ -42,6 +42,13 @@ impl RelyingParty {
             error_uri: s("error_uri"),
             session_state: None,
             response: None,
+            id_token: s("id_token").map(Secret::new),
+            access_token: s("access_token").map(Secret::new),
+            token_type: s("token_type"),
+            expires_in: claims.get("expires_in").map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }),
         })
     }
 

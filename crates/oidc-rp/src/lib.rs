@@ -55,6 +55,7 @@ pub mod error;
 mod exchange;
 pub mod fapi;
 pub mod http;
+pub mod hybrid;
 pub mod id_token;
 mod introspect;
 mod jarm;
@@ -89,6 +90,7 @@ pub use error::{
 };
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse, token_type, token_types};
 pub use http::{HttpClient, HttpConfig, HttpResponse};
+pub use hybrid::ResponseType;
 pub use id_token::{IdTokenRules, NonceCheck, StoredIdToken, VerifiedIdToken};
 pub use introspect::IntrospectionResponse;
 pub use jose::Alg;

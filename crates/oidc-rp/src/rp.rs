@@ -358,6 +358,11 @@ impl RelyingParty {
         }
         let mut report = Report::new();
         let callback = self.unwrap_response(txn, callback, &mut report).await?;
+        if !txn.response_type.has_only_code() {
+            return self
+                .complete_front_channel(txn, &callback, self.iss_required(), report)
+                .await;
+        }
         let code = txn.check_callback(&callback, self.iss_required(), &mut report)?;
         let token_endpoint = self.token_endpoint()?;
         let tokens = token::exchange_code(

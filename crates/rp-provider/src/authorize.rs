@@ -86,7 +86,7 @@ impl Answer<'_> {
                 );
                 resp
             }
-            ResponseMode::Query | ResponseMode::QueryJwt => {
+            ResponseMode::Fragment | ResponseMode::Query | ResponseMode::QueryJwt => {
                 let mut url = match Url::parse(self.redirect_uri) {
                     Ok(u) => u,
                     Err(_) => {
@@ -96,7 +96,14 @@ impl Answer<'_> {
                         );
                     }
                 };
-                url.query_pairs_mut().extend_pairs(all.iter());
+                if self.mode == ResponseMode::Fragment {
+                    let fragment = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(all.iter())
+                        .finish();
+                    url.set_fragment(Some(&fragment));
+                } else {
+                    url.query_pairs_mut().extend_pairs(all.iter());
+                }
                 let mut resp = StatusCode::SEE_OTHER.into_response();
                 if let Ok(v) = HeaderValue::from_str(url.as_str()) {
                     resp.headers_mut().insert(header::LOCATION, v);
@@ -184,7 +191,14 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => return user_error("Invalid request", "redirect_uri is missing."),
     };
+    // Multiple Response Type Encoding Practices §2.1, §5: the fragment is the default of
+    // every type but code, and the query is never used for tokens.
+    let kinds = get("response_type").and_then(crate::response_type::ResponseKinds::parse);
+    let front = kinds.is_some_and(|k| !k.is_code_only());
     let mode = match get("response_mode") {
+        None if front => ResponseMode::Fragment,
+        Some("fragment") => ResponseMode::Fragment,
+        Some("query") if front => ResponseMode::Fragment,
         None | Some("query") => ResponseMode::Query,
         Some("form_post") => ResponseMode::FormPost,
         // JARM §2.3.4: `jwt` is query.jwt for the code flow.
@@ -199,12 +213,34 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         client_id,
     };
     if let Some(m) = get("response_mode")
-        && !["query", "form_post", "jwt", "query.jwt", "form_post.jwt"].contains(&m)
+        && ![
+            "query",
+            "fragment",
+            "form_post",
+            "jwt",
+            "query.jwt",
+            "form_post.jwt",
+        ]
+        .contains(&m)
     {
         return answer.error(
             op,
             "invalid_request",
-            "response_mode must be query, form_post, jwt, query.jwt or form_post.jwt",
+            "response_mode must be query, fragment, form_post, jwt, query.jwt or form_post.jwt",
+        );
+    }
+    if front && get("response_mode") == Some("query") {
+        return answer.error(
+            op,
+            "invalid_request",
+            "response_mode=query cannot carry tokens (Multiple Response Type Encoding Practices §5)",
+        );
+    }
+    if front && mode.is_jwt() {
+        return answer.error(
+            op,
+            "invalid_request",
+            "JARM is served for response_type=code only",
         );
     }
 
@@ -226,22 +262,38 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     if let Err(refusal) = op.misbehaviour.authorization(&params) {
         return answer.error(op, refusal.error, &refusal.description);
     }
-    match get("response_type") {
-        Some("code") => {}
-        Some(_) => {
+    let kinds = match (get("response_type"), kinds) {
+        (Some(_), Some(k)) => k,
+        (Some(_), None) => {
             return answer.error(
                 op,
                 "unsupported_response_type",
-                "only response_type=code is supported",
+                "response_type must be code, id_token, id_token token, code id_token, code token or code id_token token",
             );
         }
-        None => return answer.error(op, "invalid_request", "response_type is missing"),
-    }
-    if !client.response_types.iter().any(|r| r == "code") {
+        (None, _) => return answer.error(op, "invalid_request", "response_type is missing"),
+    };
+    if !client
+        .response_types
+        .iter()
+        .any(|r| crate::response_type::ResponseKinds::parse(r) == Some(kinds))
+    {
         return answer.error(
             op,
             "unauthorized_client",
-            "the client is not registered for response_type=code",
+            &format!(
+                "the client is not registered for response_type={}",
+                get("response_type").unwrap_or("")
+            ),
+        );
+    }
+    // OIDC Core §3.2.2.1, §3.3.2.11: an ID token from the authorization endpoint needs a
+    // nonce (it is the only replay defence there).
+    if kinds.id_token && get("nonce").is_none() {
+        return answer.error(
+            op,
+            "invalid_request",
+            "nonce is required when the authorization endpoint returns an ID token (OIDC Core §3.2.2.1)",
         );
     }
     let scope = crate::op::space_list(get("scope").unwrap_or(""));
@@ -260,7 +312,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
                 "code_challenge_method must be S256 (plain is not accepted)",
             );
         }
-        (None, _) if client.require_pkce => {
+        (None, _) if client.require_pkce && kinds.code => {
             return answer.error(
                 op,
                 "invalid_request",
@@ -306,6 +358,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         response_mode: mode,
         claims,
         device: None,
+        response_type: kinds,
     };
 
     if let Some(keys) = op.misbehaviour.rotate_keys(KeyMoment::Authorization) {
@@ -551,28 +604,85 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
     }
     // The client takes part in the session: it is logged out with it.
     op.store.join_session(&user.sid, &request.client_id);
-    let code = op.random(32);
     let grant_id = op.random(16);
-    let redirect_uri = request.redirect_uri.clone();
-    let state = request.state.clone();
-    let mode = request.response_mode;
-    let client_id = request.client_id.clone();
-    op.store.put_code(
-        &code,
-        CodeGrant {
-            grant_id,
-            request,
-            user,
-            expires_at: now() + CODE_TTL,
-        },
+    let answer_to = (
+        request.redirect_uri.clone(),
+        request.state.clone(),
+        request.response_mode,
+        request.client_id.clone(),
     );
-    Answer {
-        redirect_uri: &redirect_uri,
-        state: state.as_deref(),
-        mode,
-        client_id: &client_id,
+    let answer = Answer {
+        redirect_uri: &answer_to.0,
+        state: answer_to.1.as_deref(),
+        mode: answer_to.2,
+        client_id: &answer_to.3,
+    };
+    let code = request.response_type.code.then(|| op.random(32));
+    let mut params = match front_channel(op, &grant_id, &request, &user, code.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return answer.error(op, "server_error", &e.to_string()),
+    };
+    if let Some(code) = code {
+        op.store.put_code(
+            &code,
+            CodeGrant {
+                grant_id,
+                request,
+                user,
+                expires_at: now() + CODE_TTL,
+            },
+        );
+        params.insert(0, ("code".into(), code));
     }
-    .send(op, &[("code", &code)], cookies)
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    answer.send(op, &pairs, cookies)
+}
+
+/// The tokens the implicit and hybrid types return from the authorization endpoint (OIDC
+/// Core §3.2.2.5, §3.3.2.5): an access token (`token`), and an ID token (`id_token`) with
+/// `at_hash` for that access token and `c_hash` for `code`.
+fn front_channel(
+    op: &Op,
+    grant_id: &str,
+    request: &AuthzRequest,
+    user: &Authenticated,
+    code: Option<&str>,
+) -> crate::error::Result<Vec<(String, String)>> {
+    let kinds = request.response_type;
+    let mut params = Vec::new();
+    if !kinds.id_token && !kinds.token {
+        return Ok(params);
+    }
+    let Some(client) = op.client(&request.client_id) else {
+        return Ok(params);
+    };
+    let base = crate::token::base_record(grant_id, request, user, None, None);
+    let access = if kinds.token {
+        Some(crate::token::issue_access_token(op, &client, &base)?)
+    } else {
+        None
+    };
+    if let Some(access) = &access {
+        params.push(("access_token".into(), access.clone()));
+        params.push(("token_type".into(), "Bearer".into()));
+        params.push(("expires_in".into(), crate::op::ACCESS_TOKEN_TTL.to_string()));
+    }
+    if kinds.id_token {
+        let jwt = crate::token::id_token_with_hashes(
+            op,
+            &client,
+            &base,
+            request.nonce.as_deref(),
+            access.as_deref(),
+            code,
+            false,
+        )?;
+        params.push(("id_token".into(), jwt));
+    }
+    Ok(params)
 }
 
 /// A posted interaction form and the interaction it names, if its browser binding cookie came

@@ -111,6 +111,7 @@ pub async fn device_authorization(
         max_age: None,
         login_hint: form.get("login_hint").cloned(),
         response_mode: ResponseMode::Query,
+        response_type: crate::response_type::ResponseKinds::CODE,
         claims,
         device: Some(user_code.clone()),
     };

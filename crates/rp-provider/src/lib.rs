@@ -46,6 +46,7 @@ pub mod params;
 pub mod refresh;
 pub mod registration;
 pub mod request_object;
+pub mod response_type;
 pub mod server;
 pub mod store;
 pub mod throttle;

@@ -220,6 +220,7 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
     for g in &grant_types {
         if ![
             "authorization_code",
+            "implicit",
             "refresh_token",
             crate::device::GRANT_TYPE,
         ]
@@ -231,17 +232,28 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             );
         }
     }
-    if response_types.iter().any(|r| r != "code") {
-        return reject(
-            "invalid_client_metadata",
-            "only response type code is supported",
-        );
-    }
-    if !grant_types.iter().any(|g| g == "authorization_code") {
-        return reject(
-            "invalid_client_metadata",
-            "response type code needs the authorization_code grant (RFC 7591 §2.1)",
-        );
+    // RFC 7591 §2.1: code needs the authorization_code grant, id_token and token the
+    // implicit one.
+    for r in &response_types {
+        let Some(kinds) = crate::response_type::ResponseKinds::parse(r) else {
+            return reject(
+                "invalid_client_metadata",
+                &format!("response type `{r}` is not supported"),
+            );
+        };
+        let has = |g: &str| grant_types.iter().any(|x| x == g);
+        if kinds.code && !has("authorization_code") {
+            return reject(
+                "invalid_client_metadata",
+                &format!("response type `{r}` needs the authorization_code grant (RFC 7591 §2.1)"),
+            );
+        }
+        if (kinds.id_token || kinds.token) && !has("implicit") {
+            return reject(
+                "invalid_client_metadata",
+                &format!("response type `{r}` needs the implicit grant (RFC 7591 §2.1)"),
+            );
+        }
     }
     let mut supported = op.keys().algorithms();
     if auth_method != "none" {

@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 pub enum ResponseMode {
     /// Query parameters on a redirect.
     Query,
+    /// In the redirect URI's fragment (the implicit and hybrid default).
+    Fragment,
     /// An auto-submitting form POST.
     FormPost,
     /// JARM in the query (`query.jwt`, or `jwt` for the code flow).
@@ -61,6 +63,8 @@ pub struct AuthzRequest {
     /// For a device login (RFC 8628): the user code it approves; it ends on the provider's
     /// page instead of at a redirect URI.
     pub device: Option<String>,
+    /// What the authorization endpoint returns.
+    pub response_type: crate::response_type::ResponseKinds,
 }
 
 /// A signed-in user in an interaction.

@@ -399,26 +399,37 @@ pub(crate) fn issue_tokens(
     x5t: Option<String>,
 ) -> Response {
     let request = &grant.request;
-    let offline = request.scope.iter().any(|s| s == "offline_access");
-    let base = TokenRecord {
+    let base = base_record(&grant.grant_id, request, &grant.user, jkt, x5t);
+    let offline = base.offline;
+    token_response(op, client, &base, request.nonce.as_deref(), true, offline)
+}
+
+/// What every token of an authorization grants: the user, the scope, the session.
+pub(crate) fn base_record(
+    grant_id: &str,
+    request: &crate::store::AuthzRequest,
+    user: &crate::store::Authenticated,
+    jkt: Option<String>,
+    x5t: Option<String>,
+) -> TokenRecord {
+    TokenRecord {
         kind: TokenKind::Access,
-        grant_id: grant.grant_id.clone(),
-        client_id: client.client_id.clone(),
-        sub: grant.user.sub.clone(),
+        grant_id: grant_id.to_string(),
+        client_id: request.client_id.clone(),
+        sub: user.sub.clone(),
         scope: request.scope.clone(),
         claims: request.claims.clone(),
         expires_at: 0,
         issued_at: now(),
-        sid: grant.user.sid.clone(),
-        auth_time: grant.user.auth_time,
+        sid: user.sid.clone(),
+        auth_time: user.auth_time,
         audience: Vec::new(),
         jti: String::new(),
-        offline,
+        offline: request.scope.iter().any(|s| s == "offline_access"),
         actor: None,
         jkt,
         x5t,
-    };
-    token_response(op, client, &base, request.nonce.as_deref(), true, offline)
+    }
 }
 
 /// Issue an access token from `base` (opaque or RFC 9068 JWT, per client) and store it.
@@ -500,6 +511,20 @@ pub fn id_token(
     access_token: &str,
     refresh: bool,
 ) -> crate::error::Result<String> {
+    id_token_with_hashes(op, client, base, nonce, Some(access_token), None, refresh)
+}
+
+/// [`id_token`] with `at_hash` only for an access token issued with it, and `c_hash` for a
+/// code (OIDC Core §3.3.2.11: the authorization endpoint's ID token in the hybrid flow).
+pub fn id_token_with_hashes(
+    op: &Op,
+    client: &Client,
+    base: &TokenRecord,
+    nonce: Option<&str>,
+    access_token: Option<&str>,
+    code: Option<&str>,
+    refresh: bool,
+) -> crate::error::Result<String> {
     if let Some(keys) = op
         .misbehaviour
         .rotate_keys(crate::misbehaviour::KeyMoment::BeforeIdTokenSigning)
@@ -518,7 +543,12 @@ pub fn id_token(
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    claims.insert("at_hash".into(), json!(half_hash(alg, access_token)));
+    if let Some(access_token) = access_token {
+        claims.insert("at_hash".into(), json!(half_hash(alg, access_token)));
+    }
+    if let Some(code) = code {
+        claims.insert("c_hash".into(), json!(half_hash(alg, code)));
+    }
     claims.insert("sid".into(), json!(base.sid));
     claims.insert("amr".into(), json!(["pwd"]));
     if let Some(Value::Object(wanted)) = base.claims.as_ref().and_then(|c| c.get("id_token")) {
