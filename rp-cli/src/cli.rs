@@ -295,6 +295,12 @@ pub fn load_client_key(
         .map_err(|e| crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display())))
 }
 
+fn parse_response_type(value: &str) -> Result<oidc_rp::ResponseType, String> {
+    oidc_rp::ResponseType::parse(value).ok_or_else(|| {
+        "one of: code, id_token, \"id_token token\", \"code id_token\", \"code token\", \"code id_token token\"".into()
+    })
+}
+
 /// How `--request-object` sends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RequestObjectMode {
@@ -376,6 +382,13 @@ pub struct LoginArgs {
     /// cannot meet it is refused, naming what is missing.
     #[arg(long, conflicts_with_all = ["device", "register"])]
     pub fapi2: bool,
+    /// `response_type`: code (the default and the one to use), or the hybrid `code id_token`,
+    /// `code token`, `code id_token token`, or the implicit `id_token`, `id_token token`
+    /// (discouraged by RFC 9700 §2.1.2). Their response comes in the fragment (or a form
+    /// post with --form-post), and the ID token from the authorization endpoint is checked
+    /// first: nonce, c_hash, at_hash.
+    #[arg(long, value_name = "TYPE", value_parser = parse_response_type, conflicts_with_all = ["device", "jarm", "fapi2"])]
+    pub response_type: Option<oidc_rp::ResponseType>,
     /// Ask for a signed authorization response (JARM: response_mode query.jwt, or
     /// form_post.jwt with --form-post); its signature, iss, aud and exp are checked before
     /// its code is used.

@@ -312,6 +312,9 @@ pub struct Listener {
     last_rejection: Mutex<Option<Rejection>>,
     /// A document served once while waiting: a request object by reference (path, JWT).
     served: Mutex<Option<(String, Secret)>>,
+    /// The response comes in the URL's fragment, which a browser never sends: a bare GET of
+    /// the callback is answered with a page that posts the fragment back.
+    relay_fragment: AtomicBool,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -376,6 +379,7 @@ impl Listener {
             requests: tokio::sync::Mutex::new(requests),
             last_rejection: Mutex::new(None),
             served: Mutex::new(None),
+            relay_fragment: AtomicBool::new(false),
             tasks,
         })
     }
@@ -421,6 +425,13 @@ impl Listener {
         *self.served.lock().unwrap_or_else(|p| p.into_inner()) = Some((path.to_string(), jwt));
     }
 
+    /// Expect the response in the redirect URI's fragment (the implicit and hybrid response
+    /// types): a GET of the callback without parameters gets a page whose script posts the
+    /// fragment's parameters to the same path, as a form post response would.
+    pub fn relay_fragment(&self) {
+        self.relay_fragment.store(true, Ordering::SeqCst);
+    }
+
     fn take_served(&self, path: &str) -> Option<Secret> {
         let mut served = self.served.lock().unwrap_or_else(|p| p.into_inner());
         if served.as_ref().is_some_and(|(p, _)| p == path) {
@@ -458,6 +469,14 @@ impl Listener {
             };
             if let Some(jwt) = self.take_served(&incoming.path) {
                 let _ = incoming.raw(200, "application/oauth-authz-req+jwt", jwt.expose());
+                continue;
+            }
+            if incoming.path == path
+                && incoming.method == Method::GET
+                && incoming.query.is_empty()
+                && self.relay_fragment.load(Ordering::SeqCst)
+            {
+                let _ = incoming.raw(200, "text/html; charset=utf-8", FRAGMENT_RELAY);
                 continue;
             }
             if incoming.path != path {
@@ -656,6 +675,16 @@ fn answer(status: u16, content_type: &str, body: String, deny_frames: bool) -> A
         .body(Full::new(Bytes::from(body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
+
+/// Posts the fragment's parameters to this same path as a form (nothing leaves the machine:
+/// the page and the post are on the loopback listener), and drops the fragment from the
+/// address bar and history first.
+const FRAGMENT_RELAY: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rp: completing the login</title></head>\
+<body><p>Completing the login…</p><script>\
+var p=new URLSearchParams(location.hash.slice(1));history.replaceState(null,'',location.pathname);\
+var f=document.createElement('form');f.method='post';f.action=location.pathname;\
+p.forEach(function(v,k){var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v;f.appendChild(i);});\
+document.body.appendChild(f);f.submit();</script></body></html>";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

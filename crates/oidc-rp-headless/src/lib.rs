@@ -293,7 +293,18 @@ pub async fn drive(
     redirect_uri: &str,
     credentials: Option<&Credentials>,
 ) -> Result<Outcome> {
-    let arrival = walk(browser, start, redirect_uri, credentials).await?;
+    let mut arrival = walk(browser, start, redirect_uri, credentials).await?;
+    // A response in the fragment (the implicit and hybrid types): a browser keeps it, and the
+    // redirect URI's page posts it back; this driver posts it itself.
+    if arrival.method == Method::GET
+        && let Some(fragment) = arrival.url.fragment().filter(|f| !f.is_empty())
+    {
+        arrival.form = url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+        arrival.method = Method::POST;
+        arrival.url.set_fragment(None);
+    }
     let (status, _, body) = browser
         .fetch(arrival.method.clone(), &arrival.url, &arrival.form)
         .await?;

@@ -340,8 +340,18 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
             (false, true) => Some(ResponseMode::FormPost),
             (false, false) => None,
         },
+        response_type: args.response_type.unwrap_or_default(),
         ..Default::default()
     };
+    if request.response_type.is_implicit() {
+        crate::errln!(
+            "rp: warning: the implicit flow ({}) is discouraged (RFC 9700 §2.1.2): tokens travel through the browser, unbound; use the code flow where the provider allows",
+            request.response_type
+        );
+    }
+    if !request.response_type.has_only_code() && !args.form_post {
+        listener.relay_fragment();
+    }
     for p in &args.params {
         let (k, v) = p
             .split_once('=')
@@ -539,9 +549,12 @@ async fn conclude(
     logout: LogoutSetup,
     dpop_key: Option<Secret>,
 ) -> Result<(), CliError> {
-    let cache_file = if embedded || args.no_cache {
+    let no_token = login.tokens.access_token.expose().is_empty();
+    let cache_file = if embedded || args.no_cache || no_token {
         if embedded {
             progress!("not caching: the bundled provider stops with this command");
+        } else if no_token && !args.no_cache {
+            progress!("not caching: response_type id_token issues no access token");
         }
         None
     } else {
@@ -592,7 +605,9 @@ pub(crate) async fn with_userinfo(
     mut login: Login,
     args: &LoginArgs,
 ) -> Result<(Login, Option<UserInfo>), CliError> {
-    let userinfo = if args.no_userinfo || rp.metadata().userinfo_endpoint().is_none() {
+    // response_type=id_token issues no access token: there is nothing to call userinfo with.
+    let no_token = login.tokens.access_token.expose().is_empty();
+    let userinfo = if args.no_userinfo || no_token || rp.metadata().userinfo_endpoint().is_none() {
         None
     } else {
         let info = rp
