@@ -32,15 +32,28 @@ pub enum Plan {
     Fapi2,
     /// Tests the suite has outside the certification plans (and rp's own).
     Extra,
+    /// oidcc-client-implicit-certification-test-plan (`id_token`, `id_token token`).
+    Implicit,
+    /// oidcc-client-hybrid-certification-test-plan (`code id_token`, `code token`,
+    /// `code id_token token`).
+    Hybrid,
+    /// oidcc-client-formpost-implicit-certification-test-plan.
+    FormPostImplicit,
+    /// oidcc-client-formpost-hybrid-certification-test-plan.
+    FormPostHybrid,
 }
 
 impl Plan {
     /// Every plan, in order.
-    pub const ALL: [Plan; 11] = [
+    pub const ALL: [Plan; 15] = [
         Plan::Basic,
         Plan::Config,
         Plan::Dynamic,
         Plan::FormPostBasic,
+        Plan::Implicit,
+        Plan::Hybrid,
+        Plan::FormPostImplicit,
+        Plan::FormPostHybrid,
         Plan::RpInitiatedLogout,
         Plan::FrontChannelLogout,
         Plan::BackChannelLogout,
@@ -64,7 +77,31 @@ impl Plan {
             Plan::Device => "device",
             Plan::Fapi2 => "fapi2",
             Plan::Extra => "extra",
+            Plan::Implicit => "implicit",
+            Plan::Hybrid => "hybrid",
+            Plan::FormPostImplicit => "form-post-implicit",
+            Plan::FormPostHybrid => "form-post-hybrid",
         }
+    }
+
+    /// The response types a plan runs its tests with (each test once per type it applies
+    /// to), as the suite's plan variants do.
+    pub fn response_types(self) -> &'static [&'static str] {
+        match self {
+            Plan::Implicit | Plan::FormPostImplicit => &["id_token", "id_token token"],
+            Plan::Hybrid | Plan::FormPostHybrid => {
+                &["code id_token", "code token", "code id_token token"]
+            }
+            _ => &["code"],
+        }
+    }
+
+    /// Whether the responses come in a form post.
+    pub fn form_post(self) -> bool {
+        matches!(
+            self,
+            Plan::FormPostBasic | Plan::FormPostImplicit | Plan::FormPostHybrid
+        )
     }
 
     /// Parse a name.
@@ -167,6 +204,14 @@ pub enum ClaimMutation {
     SecondaryAud,
     /// `aud` the client, as a one-element array (RFC 7519 §4.1.3 allows either).
     AudAsArray,
+    /// `at_hash` + "1".
+    InvalidAtHash,
+    /// `at_hash` removed.
+    MissingAtHash,
+    /// `c_hash` + "1".
+    InvalidCHash,
+    /// `c_hash` removed.
+    MissingCHash,
 }
 
 /// How a parameter of the authorization response (`iss`, `state`) is altered.
@@ -336,6 +381,9 @@ pub struct Behaviour {
     /// Userinfo, as a DPoP resource, demands a fresh nonce once, with the scheme spelt
     /// `dpop` (RFC 9449 §9).
     pub resource_nonce_alt_scheme: bool,
+    /// The authorization request is refused without a `nonce` (the suite's
+    /// nonce-unless-code-flow test: the RP must send one whenever it is not the code flow).
+    pub require_nonce: bool,
     /// The ID token unsigned (`alg: none`) whatever the client registered.
     pub null_alg: bool,
     /// No DPoP nonce demanded.
@@ -365,6 +413,10 @@ pub struct TestCase {
     pub op: Behaviour,
     /// For tests where the suite accepts either answer: which one rp gives, and why.
     pub note: &'static str,
+    /// The response type of this run (`code` outside the implicit and hybrid plans).
+    pub response_type: &'static str,
+    /// The response types the test applies to (empty: every one of its plan's).
+    pub only_types: &'static [&'static str],
 }
 
 fn t(id: &'static str, old: &'static str, plans: &'static [Plan]) -> TestCase {
@@ -378,6 +430,8 @@ fn t(id: &'static str, old: &'static str, plans: &'static [Plan]) -> TestCase {
         rp: RpSettings::default(),
         op: Behaviour::default(),
         note: "",
+        response_type: "code",
+        only_types: &[],
     }
 }
 
@@ -414,9 +468,12 @@ impl TestCase {
         self.note = note;
         self
     }
+    fn only(mut self, types: &'static [&'static str]) -> Self {
+        self.only_types = types;
+        self
+    }
 }
 
-const BASIC: &[Plan] = &[Plan::Basic, Plan::FormPostBasic];
 const BASIC_CONFIG_DYNAMIC: &[Plan] = &[
     Plan::Basic,
     Plan::FormPostBasic,
@@ -433,6 +490,41 @@ const BACK: &[Plan] = &[Plan::BackChannelLogout];
 const EXTRA: &[Plan] = &[Plan::Extra];
 const DEVICE: &[Plan] = &[Plan::Device];
 const FAPI2: &[Plan] = &[Plan::Fapi2];
+/// The implicit and hybrid plans, and their form-post variants.
+const FRONT_ALL: &[Plan] = &[
+    Plan::Implicit,
+    Plan::Hybrid,
+    Plan::FormPostImplicit,
+    Plan::FormPostHybrid,
+];
+const HYBRID_ONLY: &[Plan] = &[Plan::Hybrid, Plan::FormPostHybrid];
+/// The basic tests the implicit and hybrid plans share.
+const BASIC_FRONT: &[Plan] = &[
+    Plan::Basic,
+    Plan::FormPostBasic,
+    Plan::Implicit,
+    Plan::Hybrid,
+    Plan::FormPostImplicit,
+    Plan::FormPostHybrid,
+];
+const BASIC_HYBRID: &[Plan] = &[
+    Plan::Basic,
+    Plan::FormPostBasic,
+    Plan::Hybrid,
+    Plan::FormPostHybrid,
+];
+/// Types that return an access token with a front-channel ID token (at_hash required).
+const AT_HASH_TYPES: &[&str] = &["id_token token", "code id_token token"];
+/// Types that return a code with a front-channel ID token (c_hash required).
+const C_HASH_TYPES: &[&str] = &["code id_token", "code id_token token"];
+/// Types whose access token lets the RP call userinfo.
+const USERINFO_TYPES: &[&str] = &[
+    "code",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+];
 
 fn fapi(id: &'static str) -> TestCase {
     let mut test = t(id, "(fapi2)", FAPI2);
@@ -454,44 +546,45 @@ pub fn catalogue() -> Vec<TestCase> {
     use TokenResponseMutation as T;
     vec![
         // Basic (and form post basic).
-        t("oidcc-client-test", "rp-response_type-code", BASIC),
-        t("oidcc-client-test-invalid-iss", "rp-id_token-issuer-mismatch", BASIC)
+        t("oidcc-client-test", "rp-response_type-code", BASIC_FRONT),
+        t("oidcc-client-test-invalid-iss", "rp-id_token-issuer-mismatch", BASIC_FRONT)
             .reject("iss")
             .op(|b| b.claims = C::InvalidIss),
-        t("oidcc-client-test-missing-sub", "rp-id_token-sub", BASIC)
+        t("oidcc-client-test-missing-sub", "rp-id_token-sub", BASIC_FRONT)
             .reject("sub")
             .op(|b| b.claims = C::MissingSub),
-        t("oidcc-client-test-invalid-aud", "rp-id_token-aud", BASIC)
+        t("oidcc-client-test-invalid-aud", "rp-id_token-aud", BASIC_FRONT)
             .reject("aud")
             .op(|b| b.claims = C::InvalidAud),
-        t("oidcc-client-test-missing-iat", "rp-id_token-iat", BASIC)
+        t("oidcc-client-test-missing-iat", "rp-id_token-iat", BASIC_FRONT)
             .reject("iat")
             .op(|b| b.claims = C::MissingIat),
-        t("oidcc-client-test-kid-absent-single-jwks", "rp-id_token-kid-absent-single-jwks", BASIC)
+        t("oidcc-client-test-kid-absent-single-jwks", "rp-id_token-kid-absent-single-jwks", BASIC_FRONT)
             .op(|b| b.jwks = JwksMode::NoKidSingle),
-        t("oidcc-client-test-kid-absent-multiple-jwks", "rp-id_token-kid-absent-multiple-jwks", BASIC)
+        t("oidcc-client-test-kid-absent-multiple-jwks", "rp-id_token-kid-absent-multiple-jwks", BASIC_FRONT)
             .reject("key")
             .op(|b| b.jwks = JwksMode::NoKidMultiple)
             .note("either answer passes; rp refuses to guess among several keys of the token's type when the token names none"),
-        t("oidcc-client-test-idtoken-sig-rs256", "rp-id_token-sig-rs256", BASIC)
+        t("oidcc-client-test-idtoken-sig-rs256", "rp-id_token-sig-rs256", BASIC_FRONT)
             .alg("RS256")
             .op(|b| b.only_rs256 = true),
         t("oidcc-client-test-idtoken-sig-none", "rp-id_token-sig-none", BASIC_CONFIG_DYNAMIC)
             .alg("none")
             .note(NONE_NOTE),
-        t("oidcc-client-test-invalid-sig-rs256", "rp-id_token-bad-sig-rs256", BASIC)
+        t("oidcc-client-test-invalid-sig-rs256", "rp-id_token-bad-sig-rs256", BASIC_FRONT)
             .alg("RS256")
             .reject("signature")
             .op(|b| b.corrupt_signature = true),
-        t("oidcc-client-test-userinfo-invalid-sub", "rp-userinfo-bad-sub-claim", BASIC)
+        t("oidcc-client-test-userinfo-invalid-sub", "rp-userinfo-bad-sub-claim", BASIC_FRONT)
+            .only(USERINFO_TYPES)
             .reject("userinfo sub")
             .op(|b| b.userinfo_sub_mismatch = true),
-        t("oidcc-client-test-nonce-invalid", "rp-nonce-invalid", BASIC)
+        t("oidcc-client-test-nonce-invalid", "rp-nonce-invalid", BASIC_FRONT)
             .reject("nonce")
             .op(|b| b.claims = C::InvalidNonce),
-        t("oidcc-client-test-scope-userinfo-claims", "rp-scope-userinfo-claims", BASIC)
+        t("oidcc-client-test-scope-userinfo-claims", "rp-scope-userinfo-claims", BASIC_FRONT)
             .op(|b| b.require_scope_claims = true),
-        t("oidcc-client-test-client-secret-basic", "rp-token_endpoint-client_secret_basic", BASIC)
+        t("oidcc-client-test-client-secret-basic", "rp-token_endpoint-client_secret_basic", BASIC_HYBRID)
             .auth("client_secret_basic"),
         // Config (and dynamic).
         t("oidcc-client-test-discovery-openid-config", "rp-discovery-openid-configuration", CONFIG_DYNAMIC),
@@ -598,6 +691,26 @@ pub fn catalogue() -> Vec<TestCase> {
             .flow(Flow::Device)
             .reject("signature")
             .op(|b| b.corrupt_signature = true),
+        // Implicit and hybrid only (the basic tests above run there too, once per response
+        // type): the front-channel hashes, and a nonce in every request.
+        t("oidcc-client-test-invalid-athash", "rp-id_token-bad-at_hash", FRONT_ALL)
+            .only(AT_HASH_TYPES)
+            .reject("at_hash")
+            .op(|b| b.claims = C::InvalidAtHash),
+        t("oidcc-client-test-missing-athash", "rp-id_token-missing-at_hash", FRONT_ALL)
+            .only(AT_HASH_TYPES)
+            .reject("at_hash")
+            .op(|b| b.claims = C::MissingAtHash),
+        t("oidcc-client-test-invalid-chash", "rp-id_token-bad-c_hash", HYBRID_ONLY)
+            .only(C_HASH_TYPES)
+            .reject("c_hash")
+            .op(|b| b.claims = C::InvalidCHash),
+        t("oidcc-client-test-missing-chash", "rp-id_token-missing-c_hash", HYBRID_ONLY)
+            .only(C_HASH_TYPES)
+            .reject("c_hash")
+            .op(|b| b.claims = C::MissingCHash),
+        t("oidcc-client-test-nonce-unless-code-flow", "rp-nonce-unless-code-flow", FRONT_ALL)
+            .op(|b| b.require_nonce = true),
         // FAPI 2.0 Security Profile (final), client tests a client can observe.
         fapi("fapi2-security-profile-final-client-test-happy-path"),
         fapi("fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce")
@@ -753,7 +866,12 @@ pub fn runs(plans: &[Plan]) -> Vec<(Plan, TestCase)> {
                 if *plan == Plan::Dynamic {
                     test.rp.register = true;
                 }
-                out.push((*plan, test));
+                for kind in plan.response_types() {
+                    if test.only_types.is_empty() || test.only_types.contains(kind) {
+                        test.response_type = kind;
+                        out.push((*plan, test));
+                    }
+                }
             }
         }
     }

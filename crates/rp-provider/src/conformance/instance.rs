@@ -85,6 +85,12 @@ impl Misbehaviour for Instance {
     }
 
     fn authorization(&self, params: &Params) -> Result<(), Refusal> {
+        if self.test.op.require_nonce && params.get("nonce").is_none_or(|n| n.is_empty()) {
+            return Err(Refusal {
+                error: "invalid_request",
+                description: "this test needs a nonce in every request but the code flow's".into(),
+            });
+        }
         let scope = params.get("scope").map(String::as_str).unwrap_or("");
         if self.test.op.require_scope_claims
             && !scope
@@ -184,6 +190,14 @@ impl Misbehaviour for Instance {
                         json!([aud, "https://untrusted-second-audience.example/"]),
                     );
                 }
+            }
+            ClaimMutation::InvalidAtHash => append(claims, "at_hash", "1"),
+            ClaimMutation::MissingAtHash => {
+                claims.remove("at_hash");
+            }
+            ClaimMutation::InvalidCHash => append(claims, "c_hash", "1"),
+            ClaimMutation::MissingCHash => {
+                claims.remove("c_hash");
             }
             ClaimMutation::AudAsArray => {
                 if let Some(aud) = claims.get("aud").cloned().filter(Value::is_string) {
@@ -373,7 +387,8 @@ pub fn conformance_client(test: &TestCase) -> Client {
         "client_name": format!("conformance client for {}", test.id),
         "redirect_uris": ["http://127.0.0.1/callback"],
         "post_logout_redirect_uris": ["http://127.0.0.1/logout"],
-        "grant_types": ["authorization_code", "refresh_token", crate::device::GRANT_TYPE],
+        "grant_types": ["authorization_code", "implicit", "refresh_token", crate::device::GRANT_TYPE],
+        "response_types": ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"],
         "application_type": "native",
     }))
     .unwrap_or_else(|e| panic!("the conformance client literal is valid: {e}"));

@@ -30,6 +30,8 @@ pub struct RunResult {
     pub id: &'static str,
     /// The old id.
     pub old: &'static str,
+    /// The response type of the run.
+    pub response_type: &'static str,
     /// The expectation, in words.
     pub expectation: String,
     /// What happened, in words.
@@ -205,6 +207,7 @@ pub async fn run(
         plan: plan.name(),
         id: case.id,
         old: case.old,
+        response_type: case.response_type.as_str(),
         expectation: describe(case.expect),
         outcome: match &got {
             Got::Accepted => "accepted".into(),
@@ -261,7 +264,7 @@ fn judge(
         (Expect::Reject(_), Got::Accepted) => (false, "the RP accepted what it must refuse".into()),
         (Expect::Reject(want), Got::Rejected(Some(have), why)) if *have == want => {
             // The OIDF rule for a rejection: nothing done with the refused token afterwards.
-            let after_bad_token = matches!(
+            let id_token_check = matches!(
                 want,
                 CheckId::Issuer
                     | CheckId::Subject
@@ -270,8 +273,20 @@ fn judge(
                     | CheckId::Nonce
                     | CheckId::Signature
                     | CheckId::Key
-                    | CheckId::RefreshConsistency
-            ) && case.flow != Flow::BackLogout;
+                    | CheckId::AtHash
+                    | CheckId::CHash
+            );
+            let after_bad_token = (id_token_check || want == CheckId::RefreshConsistency)
+                && case.flow != Flow::BackLogout;
+            // OIDC Core §3.3.2.12: a bad front-channel ID token stops the hybrid flow before
+            // its code is redeemed.
+            let front = case.response_type.has_id_token() && !case.response_type.has_only_code();
+            if front && id_token_check && count("/token") > 0 {
+                return (
+                    false,
+                    "the code was redeemed after the front-channel ID token was refused".into(),
+                );
+            }
             // After a refused refresh, no userinfo call follows the last token request.
             let last_token = paths.iter().rposition(|p| *p == "/token");
             let userinfo_after_refresh =
@@ -500,8 +515,9 @@ async fn login(
         response_mode: if knobs.jarm {
             Some(ResponseMode::QueryJwt)
         } else {
-            (ctx.plan == Plan::FormPostBasic).then_some(ResponseMode::FormPost)
+            ctx.plan.form_post().then_some(ResponseMode::FormPost)
         },
+        response_type: ctx.case.response_type,
         claims: knobs
             .claims
             .map(|where_| json!({ where_: { "name": null } })),
@@ -525,6 +541,10 @@ async fn login(
     }
     let browser = Browser::new(ctx.http)?;
     let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, None).await?;
+    // response_type=id_token issues no access token: no userinfo call.
+    if login.tokens.access_token.expose().is_empty() {
+        return Ok((login, None));
+    }
     let info = rp
         .userinfo(&login.tokens.access_token(), &login.id_token)
         .await?;

@@ -136,9 +136,22 @@ pub async fn run_weakened(
         .filter(|(_, c)| only.is_empty() || only.iter().any(|t| t == c.id))
         .collect();
     let run_id = oidc_rp::Secret::random(6).expose().to_lowercase();
+    // One instance per run: the response type is part of the alias.
     let aliases: Vec<String> = runs
         .iter()
-        .map(|(plan, _)| format!("{}-{}", plan.name(), run_id.replace(['-', '_', '.'], "x")))
+        .map(|(plan, case)| {
+            let kind: String = case
+                .response_type
+                .as_str()
+                .split(' ')
+                .map(|w| &w[..1])
+                .collect();
+            format!(
+                "{}-{kind}-{}",
+                plan.name(),
+                run_id.replace(['-', '_', '.'], "x")
+            )
+        })
         .collect();
     let mut results: Vec<RunResult> = futures_util::stream::iter(runs.iter().zip(aliases.iter()))
         .map(|((plan, case), alias)| exec::run(http, base, alias, *plan, case, skip))
@@ -147,7 +160,9 @@ pub async fn run_weakened(
         .await;
     let order = |r: &RunResult| {
         runs.iter()
-            .position(|(p, c)| p.name() == r.plan && c.id == r.id)
+            .position(|(p, c)| {
+                p.name() == r.plan && c.id == r.id && c.response_type.as_str() == r.response_type
+            })
             .unwrap_or(usize::MAX)
     };
     results.sort_by_key(order);
@@ -163,7 +178,12 @@ pub async fn run(args: ConformanceArgs) -> Result<(), CliError> {
                 plans::Expect::Accept => "accept".to_string(),
                 plans::Expect::Reject(check) => format!("reject on {}", check.name()),
             };
-            crate::outln!("{:<22} {:<52} {expect}", plan.name(), case.id);
+            crate::outln!(
+                "{:<22} {:<20} {:<52} {expect}",
+                plan.name(),
+                case.response_type.as_str(),
+                case.id
+            );
         }
         return Ok(());
     }
@@ -229,20 +249,21 @@ pub async fn run(args: ConformanceArgs) -> Result<(), CliError> {
 fn table(results: &[RunResult]) -> String {
     let w = |f: &dyn Fn(&RunResult) -> usize| results.iter().map(f).max().unwrap_or(0);
     let wp = w(&|r| r.plan.len()).max(4);
+    let wt = w(&|r| r.response_type.len()).max(4);
     let wi = w(&|r| r.id.len()).max(4);
     let wo = w(&|r| r.old.len()).max(6);
     let we = w(&|r| r.expectation.len()).max(6);
     let wr = w(&|r| r.outcome.len()).max(7);
     let mut out = format!(
-        "{:wp$}  {:wi$}  {:wo$}  {:we$}  {:wr$}  {:>5}  result / reason\n",
-        "plan", "test", "old id", "expect", "outcome", "ms"
+        "{:wp$}  {:wt$}  {:wi$}  {:wo$}  {:we$}  {:wr$}  {:>5}  result / reason\n",
+        "plan", "type", "test", "old id", "expect", "outcome", "ms"
     );
     for r in results {
         let mark = if r.passed { "PASS" } else { "FAIL" };
         let reason = crate::output::one_line(&r.reason, 100);
         out.push_str(&format!(
-            "{:wp$}  {:wi$}  {:wo$}  {:we$}  {:wr$}  {:>5}  {mark} {reason}\n",
-            r.plan, r.id, r.old, r.expectation, r.outcome, r.ms
+            "{:wp$}  {:wt$}  {:wi$}  {:wo$}  {:we$}  {:wr$}  {:>5}  {mark} {reason}\n",
+            r.plan, r.response_type, r.id, r.old, r.expectation, r.outcome, r.ms
         ));
     }
     out
@@ -266,7 +287,11 @@ pub fn junit(results: &[RunResult], seconds: f64) -> String {
         out.push_str(&format!(
             "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
             xml(r.plan),
-            xml(r.id),
+            xml(&if r.response_type == "code" {
+                r.id.to_string()
+            } else {
+                format!("{} [{}]", r.id, r.response_type)
+            }),
             r.ms as f64 / 1000.0
         ));
         if !r.passed {

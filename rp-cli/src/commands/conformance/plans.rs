@@ -60,6 +60,8 @@ pub struct Case {
     pub knobs: Knobs,
     /// For tests where the suite allows either answer: which one we give, and why.
     pub note: &'static str,
+    /// The response type of this run.
+    pub response_type: oidc_rp::ResponseType,
 }
 
 impl From<&TestCase> for Case {
@@ -90,6 +92,12 @@ impl From<&TestCase> for Case {
                 jarm: t.client.jarm,
             },
             note: t.note,
+            response_type: oidc_rp::ResponseType::parse(t.response_type).unwrap_or_else(|| {
+                panic!(
+                    "the catalogue names an unknown response type `{}`",
+                    t.response_type
+                )
+            }),
         }
     }
 }
