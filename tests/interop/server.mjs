@@ -20,6 +20,7 @@
 // - pushed authorization requests (RFC 9126) and DPoP (RFC 9449) with nonces required;
 // - JARM (query.jwt, form_post.jwt);
 // - request objects by value and by reference (RFC 9101), for the client `rp-jar`;
+// - the hybrid and implicit response types, for the client `rp-hybrid`;
 // - outgoing requests (back-channel logout) to loopback hosts only;
 // - with INTEROP_TLS_CERT and INTEROP_TLS_KEY (PEM files), HTTPS instead of HTTP, client
 //   certificates requested, and mutual TLS (RFC 8705): certificate-bound tokens, and two
@@ -179,6 +180,16 @@ async function start() {
         jwks: { keys: [{"kty": "EC", "crv": "P-256", "x": "VQ4tbWgU2fNsIHz8lVq3qBtnreULtSHnH1HhfanPQS8", "y": "lTD6NnNHJieZtTBGyk8NXP9W6k6DsjSJEJvoZOKPYhg", "use": "sig", "alg": "ES256", "kid": "ZPPu3L0LlgCmMGzifDDckWMwMe382RFqqJ0peBHkrU0"}] },
       },
       {
+        // The hybrid and implicit flows (OIDC Core §3.2, §3.3).
+        client_id: 'rp-hybrid',
+        client_secret: 'static-secret-for-interop-tests',
+        application_type: 'native',
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'implicit'],
+        response_types: ['code id_token', 'code', 'id_token', 'id_token token', 'code token', 'code id_token token'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+      },
+      {
         client_id: 'rp-public',
         application_type: 'native',
         token_endpoint_auth_method: 'none',
@@ -216,6 +227,7 @@ async function start() {
       ],
     },
     pkce: { methods: ['S256'], required: () => true },
+    responseTypes: ['code', 'code id_token', 'id_token', 'id_token token', 'code token', 'code id_token token'],
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },

@@ -906,3 +906,42 @@ async fn signed_request_objects_by_value_and_by_reference() {
         assert_eq!(v["subject"], ALICE_SUB, "{how}");
     }
 }
+
+/// The hybrid flow (`code id_token`, OIDC Core §3.3) against oidc-provider: the
+/// front-channel ID token (c_hash) checked before the code is redeemed; then the implicit
+/// `id_token token` and the other hybrid types, in the fragment and in a form post.
+#[tokio::test(flavor = "multi_thread")]
+async fn hybrid_and_implicit_logins() {
+    let Some(op) = peer("hybrid_and_implicit_logins") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for kind in [
+        "code id_token",
+        "code id_token token",
+        "code token",
+        "id_token token",
+        "id_token",
+    ] {
+        for form_post in [false, true] {
+            let mut extra = vec![
+                "--client-id",
+                "rp-hybrid",
+                "--client-secret",
+                STATIC.1,
+                "--response-type",
+                kind,
+                "--no-cache",
+            ];
+            if form_post {
+                extra.push("--form-post");
+            }
+            let v = run_json(dir.path(), &login_args(&op.issuer, "hybrid", &extra)).await;
+            all_checks_passed(&v);
+            assert_eq!(v["subject"], ALICE_SUB, "{kind}");
+            if kind.starts_with("code id_token") {
+                assert_eq!(check(&v, "c_hash")["passed"], true, "{kind}: {v}");
+            }
+        }
+    }
+}

@@ -620,6 +620,18 @@ impl AuthTransaction {
                 ));
             }
             Some(_) => report.pass(CheckId::IssParameter, "equals the issuer"),
+            // The mix-up defence RFC 9207 adds is already in a response that carries an ID
+            // token: its `iss` is checked before anything else in the response is used, and
+            // OpenID providers (oidc-provider) send no `iss` parameter beside one.
+            None if iss_required
+                && self.response_type.has_id_token()
+                && params.id_token.is_some() =>
+            {
+                report.pass(
+                    CheckId::IssParameter,
+                    "not sent; the front-channel ID token's iss, checked before use, stands for it",
+                )
+            }
             None if iss_required => {
                 return Err(fail(
                     report,

@@ -126,3 +126,24 @@ async fn substituted_or_missing_front_channel_values_are_refused() {
     );
     assert_eq!(gone, Some(CheckId::Code));
 }
+
+/// RFC 9207 with an ID token in the response: oidc-provider sends no `iss` parameter beside
+/// a front-channel ID token, whose own `iss` is checked first; without an ID token a
+/// missing `iss` stays refused where the provider advertises the parameter.
+#[tokio::test]
+async fn a_front_channel_id_token_stands_for_the_iss_parameter() {
+    let (_op, http, rp) = setup().await;
+    let ok = login(&rp, &http, ResponseType::CodeIdToken, None, |p| {
+        p.iss = None
+    })
+    .await;
+    assert!(ok.is_ok(), "{:?}", ok.err());
+    for kind in [ResponseType::Code, ResponseType::CodeToken] {
+        let refused = login(&rp, &http, kind, None, |p| p.iss = None).await;
+        assert_eq!(
+            refused.err().and_then(|e| e.check()),
+            Some(CheckId::IssParameter),
+            "{kind}"
+        );
+    }
+}
