@@ -57,6 +57,7 @@ pub mod fapi;
 pub mod http;
 pub mod hybrid;
 pub mod id_token;
+pub mod initiate;
 mod introspect;
 mod jarm;
 mod jose;

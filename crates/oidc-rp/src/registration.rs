@@ -40,6 +40,9 @@ pub struct ExtraClientMetadata {
     /// Back-Channel Logout 1.0 §2.2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_session_required: Option<bool>,
+    /// Where a third party starts a login (OIDC Core §4, Registration §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiate_login_uri: Option<String>,
 }
 
 impl openidconnect::registration::AdditionalClientMetadata for ExtraClientMetadata {}

@@ -118,7 +118,9 @@ pub fn instance_router(op: Arc<Op>) -> Router {
         )
         .route(&jwks_path, get(discovery::jwks));
     if op.misbehaviour.observed().is_some() {
-        router = router.route("/_conformance/requests", get(observed));
+        router = router
+            .route("/_conformance/requests", get(observed))
+            .route("/_conformance/initiate", get(initiate));
     }
     router
         .route(
@@ -148,6 +150,36 @@ pub fn instance_router(op: Arc<Op>) -> Router {
 
 /// GET {issuer}/_conformance/requests: what the instance observed (the requests it received)
 /// and the back-channel logout deliveries it made, for a test runner's checks.
+/// GET /_conformance/initiate?client_id=…: a test instance starts a third-party login (OIDC
+/// Core §4): the browser goes to the client's registered `initiate_login_uri` with `iss`.
+async fn initiate(
+    axum::extract::State(op): axum::extract::State<Arc<Op>>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let target = q
+        .get("client_id")
+        .and_then(|c| op.client(c))
+        .and_then(|c| {
+            c.other
+                .get("initiate_login_uri")
+                .and_then(|u| u.as_str())
+                .map(str::to_string)
+        })
+        .and_then(|u| url::Url::parse(&u).ok());
+    match target {
+        Some(mut url) => {
+            url.query_pairs_mut().append_pair("iss", &op.issuer);
+            axum::response::Redirect::to(url.as_str()).into_response()
+        }
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            "no client with an initiate_login_uri",
+        )
+            .into_response(),
+    }
+}
+
 async fn observed(
     axum::extract::State(op): axum::extract::State<Arc<Op>>,
 ) -> axum::response::Response {

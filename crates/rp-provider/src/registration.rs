@@ -111,6 +111,34 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
             return reject("invalid_client_metadata", &e);
         }
     }
+    // Registration §2: initiate_login_uri is https (http on loopback for a local RP).
+    match meta.get("initiate_login_uri") {
+        None => {}
+        Some(Value::String(u)) => {
+            if let Err(e) = check_redirect_uri(u, true) {
+                return reject(
+                    "invalid_client_metadata",
+                    &format!("initiate_login_uri: {e}"),
+                );
+            }
+            if !u.starts_with("https://")
+                && !u.starts_with("http://127.0.0.1")
+                && !u.starts_with("http://[::1]")
+                && !u.starts_with("http://localhost")
+            {
+                return reject(
+                    "invalid_client_metadata",
+                    "initiate_login_uri must be https (or http on loopback)",
+                );
+            }
+        }
+        Some(_) => {
+            return reject(
+                "invalid_client_metadata",
+                "initiate_login_uri must be a string",
+            );
+        }
+    }
     // URLs this provider would itself send requests to: only where its policy allows.
     for name in ["backchannel_logout_uri", "jwks_uri"] {
         if let Some(Value::String(u)) = meta.get(name) {

@@ -41,11 +41,13 @@ pub enum Plan {
     FormPostImplicit,
     /// oidcc-client-formpost-hybrid-certification-test-plan.
     FormPostHybrid,
+    /// oidcc-client-test-3rd-party-init-login-test-plan.
+    ThirdPartyInitLogin,
 }
 
 impl Plan {
     /// Every plan, in order.
-    pub const ALL: [Plan; 15] = [
+    pub const ALL: [Plan; 16] = [
         Plan::Basic,
         Plan::Config,
         Plan::Dynamic,
@@ -54,6 +56,7 @@ impl Plan {
         Plan::Hybrid,
         Plan::FormPostImplicit,
         Plan::FormPostHybrid,
+        Plan::ThirdPartyInitLogin,
         Plan::RpInitiatedLogout,
         Plan::FrontChannelLogout,
         Plan::BackChannelLogout,
@@ -81,6 +84,7 @@ impl Plan {
             Plan::Hybrid => "hybrid",
             Plan::FormPostImplicit => "form-post-implicit",
             Plan::FormPostHybrid => "form-post-hybrid",
+            Plan::ThirdPartyInitLogin => "3rd-party-init-login",
         }
     }
 
@@ -137,6 +141,8 @@ pub enum Flow {
     BackLogout,
     /// A device login (RFC 8628): device authorization, polling, ID token, userinfo.
     Device,
+    /// A login started by the provider at the client's `initiate_login_uri` (OIDC Core §4).
+    ThirdParty,
 }
 
 /// The client's registration, for the provider's static client and an RP that registers.
@@ -711,6 +717,11 @@ pub fn catalogue() -> Vec<TestCase> {
             .op(|b| b.claims = C::MissingCHash),
         t("oidcc-client-test-nonce-unless-code-flow", "rp-nonce-unless-code-flow", FRONT_ALL)
             .op(|b| b.require_nonce = true),
+        // Third-party-initiated login: the provider sends the browser to the registered
+        // initiate_login_uri with iss; an authorization request before that fails.
+        t("oidcc-client-test-3rd-party-init-login", "rp-3rd_party-init-login", &[Plan::ThirdPartyInitLogin])
+            .flow(Flow::ThirdParty)
+            .rp(|r| r.register = true),
         // FAPI 2.0 Security Profile (final), client tests a client can observe.
         fapi("fapi2-security-profile-final-client-test-happy-path"),
         fapi("fapi2-security-profile-final-client-test-happy-path-no-dpop-nonce")

@@ -20,6 +20,7 @@ mod device;
 /// hands the response to the library, as a browser would hand it to the RP.
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const POST_LOGOUT: &str = "http://127.0.0.1:9/logout";
+const INITIATE: &str = "http://127.0.0.1:9/initiate";
 
 /// The result of one run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -353,6 +354,7 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
     let client = if knobs.register || logout_flow || knobs.request_uri.is_some() {
         let mut extra = ExtraClientMetadata {
             post_logout_redirect_uris: Some(vec![POST_LOGOUT.into()]),
+            initiate_login_uri: (ctx.case.flow == Flow::ThirdParty).then(|| INITIATE.into()),
             ..Default::default()
         };
         if let Some(h) = &helper {
@@ -418,11 +420,25 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
 
     let (login, mut problem) = if ctx.case.flow == Flow::Device {
         device::login(&rp).await?
+    } else if ctx.case.flow == Flow::ThirdParty {
+        third_party(ctx, &rp, &issuer).await?;
+        (login(ctx, &rp, helper.as_ref(), &key).await?, None)
     } else {
         (login(ctx, &rp, helper.as_ref(), &key).await?, None)
     };
     if let Some(h) = &helper {
         *h.sid.lock().unwrap_or_else(|p| p.into_inner()) = login.0.id_token.sid.clone();
+    }
+    if ctx.case.flow == Flow::ThirdParty {
+        let record = records(ctx.http, &ctx.issuer).await;
+        let initiated = record
+            .iter()
+            .position(|(_, p)| p == "/_conformance/initiate");
+        let authorized = record.iter().position(|(_, p)| p == "/authorize");
+        if !matches!((initiated, authorized), (Some(i), Some(a)) if i < a) {
+            problem =
+                Some("the authorization request did not follow the third-party initiation".into());
+        }
     }
     if knobs.check_jwks_fetch {
         let record = records(ctx.http, &ctx.issuer).await;
@@ -445,7 +461,7 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         }
     }
     match ctx.case.flow {
-        Flow::Login | Flow::Device => {}
+        Flow::Login | Flow::Device | Flow::ThirdParty => {}
         Flow::LoginTwice => {
             login_again(ctx, &rp, helper.as_ref(), &key).await?;
             let record = records(ctx.http, &ctx.issuer).await;
@@ -497,6 +513,25 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
 }
 
 type LoginResult = (oidc_rp::Login, Option<oidc_rp::UserInfo>);
+
+/// OIDC Core §4: the provider sends the browser to the client's `initiate_login_uri`; the
+/// request there is checked (its `iss` must be the one issuer this client is for) before the
+/// login starts.
+async fn third_party(ctx: &Ctx<'_>, rp: &RelyingParty, issuer: &str) -> Result<(), Got> {
+    let mut start = url::Url::parse(&format!("{issuer}/_conformance/initiate"))
+        .map_err(|e| Got::Rejected(None, e.to_string()))?;
+    start
+        .query_pairs_mut()
+        .append_pair("client_id", &rp.client().client_id);
+    let browser = Browser::new(ctx.http)?;
+    let arrival = headless::walk(&browser, &start, INITIATE, None).await?;
+    let policy = oidc_rp::initiate::InitiationPolicy {
+        issuers: vec![rp.issuer().to_string()],
+        target_origins: Vec::new(),
+    };
+    oidc_rp::initiate::InitiatedLogin::parse(&arrival.params(), &policy)?;
+    Ok(())
+}
 
 async fn login(
     ctx: &Ctx<'_>,
