@@ -84,7 +84,7 @@ impl InitiatedLogin {
             *slot = Some(value.into_owned());
         }
         let issuer = iss.ok_or_else(|| bad("iss is missing (OIDC Core §4: it is required)"))?;
-        if !policy.issuers.iter().any(|i| *i == issuer) {
+        if !policy.issuers.contains(&issuer) {
             return Err(bad(format!(
                 "iss `{}` is not an issuer this client logs in at",
                 crate::error::truncate(&issuer, 120)
