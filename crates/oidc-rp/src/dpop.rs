@@ -291,6 +291,10 @@ impl RequestDecorator for Dpop {
     fn proof_alg(&self) -> Option<&str> {
         Some(self.key.alg())
     }
+
+    fn authorization_params(&self) -> Vec<(String, String)> {
+        vec![("dpop_jkt".into(), self.key.thumbprint().to_string())]
+    }
 }
 
 #[cfg(test)]

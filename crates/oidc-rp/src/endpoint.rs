@@ -43,6 +43,12 @@ pub trait RequestDecorator: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Parameters it adds to every authorization request (by query, request object or
+    /// pushed): `dpop_jkt` for DPoP (RFC 9449 §10), binding the code to its key.
+    fn authorization_params(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// The algorithm of the proofs it adds (`ES256`, ...), when it sender-constrains tokens.
     fn proof_alg(&self) -> Option<&str> {
         None

@@ -52,6 +52,8 @@ impl RelyingParty {
         let authorization_endpoint = self.metadata().authorization_endpoint().url().clone();
         self.http()
             .check_url(&authorization_endpoint, "authorization endpoint")?;
+        let request = self.decorated_request(request);
+        let request = request.as_ref();
         let (params, txn) = authorize::assemble(
             self.issuer(),
             &self.client().client_id,

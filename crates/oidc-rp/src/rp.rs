@@ -316,6 +316,8 @@ impl RelyingParty {
             return Err(Error::Config(ConfigError::PushRequired));
         }
         authorize::check_request_object(&self.metadata, &request.delivery)?;
+        let request = self.decorated_request(request);
+        let request = request.as_ref();
         authorize::build(
             endpoint,
             self.issuer(),
@@ -918,6 +920,28 @@ impl RelyingParty {
     /// The clock leeway.
     pub(crate) fn leeway(&self) -> Duration {
         self.options.leeway
+    }
+
+    /// `request` with the decorator's authorization parameters (`dpop_jkt`) added, unless
+    /// the caller set them already.
+    pub(crate) fn decorated_request<'r>(
+        &self,
+        request: &'r AuthorizationRequest,
+    ) -> std::borrow::Cow<'r, AuthorizationRequest> {
+        let extra: Vec<(String, String)> = self
+            .decorator
+            .as_deref()
+            .map(|d| d.authorization_params())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| !request.extra.iter().any(|(e, _)| e == k))
+            .collect();
+        if extra.is_empty() {
+            return std::borrow::Cow::Borrowed(request);
+        }
+        let mut owned = request.clone();
+        owned.extra.extend(extra);
+        std::borrow::Cow::Owned(owned)
     }
 
     /// The DPoP proof algorithm of the decorator, when it adds proofs.

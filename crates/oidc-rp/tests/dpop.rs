@@ -163,3 +163,46 @@ async fn an_unbound_token_where_dpop_was_used_is_refused() {
     assert_eq!(err.check(), Some(CheckId::TokenResponse), "{err}");
     assert!(err.to_string().contains("RFC 9449"), "{err}");
 }
+
+/// RFC 9449 §10: the library sends `dpop_jkt` with the authorization request, and the code
+/// it binds is refused to a proof of another key (a stolen code is useless elsewhere).
+#[tokio::test]
+async fn the_code_is_bound_to_the_dpop_key() {
+    let op = rp_provider::start(Default::default()).await.unwrap();
+    let key = DpopKey::generate_es256().unwrap();
+    let jkt = key.thumbprint().to_string();
+    let (http, rp) = make_rp(
+        op.issuer(),
+        ClientConfig::confidential("rp-demo", "rp-demo-secret"),
+        Some(key),
+    )
+    .await;
+    let (url, txn) = rp
+        .authorization_url(&AuthorizationRequest::with_scopes(["openid"]), REDIRECT)
+        .unwrap();
+    assert!(
+        url.query_pairs().any(|(k, v)| k == "dpop_jkt" && v == jkt),
+        "{url}"
+    );
+    let arrival = oidc_rp_headless::walk(
+        &Browser::new(&http).unwrap(),
+        &url,
+        REDIRECT,
+        Some(&Credentials {
+            username: "alice".into(),
+            password: "wonderland".into(),
+        }),
+    )
+    .await
+    .unwrap();
+    let params = oidc_rp::CallbackParams::parse(&arrival.params()).unwrap();
+    // The same client, another key.
+    let (_, thief) = make_rp(
+        op.issuer(),
+        ClientConfig::confidential("rp-demo", "rp-demo-secret"),
+        Some(DpopKey::generate_es256().unwrap()),
+    )
+    .await;
+    let err = thief.complete(&txn, &params).await.unwrap_err();
+    assert!(err.to_string().contains("dpop_jkt"), "{err}");
+}

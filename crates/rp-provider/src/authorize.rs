@@ -359,6 +359,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         claims,
         device: None,
         response_type: kinds,
+        dpop_jkt: get("dpop_jkt").map(str::to_string),
     };
 
     if let Some(keys) = op.misbehaviour.rotate_keys(KeyMoment::Authorization) {

@@ -112,6 +112,7 @@ pub async fn device_authorization(
         login_hint: form.get("login_hint").cloned(),
         response_mode: ResponseMode::Query,
         response_type: crate::response_type::ResponseKinds::CODE,
+        dpop_jkt: None,
         claims,
         device: Some(user_code.clone()),
     };

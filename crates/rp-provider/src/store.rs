@@ -65,6 +65,8 @@ pub struct AuthzRequest {
     pub device: Option<String>,
     /// What the authorization endpoint returns.
     pub response_type: crate::response_type::ResponseKinds,
+    /// `dpop_jkt` (RFC 9449 §10): the code may only be redeemed with a proof of this key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A signed-in user in an interaction.

@@ -387,6 +387,12 @@ fn authorization_code(
         (None, Some(_)) => return invalid_grant("code_verifier sent but no code_challenge was"),
         (None, None) => {}
     }
+    // RFC 9449 §10: a code bound to a DPoP key is redeemed with a proof of that key only.
+    if let Some(bound) = &grant.request.dpop_jkt
+        && jkt.as_deref() != Some(bound.as_str())
+    {
+        return invalid_grant("the code is bound to another DPoP key (dpop_jkt, RFC 9449 §10)");
+    }
     issue_tokens(op, client, &grant, jkt, x5t)
 }
 

@@ -358,13 +358,6 @@ pub async fn run(mut args: LoginArgs) -> Result<(), CliError> {
             .ok_or_else(|| CliError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
         request.extra.push((k.to_string(), v.to_string()));
     }
-    if let Some(key) = &dpop_key {
-        // RFC 9449 §10: the code is bound to the key too.
-        let key = oidc_rp::dpop::DpopKey::from_pkcs8_b64(key.expose())?;
-        request
-            .extra
-            .push(("dpop_jkt".into(), key.thumbprint().to_string()));
-    }
     let must_push = rp
         .metadata()
         .additional_metadata()
