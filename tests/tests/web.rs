@@ -453,3 +453,66 @@ async fn tls_answers_carry_hsts() {
     let _ = web.child.kill();
     let _ = std::fs::remove_dir_all(std::path::Path::new(&ca).parent().unwrap());
 }
+
+/// `rp web`'s `initiate_login_uri` (OIDC Core §4): a listed provider starts a login there,
+/// with a login_hint, and the user lands on the app's own `target_link_uri`; another issuer,
+/// a foreign target, or one the browser would read as another origin, start nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn third_party_initiated_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = start_web(dir.path()).await;
+    let app = app_client();
+    let initiate = |query: Vec<(&str, String)>| {
+        let mut url = url::Url::parse(&format!("{}/initiate", w.base)).unwrap();
+        url.query_pairs_mut().extend_pairs(query);
+        url
+    };
+    for bad in [
+        vec![("iss", "https://evil.example".to_string())],
+        vec![
+            ("iss", w.issuer.clone()),
+            ("target_link_uri", "https://evil.example/x".into()),
+        ],
+        vec![
+            ("iss", w.issuer.clone()),
+            ("target_link_uri", format!("{}//evil.example/x", w.base)),
+        ],
+    ] {
+        let r = app.get(initiate(bad.clone())).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{bad:?}");
+    }
+    let r = app
+        .get(initiate(vec![
+            ("iss", w.issuer.clone()),
+            ("login_hint", "alice".into()),
+            ("target_link_uri", format!("{}/me?from=portal", w.base)),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let authorize = url::Url::parse(&location(&r)).unwrap();
+    assert!(authorize.as_str().starts_with(&w.issuer));
+    assert_eq!(query_param(&authorize, "login_hint"), "alice");
+    let http = HttpClient::new(oidc_rp::HttpConfig::default());
+    let arrival = headless::walk(
+        &Browser::new(&http).unwrap(),
+        &authorize,
+        &format!("{}/callback", w.base),
+        Some(&alice()),
+    )
+    .await
+    .unwrap();
+    let r = app.get(arrival.url.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/me?from=portal");
+    let me = app
+        .get(format!("{}/me", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(me.contains("248289761001"), "{me}");
+}

@@ -24,6 +24,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(landing))
         .route("/login", post(login))
         .route("/callback", get(callback))
+        .route("/initiate", get(initiate).post(initiate_post))
         .route("/me", get(me))
         .route("/refresh", post(refresh))
         .route("/introspect", post(introspect))
@@ -313,18 +314,31 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
         input.trim_end_matches('/').to_string()
     };
     let register = f.get("register").is_some_and(|v| v == "on");
-    let rp = match app.relying_party(&issuer, register).await {
-        Ok(rp) => rp,
-        Err(e) => return fail(e),
+    match start_login(&app, existing, &issuer, register, None, None).await {
+        Ok(r) => r,
+        Err(e) => fail(e),
+    }
+}
+
+/// Send the browser to `issuer`'s authorization endpoint, the transaction kept in its session
+/// (made here, when a login starts).
+async fn start_login(
+    app: &App,
+    existing: Option<(String, WebSession)>,
+    issuer: &str,
+    register: bool,
+    login_hint: Option<String>,
+    after_login: Option<String>,
+) -> Result<Response, String> {
+    let rp = app.relying_party(issuer, register).await?;
+    let request = AuthorizationRequest {
+        login_hint,
+        ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
     };
-    let request =
-        AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"]);
-    let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {
-        Ok(v) => v,
-        Err(e) => return fail(e.to_string()),
-    };
+    let (url, txn) = rp
+        .authorization_url(&request, &app.callback_uri())
+        .map_err(|e| e.to_string())?;
     let issuer = rp.issuer().to_string();
-    // The session is made here, when a login starts.
     let (id, cookie) = match existing {
         Some((id, _)) => (id, None),
         None => {
@@ -336,8 +350,68 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
     app.sessions.update(&id, |s| {
         s.pending = Some((txn, issuer));
         s.notice = None;
+        s.after_login = after_login;
     });
-    see_other(url.as_str(), cookie)
+    Ok(see_other(url.as_str(), cookie))
+}
+
+/// GET /initiate: the app's `initiate_login_uri` (OIDC Core §4). A provider the app lists
+/// (and only one it lists: the `iss` is compared exactly) starts a login here;
+/// `target_link_uri`, on this app's own origin only, is where the user lands afterwards.
+async fn initiate(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    initiated(&app, headers, query.unwrap_or_default().as_bytes()).await
+}
+
+/// POST /initiate: the same, form-encoded (§4 allows either).
+async fn initiate_post(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    initiated(&app, headers, &body).await
+}
+
+async fn initiated(app: &App, headers: HeaderMap, params: &[u8]) -> Response {
+    let policy = oidc_rp::initiate::InitiationPolicy {
+        issuers: app.providers.iter().map(|p| p.issuer.clone()).collect(),
+        target_origins: vec![app.base.clone()],
+    };
+    let started = match oidc_rp::initiate::InitiatedLogin::parse(params, &policy) {
+        Ok(s) => s,
+        Err(e) => {
+            return error_page(StatusCode::BAD_REQUEST, "Login not started", &e.to_string());
+        }
+    };
+    // A path on this origin; `//host` would be read by the browser as another origin.
+    if started
+        .target_link_uri
+        .as_ref()
+        .is_some_and(|u| u.path().starts_with("//"))
+    {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Login not started",
+            "target_link_uri is not a path on this app",
+        );
+    }
+    let after = started.target_link_uri.map(|u| match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    });
+    let existing = session_of(app, &headers);
+    match start_login(
+        app,
+        existing,
+        &started.issuer,
+        false,
+        started.login_hint,
+        after,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => error_page(StatusCode::BAD_GATEWAY, "Login not started", &e),
+    }
 }
 
 async fn callback(
@@ -412,14 +486,19 @@ async fn callback(
         refresh_token: login.tokens.refresh_token().cloned(),
         userinfo,
     };
+    let mut after = None;
     app.sessions.update(&id, |s| {
         s.signed_in = Some(signed_in);
         s.shown = None;
         s.notice = None;
+        after = s.after_login.take();
     });
     // A new session id once signed in (session fixation).
     let new = app.sessions.rotate(&id).unwrap_or(id);
-    see_other("/me", Some(session::set_cookie(&new, app.secure)))
+    see_other(
+        after.as_deref().unwrap_or("/me"),
+        Some(session::set_cookie(&new, app.secure)),
+    )
 }
 
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {

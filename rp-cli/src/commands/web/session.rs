@@ -65,6 +65,9 @@ pub struct WebSession {
     pub notice: Option<String>,
     /// The result of the last action.
     pub shown: Option<Shown>,
+    /// Where to go once the login in progress completes: a third party's `target_link_uri`
+    /// (OIDC Core §4), on this app's origin, as a path.
+    pub after_login: Option<String>,
 }
 
 impl WebSession {
@@ -85,6 +88,7 @@ impl WebSession {
             logging_out: None,
             notice: None,
             shown: None,
+            after_login: None,
         }
     }
 
