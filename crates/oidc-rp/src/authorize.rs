@@ -79,7 +79,7 @@ pub struct AuthorizationRequest {
     /// How the parameters reach the provider (the query by default).
     pub delivery: Delivery,
     /// `response_type`: the code flow by default; the implicit and hybrid types return
-    /// tokens through the browser (see [`ResponseType`]).
+    /// tokens through the browser (see [`crate::ResponseType`]).
     pub response_type: crate::hybrid::ResponseType,
 }
 
