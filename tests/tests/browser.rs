@@ -391,3 +391,74 @@ async fn rp_login_opens_the_browser_which_fills_the_provider_form() {
     assert_eq!(at.host_str(), Some("127.0.0.1"));
     assert_eq!(at.path(), "/callback");
 }
+
+/// Session Management 1.0 in Chromium: a relying party's page embeds the bundled provider's
+/// `check_session_iframe` and posts `client_id session_state` to it. While the user's
+/// provider session lasts the iframe answers `unchanged`; after an RP-initiated logout it
+/// answers `changed` (its browser state cookie is gone).
+#[tokio::test(flavor = "multi_thread")]
+async fn check_session_iframe_answers_unchanged_then_changed() {
+    let Some(chrome) = chrome("check_session_iframe_answers_unchanged_then_changed").await else {
+        return;
+    };
+    let c = chrome.c();
+    let op = provider().await;
+    let issuer = op.issuer().to_string();
+    // The RP page: the OP iframe, one postMessage once it loaded, the answer as an element.
+    let page = format!(
+        r#"<!doctype html><html><body><script>
+var ss=new URLSearchParams(location.search).get('session_state');
+window.addEventListener('message',function(e){{if(e.origin==='{issuer}'){{var p=document.createElement('p');p.id='answer-'+e.data;p.textContent=e.data;document.body.appendChild(p);}}}});
+var f=document.createElement('iframe');f.src='{issuer}/check_session';
+f.onload=function(){{f.contentWindow.postMessage('rp-demo '+ss,'{issuer}');}};
+document.body.appendChild(f);
+</script></body></html>"#
+    );
+    let server = StaticServer::start(vec![
+        ("/callback", (200, "text/html", page.clone())),
+        ("/check", (200, "text/html", page)),
+        (
+            "/logout",
+            (200, "text/html", "<p id=out>logged out</p>".into()),
+        ),
+    ])
+    .await;
+    let http = oidc_rp::HttpClient::new(oidc_rp::HttpConfig::default());
+    let rp = oidc_rp::RelyingParty::discover(
+        &http,
+        &issuer,
+        oidc_rp::ClientConfig::confidential("rp-demo", "rp-demo-secret"),
+    )
+    .await
+    .unwrap();
+    let redirect = format!("{}/callback", server.base);
+    let (url, txn) = rp
+        .authorization_url(
+            &oidc_rp::AuthorizationRequest::with_scopes(["openid"]),
+            &redirect,
+        )
+        .unwrap();
+    c.goto(url.as_str()).await.unwrap();
+    sign_in(c, "alice", "wonderland").await;
+    find(c, Locator::Id("answer-unchanged")).await;
+    let landed = c.current_url().await.unwrap();
+    let params = oidc_rp::CallbackParams::from_redirect_url(&landed).unwrap();
+    let session_state = params.session_state.clone().expect("session_state");
+    let login = rp.complete(&txn, &params).await.unwrap();
+    assert_eq!(login.session_state.as_deref(), Some(session_state.as_str()));
+    let (logout, _) = rp
+        .end_session_url(&oidc_rp::LogoutRequest {
+            id_token_hint: Some(login.id_token.raw.clone()),
+            post_logout_redirect_uri: Some(format!("{}/logout", server.base)),
+            ..Default::default()
+        })
+        .unwrap();
+    c.goto(logout.as_str()).await.unwrap();
+    find(c, Locator::Id("out")).await;
+    let mut check = url::Url::parse(&format!("{}/check", server.base)).unwrap();
+    check
+        .query_pairs_mut()
+        .append_pair("session_state", &session_state);
+    c.goto(check.as_str()).await.unwrap();
+    find(c, Locator::Id("answer-changed")).await;
+}

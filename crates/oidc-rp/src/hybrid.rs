@@ -239,6 +239,7 @@ impl RelyingParty {
                 tokens,
                 id_token,
                 report,
+                session_state: crate::rp::session_state(callback),
             });
         };
         // Hybrid: redeem the code (PKCE as in the code flow), then the token endpoint's ID
@@ -260,6 +261,7 @@ impl RelyingParty {
             ..self.id_token_rules(NonceCheck::Equals(txn.nonce.expose()))
         };
         let mut login = self.login_from(tokens, rules, report).await?;
+        login.session_state = crate::rp::session_state(callback);
         if let Some(front) = front {
             let same =
                 front.issuer == login.id_token.issuer && front.subject == login.id_token.subject;

@@ -59,6 +59,9 @@ pub struct Login {
     pub id_token: VerifiedIdToken,
     /// Every check made: callback, token response, ID token.
     pub report: Report,
+    /// `session_state` of the authorization response (Session Management 1.0 §3.1): what the
+    /// relying party's page posts to the provider's `check_session_iframe`.
+    pub session_state: Option<String>,
 }
 
 /// Tokens after a refresh.
@@ -379,7 +382,9 @@ impl RelyingParty {
             acr_values: &txn.acr_values,
             ..self.id_token_rules(NonceCheck::Equals(txn.nonce.expose()))
         };
-        self.login_from(tokens, rules, report).await
+        let mut login = self.login_from(tokens, rules, report).await?;
+        login.session_state = session_state(&callback);
+        Ok(login)
     }
 
     /// The last steps of every login: the token response's checks, then the ID token's under
@@ -403,6 +408,7 @@ impl RelyingParty {
             tokens,
             id_token,
             report,
+            session_state: None,
         })
     }
 
@@ -1181,4 +1187,13 @@ fn require_token_type(
         detail,
         report: report.clone(),
     }))
+}
+
+/// A `session_state` worth keeping: short, printable, one `.`-separated salt (Session
+/// Management 1.0 §3.1); anything else is dropped.
+pub(crate) fn session_state(callback: &CallbackParams) -> Option<String> {
+    callback
+        .session_state
+        .clone()
+        .filter(|s| s.len() <= 512 && s.contains('.') && s.bytes().all(|b| b.is_ascii_graphic()))
 }

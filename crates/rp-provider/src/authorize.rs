@@ -370,8 +370,8 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         let Some(user) = op.users.first() else {
             return user_error("No users", "The provider has no users.");
         };
-        let (cookie, authenticated) = new_session(op, &user.sub.clone());
-        return after_login(op, request, authenticated, vec![cookie]);
+        let (cookies, authenticated) = new_session(op, &user.sub.clone());
+        return after_login(op, request, authenticated, cookies);
     }
 
     start_interaction(op, headers, request)
@@ -515,7 +515,7 @@ async fn request_object(op: &Arc<Op>, params: &Params) -> Result<Params, Box<Res
 }
 
 /// Start a browser session for `sub`: its `Set-Cookie` and the signed-in user.
-fn new_session(op: &Op, sub: &str) -> (String, Authenticated) {
+fn new_session(op: &Op, sub: &str) -> (Vec<String>, Authenticated) {
     let t = now();
     let cookie = op.random(32);
     let session = Session {
@@ -532,7 +532,10 @@ fn new_session(op: &Op, sub: &str) -> (String, Authenticated) {
     };
     op.store.put_session(&cookie, session);
     (
-        op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL),
+        vec![
+            op.cookie(SESSION_COOKIE, &cookie, SESSION_TTL),
+            crate::session_management::cookie(op, &authenticated.sid, SESSION_TTL),
+        ],
         authenticated,
     )
 }
@@ -623,6 +626,15 @@ fn issue_code(op: &Op, request: AuthzRequest, user: Authenticated, cookies: &[St
         Ok(p) => p,
         Err(e) => return answer.error(op, "server_error", &e.to_string()),
     };
+    // Session Management 1.0 §3: the session's state as this client's origin sees it.
+    if let Some(state) = crate::session_management::session_state(
+        op,
+        &request.client_id,
+        &request.redirect_uri,
+        &user.sid,
+    ) {
+        params.push(("session_state".into(), state));
+    }
     if let Some(code) = code {
         op.store.put_code(
             &code,
@@ -761,8 +773,8 @@ pub async fn login(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -
         );
     };
     op.store.remove_interaction(&id);
-    let (session_cookie, authenticated) = new_session(&op, &user.sub.clone());
-    let cookies = vec![session_cookie, op.cookie(INTERACTION_COOKIE, "", 0)];
+    let (mut cookies, authenticated) = new_session(&op, &user.sub.clone());
+    cookies.push(op.cookie(INTERACTION_COOKIE, "", 0));
     after_login(&op, ix.request, authenticated, cookies)
 }
 

@@ -71,6 +71,7 @@ pub fn metadata(op: &Op) -> Value {
         "prompt_values_supported": ["none", "login", "consent"],
         "introspection_signing_alg_values_supported": ["RS256"],
         "end_session_endpoint": op.url("/end_session"),
+        "check_session_iframe": op.url("/check_session"),
         "frontchannel_logout_supported": true,
         "frontchannel_logout_session_supported": true,
         "backchannel_logout_supported": true,

@@ -48,6 +48,7 @@ pub mod registration;
 pub mod request_object;
 pub mod response_type;
 pub mod server;
+pub mod session_management;
 pub mod store;
 pub mod throttle;
 pub mod tls;
@@ -133,6 +134,10 @@ pub fn instance_router(op: Arc<Op>) -> Router {
         .route("/device", get(device::page).post(device::submit))
         .route("/par", post(par::par))
         .route("/token", post(token::token))
+        .route(
+            "/check_session",
+            get(session_management::check_session_iframe),
+        )
         .route(
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),

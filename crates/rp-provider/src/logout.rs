@@ -170,13 +170,17 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
         None => op.url("/logged-out"),
     };
     let clear = op.cookie("op_session", "", 0);
+    // Session Management 1.0 §3: the browser state changes, so polling RPs see `changed`.
+    let clear_state = crate::session_management::cookie(op, "", 0);
     if frames.is_empty() {
         let mut resp = StatusCode::SEE_OTHER.into_response();
         if let Ok(v) = HeaderValue::from_str(&next) {
             resp.headers_mut().insert(header::LOCATION, v);
         }
-        if let Ok(v) = HeaderValue::from_str(&clear) {
-            resp.headers_mut().insert(header::SET_COOKIE, v);
+        for c in [&clear, &clear_state] {
+            if let Ok(v) = HeaderValue::from_str(c) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
         }
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -185,7 +189,7 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
     let mut resp = pages::html(
         StatusCode::OK,
         pages::frontchannel(&frames, &next),
-        &[clear],
+        &[clear, clear_state],
     );
     resp.headers_mut().insert(
         "content-security-policy",
