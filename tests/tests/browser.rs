@@ -462,3 +462,67 @@ document.body.appendChild(f);
     c.goto(check.as_str()).await.unwrap();
     find(c, Locator::Id("answer-changed")).await;
 }
+
+/// `rp web` polls the provider's `check_session_iframe` (Session Management 1.0): `unchanged`
+/// while the provider session lasts; after someone else signs in at the provider in the same
+/// browser the iframe says `changed`, the app re-checks with `prompt=none`, and ends its own
+/// session when the provider will not confirm it.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_app_follows_the_provider_session_through_its_iframe() {
+    let Some(chrome) = chrome("web_app_follows_the_provider_session_through_its_iframe").await
+    else {
+        return;
+    };
+    let c = chrome.c();
+    let dir = tempfile::tempdir().unwrap();
+    let web = start_web(dir.path()).await;
+    let (base, issuer) = (web.base.clone(), web.issuer.clone());
+    c.goto(&format!("{base}/")).await.unwrap();
+    find(c, Locator::Id("go")).await.click().await.unwrap();
+    sign_in(c, "alice", "wonderland").await;
+    consent_if_asked(c, Locator::Id("name")).await;
+    assert_eq!(
+        find(c, Locator::Id("name")).await.text().await.unwrap(),
+        "Alice Liddell"
+    );
+    find(c, Locator::Css("body[data-session=unchanged]")).await;
+
+    // Bob signs in at the provider in this browser (another client, prompt=login): a new
+    // provider session, a new browser state.
+    let done = StaticServer::start(vec![(
+        "/callback",
+        (200, "text/html", "<p id=done>done</p>".into()),
+    )])
+    .await;
+    let http = oidc_rp::HttpClient::new(oidc_rp::HttpConfig::default());
+    let other = oidc_rp::RelyingParty::discover(
+        &http,
+        &issuer,
+        oidc_rp::ClientConfig::confidential("rp-demo", "rp-demo-secret"),
+    )
+    .await
+    .unwrap();
+    let (url, _) = other
+        .authorization_url(
+            &oidc_rp::AuthorizationRequest {
+                prompt: Some("login".into()),
+                ..oidc_rp::AuthorizationRequest::with_scopes(["openid"])
+            },
+            &format!("{}/callback", done.base),
+        )
+        .unwrap();
+    c.goto(url.as_str()).await.unwrap();
+    sign_in(c, "bob", "builder").await;
+    find(c, Locator::Id("done")).await;
+
+    // Back in the app: the iframe says changed, and the silent re-check (prompt=none) finds
+    // no session Alice's app login can go on with (Bob never consented to this app): the
+    // app ends its session and says why.
+    c.goto(&format!("{base}/me")).await.unwrap();
+    let notice = find(c, Locator::Id("notice")).await.text().await.unwrap();
+    assert!(
+        notice.contains("Session Management"),
+        "the app did not follow the provider session: {notice}"
+    );
+    find(c, Locator::Id("logged-out")).await;
+}

@@ -25,6 +25,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/login", post(login))
         .route("/callback", get(callback))
         .route("/initiate", get(initiate).post(initiate_post))
+        .route("/session-check", get(session_check))
         .route("/me", get(me))
         .route("/refresh", post(refresh))
         .route("/introspect", post(introspect))
@@ -419,7 +420,8 @@ async fn callback(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some((id, Some((txn, issuer)))) = session_of(&app, &headers).map(|(id, s)| (id, s.pending))
+    let Some((id, Some((txn, issuer)), rechecking)) =
+        session_of(&app, &headers).map(|(id, s)| (id, s.pending, s.rechecking))
     else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -441,7 +443,10 @@ async fn callback(
             "This response does not belong to the login in progress (state mismatch). It was ignored.",
         );
     }
-    app.sessions.update(&id, |s| s.pending = None);
+    app.sessions.update(&id, |s| {
+        s.pending = None;
+        s.rechecking = false;
+    });
     let Some(rp) = app.known_rp(&issuer, &txn.client_id) else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -451,6 +456,19 @@ async fn callback(
     };
     let login = match rp.complete(&txn, &params).await {
         Ok(l) => l,
+        // Session Management 1.0 §5: the silent re-check found no session at the provider
+        // (the user logged out there): this app's session ends too.
+        Err(oidc_rp::Error::Authorization(e)) if rechecking && e.error.ends_with("_required") => {
+            app.sessions.update(&id, |s| {
+                s.signed_in = None;
+                s.shown = None;
+                s.notice = Some(
+                    "Your session at the provider ended, so this app ended its own (OpenID Connect Session Management)."
+                        .into(),
+                );
+            });
+            return see_other("/me", None);
+        }
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
     };
     let access = Secret::new(login.tokens.access_token.expose());
@@ -476,6 +494,12 @@ async fn callback(
         .id_token
         .clone()
         .unwrap_or_else(|| Secret::new(""));
+    let session_check = rp
+        .metadata()
+        .additional_metadata()
+        .check_session_iframe
+        .clone()
+        .zip(login.session_state.clone());
     let signed_in = SignedIn {
         issuer: rp.issuer().to_string(),
         client_id: rp.client().client_id.clone(),
@@ -485,6 +509,7 @@ async fn callback(
         access_token: access,
         refresh_token: login.tokens.refresh_token().cloned(),
         userinfo,
+        session_check,
     };
     let mut after = None;
     app.sessions.update(&id, |s| {
@@ -507,12 +532,44 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     };
     let cookie = None;
     match &s.signed_in {
-        Some(signed_in) => html(
-            StatusCode::OK,
-            pages::identity(&s, signed_in),
-            cookie,
-            false,
-        ),
+        Some(signed_in) => {
+            let Some((iframe, state)) = &signed_in.session_check else {
+                return html(
+                    StatusCode::OK,
+                    pages::identity(&s, signed_in),
+                    cookie,
+                    false,
+                );
+            };
+            // Session Management 1.0 §4: the RP's script polls the provider's iframe; the
+            // page's policy lets in that one frame origin and this one script.
+            let origin = url::Url::parse(iframe)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            let nonce = Secret::random(16);
+            let body = pages::identity(&s, signed_in).replace(
+                "</body>",
+                &format!(
+                    "{}</body>",
+                    pages::session_poll(
+                        nonce.expose(),
+                        iframe,
+                        &origin,
+                        &signed_in.client_id,
+                        state
+                    )
+                ),
+            );
+            let mut r = html(StatusCode::OK, body, cookie, false);
+            let csp = format!(
+                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; script-src 'nonce-{}'; frame-src {origin}",
+                nonce.expose()
+            );
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            r
+        }
         None if s.notice.is_some() => {
             let page = pages::logged_out(
                 s.notice.as_deref(),
@@ -902,4 +959,40 @@ async fn frontchannel(State(app): State<Arc<App>>, RawQuery(query): RawQuery) ->
         None,
         true,
     )
+}
+
+/// GET /session-check: the provider's iframe said `changed` (Session Management 1.0 §5): ask
+/// again without any user interaction (`prompt=none`). A session at the provider answers
+/// with a new login (the same user, or whoever is signed in there now); none ends this app's
+/// session in the callback.
+async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let Some((id, s)) = session_of(&app, &headers) else {
+        return see_other("/", None);
+    };
+    let Some(signed_in) = &s.signed_in else {
+        return see_other("/me", None);
+    };
+    let Some(rp) = app.known_rp(&signed_in.issuer, &signed_in.client_id) else {
+        return see_other("/me", None);
+    };
+    let request = AuthorizationRequest {
+        prompt: Some("none".into()),
+        ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
+    };
+    let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {
+        Ok(v) => v,
+        Err(e) => {
+            return error_page(
+                StatusCode::BAD_GATEWAY,
+                "Session check failed",
+                &e.to_string(),
+            );
+        }
+    };
+    let issuer = rp.issuer().to_string();
+    app.sessions.update(&id, |s| {
+        s.pending = Some((txn, issuer));
+        s.rechecking = true;
+    });
+    see_other(url.as_str(), None)
 }

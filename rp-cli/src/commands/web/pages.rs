@@ -233,3 +233,34 @@ pub fn error(title: &str, detail: &str) -> String {
         ),
     )
 }
+
+/// The RP side of Session Management 1.0 (§4): the provider's `check_session_iframe`, hidden,
+/// polled every 3 s with `client_id session_state`; on `changed` the page goes to
+/// `/session-check` (a `prompt=none` re-check). The last answer is on `body[data-session]`.
+pub fn session_poll(
+    nonce: &str,
+    iframe: &str,
+    origin: &str,
+    client_id: &str,
+    session_state: &str,
+) -> String {
+    // JSON string literals, with `<` escaped so no value can close the script element.
+    let js = |v: &str| {
+        serde_json::to_string(v)
+            .unwrap_or_else(|_| "\"\"".into())
+            .replace('<', "\\u003c")
+    };
+    format!(
+        "<iframe id=\"op-session\" src=\"{src}\" hidden title=\"session check\"></iframe>\
+<script nonce=\"{nonce}\">(function(){{\
+var op=document.getElementById('op-session'),origin={origin},msg={msg},timer;\
+function poll(){{op.contentWindow.postMessage(msg,origin);}}\
+window.addEventListener('message',function(e){{if(e.origin!==origin||e.source!==op.contentWindow){{return;}}\
+document.body.dataset.session=e.data;\
+if(e.data==='changed'){{clearInterval(timer);location.href='/session-check';}}}});\
+op.addEventListener('load',function(){{poll();timer=setInterval(poll,3000);}});}})();</script>",
+        src = esc(iframe),
+        origin = js(origin),
+        msg = js(&format!("{client_id} {session_state}")),
+    )
+}

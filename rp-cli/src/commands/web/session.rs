@@ -37,6 +37,9 @@ pub struct SignedIn {
     pub refresh_token: Option<Secret>,
     /// Userinfo, when the provider has the endpoint.
     pub userinfo: Option<UserInfo>,
+    /// Session Management 1.0: the provider's `check_session_iframe` and this login's
+    /// `session_state`, when the provider has both.
+    pub session_check: Option<(String, String)>,
 }
 
 /// What the last button press showed.
@@ -68,6 +71,9 @@ pub struct WebSession {
     /// Where to go once the login in progress completes: a third party's `target_link_uri`
     /// (OIDC Core §4), on this app's origin, as a path.
     pub after_login: Option<String>,
+    /// The login in progress is a silent re-check (`prompt=none`) after the provider's
+    /// iframe said `changed` (Session Management 1.0 §5).
+    pub rechecking: bool,
 }
 
 impl WebSession {
@@ -89,6 +95,7 @@ impl WebSession {
             notice: None,
             shown: None,
             after_login: None,
+            rechecking: false,
         }
     }
 
