@@ -295,7 +295,8 @@ pub fn load_client_key(
         .map_err(|e| crate::exit::CliError::Usage(format!("--client-key {}: {e}", path.display())))
 }
 
-fn parse_response_type(value: &str) -> Result<oidc_rp::ResponseType, String> {
+/// `--response-type`'s parser.
+pub fn parse_response_type(value: &str) -> Result<oidc_rp::ResponseType, String> {
     oidc_rp::ResponseType::parse(value).ok_or_else(|| {
         "one of: code, id_token, \"id_token token\", \"code id_token\", \"code token\", \"code id_token token\"".into()
     })

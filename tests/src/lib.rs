@@ -297,8 +297,13 @@ impl Drop for WebApp {
 
 /// Start `rp web --port 0` and read its URLs from its "listening on" line.
 pub async fn start_web(cache: &Path) -> WebApp {
+    start_web_with(cache, &[]).await
+}
+
+/// [`start_web`] with more arguments.
+pub async fn start_web_with(cache: &Path, extra: &[&str]) -> WebApp {
     let mut cmd = rp(cache);
-    cmd.args(["web", "--port", "0"]);
+    cmd.args(["web", "--port", "0"]).args(extra);
     let mut watched = Watched::spawn(cmd);
     // "rp web: listening on http://127.0.0.1:P/ (bundled provider at http://127.0.0.1:Q); ..."
     let line = watched.line(|l| l.contains("listening on")).await;

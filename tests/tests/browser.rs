@@ -526,3 +526,35 @@ async fn web_app_follows_the_provider_session_through_its_iframe() {
     );
     find(c, Locator::Id("logged-out")).await;
 }
+
+/// A hybrid login (`code id_token`) through `rp web` in Chromium: the answer comes in the
+/// fragment, the callback page posts it back, and the identity page shows `c_hash` checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_app_hybrid_login_in_chromium() {
+    let Some(chrome) = chrome("web_app_hybrid_login_in_chromium").await else {
+        return;
+    };
+    let c = chrome.c();
+    let dir = tempfile::tempdir().unwrap();
+    let web = start_web_with(dir.path(), &["--response-type", "code id_token"]).await;
+    c.goto(&format!("{}/", web.base)).await.unwrap();
+    find(c, Locator::Id("go")).await.click().await.unwrap();
+    sign_in(c, "alice", "wonderland").await;
+    consent_if_asked(c, Locator::Id("name")).await;
+    assert_eq!(
+        find(c, Locator::Id("name")).await.text().await.unwrap(),
+        "Alice Liddell"
+    );
+    assert_eq!(
+        find(c, Locator::Id("verdict")).await.text().await.unwrap(),
+        "Every check passed."
+    );
+    let source = c.source().await.unwrap();
+    assert!(
+        source.contains("c_hash"),
+        "the c_hash check is in the report"
+    );
+    // The fragment is gone from the address bar and history.
+    let at = c.current_url().await.unwrap();
+    assert_eq!(at.fragment(), None, "{at}");
+}

@@ -89,6 +89,31 @@ pub struct RegistrationRequest {
     pub extra: ExtraClientMetadata,
     /// RFC 7591 §3 initial access token, when the provider requires one.
     pub initial_access_token: Option<Secret>,
+    /// `response_types`; `code` when empty. The implicit and hybrid types need the
+    /// `implicit` grant beside `authorization_code` (RFC 7591 §2.1).
+    pub response_types: Vec<crate::ResponseType>,
+}
+
+/// The registered `response_types`: `code` when none are named.
+fn response_types(types: &[crate::ResponseType]) -> Vec<ResponseTypes<CoreResponseType>> {
+    if types.is_empty() {
+        return vec![ResponseTypes::new(vec![CoreResponseType::Code])];
+    }
+    types
+        .iter()
+        .map(|t| {
+            ResponseTypes::new(
+                t.as_str()
+                    .split(' ')
+                    .map(|w| match w {
+                        "code" => CoreResponseType::Code,
+                        "id_token" => CoreResponseType::IdToken,
+                        _ => CoreResponseType::Token,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 fn alg(name: &Option<String>) -> Result<Option<CoreJwsSigningAlgorithm>> {
@@ -187,7 +212,7 @@ pub async fn register(
         } else {
             CoreApplicationType::Web
         }))
-        .set_response_types(Some(vec![ResponseTypes::new(vec![CoreResponseType::Code])]))
+        .set_response_types(Some(response_types(&request.response_types)))
         .set_grant_types(Some(grant_types))
         .set_token_endpoint_auth_method(Some(
             serde_json::from_value(serde_json::Value::String(auth.name().into()))

@@ -23,7 +23,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(landing))
         .route("/login", post(login))
-        .route("/callback", get(callback))
+        .route("/callback", get(callback).post(callback_post))
         .route("/initiate", get(initiate).post(initiate_post))
         .route("/session-check", get(session_check))
         .route("/me", get(me))
@@ -214,7 +214,16 @@ impl App {
                         &RegistrationRequest {
                             redirect_uris: vec![self.callback_uri()],
                             client_name: Some("rp web".into()),
-                            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                            grant_types: if self.response_type.has_only_code() {
+                                vec!["authorization_code".into(), "refresh_token".into()]
+                            } else {
+                                vec![
+                                    "authorization_code".into(),
+                                    "implicit".into(),
+                                    "refresh_token".into(),
+                                ]
+                            },
+                            response_types: vec![self.response_type],
                             extra: ExtraClientMetadata {
                                 post_logout_redirect_uris: Some(vec![format!("{base}/logged-out")]),
                                 backchannel_logout_uri: Some(format!("{base}/backchannel-logout")),
@@ -334,6 +343,7 @@ async fn start_login(
     let rp = app.relying_party(issuer, register).await?;
     let request = AuthorizationRequest {
         login_hint,
+        response_type: app.response_type,
         ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
     };
     let (url, txn) = rp
@@ -415,11 +425,40 @@ async fn initiated(app: &App, headers: HeaderMap, params: &[u8]) -> Response {
     }
 }
 
+/// GET /callback. Without parameters while a fragment response is awaited (the implicit and
+/// hybrid types), a page whose script posts the fragment back here.
 async fn callback(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let query = query.unwrap_or_default();
+    if query.is_empty() && !app.response_type.has_only_code() {
+        let nonce = Secret::random(16);
+        let mut r = html(
+            StatusCode::OK,
+            pages::fragment_relay(nonce.expose()),
+            None,
+            false,
+        );
+        let csp = format!(
+            "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; script-src 'nonce-{}'",
+            nonce.expose()
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        return r;
+    }
+    callback_params(app, headers, query.as_bytes()).await
+}
+
+/// POST /callback: the fragment posted back (same-origin, so the session cookie comes along).
+async fn callback_post(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    callback_params(app, headers, &body).await
+}
+
+async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Response {
     let Some((id, Some((txn, issuer)), rechecking)) =
         session_of(&app, &headers).map(|(id, s)| (id, s.pending, s.rechecking))
     else {
@@ -429,7 +468,7 @@ async fn callback(
             "This browser session has no login waiting for this answer (cookies blocked, the page reloaded, or the link came from elsewhere). Start again.",
         );
     };
-    let params = match CallbackParams::parse(query.unwrap_or_default().as_bytes()) {
+    let params = match CallbackParams::parse(raw) {
         Ok(p) => p,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
     };
@@ -977,6 +1016,7 @@ async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Respo
     };
     let request = AuthorizationRequest {
         prompt: Some("none".into()),
+        response_type: app.response_type,
         ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
     };
     let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {

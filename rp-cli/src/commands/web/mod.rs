@@ -53,6 +53,11 @@ pub struct WebArgs {
     /// too, and the app's redirect and logout URIs use it (default: http(s)://127.0.0.1:PORT).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// The `response_type` of every login: code (the default), or a hybrid or implicit type
+    /// (OIDC Core §3.2, §3.3), whose answer comes in the fragment and is posted back to
+    /// `/callback` by the page there.
+    #[arg(long, value_name = "TYPE", value_parser = crate::cli::parse_response_type)]
+    pub response_type: Option<oidc_rp::ResponseType>,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -89,6 +94,8 @@ pub struct App {
     pub sessions: session::Sessions,
     /// Logout token `jti`s seen (Back-Channel Logout 1.0 §2.6 step 9).
     pub replay: ReplayCache,
+    /// The `response_type` of every login.
+    pub response_type: oidc_rp::ResponseType,
 }
 
 /// The bundled provider's client for this app: exactly this app's URIs.
@@ -104,7 +111,8 @@ fn web_client(base: &str, secret: &str) -> rp_provider::fixtures::Client {
         "frontchannel_logout_uri": format!("{base}/frontchannel-logout"),
         "frontchannel_logout_session_required": true,
         "token_endpoint_auth_method": "client_secret_basic",
-        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
+        "grant_types": ["authorization_code", "implicit", "refresh_token", "urn:ietf:params:oauth:grant-type:token-exchange"],
+        "response_types": ["code", "code id_token", "code token", "code id_token token", "id_token", "id_token token"],
         "application_type": "web",
         "token_exchange": {
             "subject_token_types": ["urn:ietf:params:oauth:token-type:access_token"],
@@ -204,6 +212,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         rps: Mutex::new(HashMap::new()),
         sessions: session::Sessions::default(),
         replay: ReplayCache::default(),
+        response_type: args.response_type.unwrap_or_default(),
     });
     crate::outln!("{base}/");
     crate::errln!(

@@ -264,3 +264,18 @@ op.addEventListener('load',function(){{poll();timer=setInterval(poll,3000);}});}
         msg = js(&format!("{client_id} {session_state}")),
     )
 }
+
+/// The page at `/callback` for a response in the fragment: its script posts the fragment's
+/// parameters to `/callback` (the fragment never reaches a server) and drops it from history.
+pub fn fragment_relay(nonce: &str) -> String {
+    page(
+        "Completing the login",
+        &format!(
+            "<p>Completing the login…</p><script nonce=\"{nonce}\">(function(){{\
+var p=new URLSearchParams(location.hash.slice(1));history.replaceState(null,'',location.pathname);\
+var f=document.createElement('form');f.method='post';f.action='/callback';\
+p.forEach(function(v,k){{var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v;f.appendChild(i);}});\
+document.body.appendChild(f);f.submit();}})();</script>"
+        ),
+    )
+}
