@@ -504,6 +504,33 @@ mod tests {
         assert!(!name.contains('/'));
     }
 
+    proptest::proptest! {
+        /// Two different names never share a file, whatever they are (the slug alone maps
+        /// many names to one prefix; the 128-bit hash tells them apart).
+        #[test]
+        fn distinct_names_get_distinct_files(a in ".{0,120}", b in ".{0,120}") {
+            proptest::prop_assume!(a != b);
+            proptest::prop_assert_ne!(path(&a).unwrap(), path(&b).unwrap());
+        }
+    }
+
+    /// A large sample of names built to share slugs (only the unsafe characters differ):
+    /// 200,000 names, 200,000 files.
+    #[test]
+    fn a_large_sample_of_look_alike_names_never_collides() {
+        let mut files = std::collections::HashSet::new();
+        let unsafe_chars = ['/', '?', ':', '#', ' ', '@', '%', '*'];
+        let mut names = 0;
+        for i in 0..25_000u32 {
+            for c in unsafe_chars {
+                let name = format!("https://op.example/tenant{c}{i}");
+                names += 1;
+                files.insert(path(&name).unwrap());
+            }
+        }
+        assert_eq!(files.len(), names);
+    }
+
     #[test]
     fn names_that_collided_before_do_not_now() {
         // Two names with the same 80-character slug and the same 32-bit FNV hash (found by
