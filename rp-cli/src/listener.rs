@@ -476,7 +476,10 @@ impl Listener {
                 && incoming.query.is_empty()
                 && self.relay_fragment.load(Ordering::SeqCst)
             {
-                let _ = incoming.raw(200, "text/html; charset=utf-8", FRAGMENT_RELAY);
+                let page = format!(
+                    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rp: completing the login</title></head><body><p>Completing the login…</p><script>{FRAGMENT_RELAY_SCRIPT}</script></body></html>"
+                );
+                let _ = incoming.raw(200, "text/html; charset=utf-8", &page);
                 continue;
             }
             if incoming.path != path {
@@ -676,15 +679,14 @@ fn answer(status: u16, content_type: &str, body: String, deny_frames: bool) -> A
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-/// Posts the fragment's parameters to this same path as a form (nothing leaves the machine:
-/// the page and the post are on the loopback listener), and drops the fragment from the
-/// address bar and history first.
-const FRAGMENT_RELAY: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>rp: completing the login</title></head>\
-<body><p>Completing the login…</p><script>\
+/// The script that posts a response in the URL's fragment to this same path as a form (the
+/// fragment never reaches a server), dropping the fragment from the address bar and history
+/// first. One copy for the CLI's listener and `rp web`'s callback page.
+pub const FRAGMENT_RELAY_SCRIPT: &str = "(function(){\
 var p=new URLSearchParams(location.hash.slice(1));history.replaceState(null,'',location.pathname);\
 var f=document.createElement('form');f.method='post';f.action=location.pathname;\
 p.forEach(function(v,k){var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v;f.appendChild(i);});\
-document.body.appendChild(f);f.submit();</script></body></html>";
+document.body.appendChild(f);f.submit();})();";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -173,7 +173,7 @@ impl RelyingParty {
             (true, None) => return Err(missing(&mut report, "an access token")),
             (false, _) => None,
         };
-        if let Some(access) = &access {
+        if access.is_some() {
             // RFC 6749 §4.2.2: token_type is required with an access token.
             let kind_sent = callback.token_type.as_deref().unwrap_or("");
             if !kind_sent.eq_ignore_ascii_case("bearer") {
@@ -187,11 +187,9 @@ impl RelyingParty {
                 ));
             }
             report.pass(CheckId::TokenType, "Bearer");
-            let _ = access;
         }
-        if let Some(c) = &code {
+        if code.is_some() {
             report.pass(CheckId::Code, "present");
-            let _ = c;
         }
         let front = match (kind.has_id_token(), present(&callback.id_token)) {
             (true, Some(raw)) => {

@@ -271,11 +271,8 @@ pub fn fragment_relay(nonce: &str) -> String {
     page(
         "Completing the login",
         &format!(
-            "<p>Completing the login…</p><script nonce=\"{nonce}\">(function(){{\
-var p=new URLSearchParams(location.hash.slice(1));history.replaceState(null,'',location.pathname);\
-var f=document.createElement('form');f.method='post';f.action='/callback';\
-p.forEach(function(v,k){{var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v;f.appendChild(i);}});\
-document.body.appendChild(f);f.submit();}})();</script>"
+            "<p>Completing the login…</p><script nonce=\"{nonce}\">{}</script>",
+            crate::listener::FRAGMENT_RELAY_SCRIPT
         ),
     )
 }
