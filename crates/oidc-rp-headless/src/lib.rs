@@ -114,6 +114,17 @@ impl Browser {
         &self.jar
     }
 
+    /// POST a form with the jar's cookies, as a page's script would (`fetch` with
+    /// credentials), and return the status and the body; the response's cookies are stored.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(String, String)],
+    ) -> Result<(http::StatusCode, String)> {
+        let (status, _, body) = self.fetch(Method::POST, url, form).await?;
+        Ok((status, body))
+    }
+
     /// Send one request with the jar's cookies, store the response's cookies, and return
     /// (status, Location, body). It goes through [`HttpClient::execute`] like every request
     /// of this crate: the response size cap (a hostile login page cannot stall a run with an

@@ -71,6 +71,7 @@ mod resource;
 mod revoke;
 mod rp;
 mod secret;
+pub mod session_management;
 pub mod time;
 mod token;
 mod userinfo;

@@ -345,7 +345,31 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         Some(Ok(v)) if v.is_object() => Some(v),
         Some(_) => return answer.error(op, "invalid_request", "claims is not a JSON object"),
     };
+    // OIDC Core §3.1.2.1: an `id_token_hint` must be an ID token this provider issued to
+    // this client (expired is fine); its `sub` then names the only user who may answer.
+    let hint_sub = match get("id_token_hint") {
+        None => None,
+        Some(h) => match op.keys().verify_own(h) {
+            Some(c)
+                if c["iss"] == op.issuer.as_str()
+                    && (c["aud"] == client_id
+                        || c["aud"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|v| v == client_id))) =>
+            {
+                c["sub"].as_str().map(str::to_string)
+            }
+            _ => {
+                return answer.error(
+                    op,
+                    "invalid_request",
+                    "id_token_hint is not an ID token this provider issued to this client",
+                );
+            }
+        },
+    };
     let request = AuthzRequest {
+        hint_sub,
         client_id: client_id.to_string(),
         redirect_uri: redirect_uri.clone(),
         scope,
@@ -365,8 +389,10 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     if let Some(keys) = op.misbehaviour.rotate_keys(KeyMoment::Authorization) {
         op.set_keys(keys);
     }
-    // Test instances sign the fixture user in without a form, as the OIDF test OP does.
-    if op.misbehaviour.sign_in_without_form() {
+    // Test instances sign the fixture user in without a form, as the OIDF test OP does;
+    // `prompt=none` still needs the browser's session (a silent re-check after logout must
+    // find none).
+    if op.misbehaviour.sign_in_without_form() && !request.prompt.iter().any(|p| p == "none") {
         let Some(user) = op.users.first() else {
             return user_error("No users", "The provider has no users.");
         };
@@ -391,8 +417,9 @@ pub(crate) fn start_interaction(
     let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
     let fresh_enough = |s: &Session| request.max_age.is_none_or(|m| t - s.auth_time <= m);
     let wants_login = request.prompt.iter().any(|p| p == "login");
+    let hinted = |s: &Session| request.hint_sub.as_ref().is_none_or(|h| *h == s.sub);
     match session {
-        Some(s) if !wants_login && fresh_enough(&s) => {
+        Some(s) if !wants_login && fresh_enough(&s) && hinted(&s) => {
             let user = Authenticated {
                 sub: s.sub,
                 auth_time: s.auth_time,

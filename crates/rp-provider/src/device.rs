@@ -115,6 +115,7 @@ pub async fn device_authorization(
         dpop_jkt: None,
         claims,
         device: Some(user_code.clone()),
+        hint_sub: None,
     };
     let mut grant = DeviceGrant {
         request,

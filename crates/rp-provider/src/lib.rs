@@ -121,7 +121,11 @@ pub fn instance_router(op: Arc<Op>) -> Router {
     if op.misbehaviour.observed().is_some() {
         router = router
             .route("/_conformance/requests", get(observed))
-            .route("/_conformance/initiate", get(initiate));
+            .route("/_conformance/initiate", get(initiate))
+            .route(
+                "/_conformance/check_session",
+                post(session_management::conformance_check),
+            );
     }
     router
         .route(

@@ -49,6 +49,47 @@ fn compute(client_id: &str, origin: &str, browser_state: &str, salt: &str) -> St
     format!("{}.{salt}", rp_jose::b64::encode(digest.as_ref()))
 }
 
+/// The iframe's answer to `message` posted from `origin` while the browser state cookie is
+/// `browser_state` (empty when absent): the same computation as the script of
+/// [`check_session_iframe`], for a test runner that has no script engine.
+pub fn evaluate(message: &str, origin: &str, browser_state: &str) -> &'static str {
+    let Some((client_id, state)) = message.split_once(' ') else {
+        return "error";
+    };
+    if state.contains(' ') {
+        return "error";
+    }
+    let Some((_, salt)) = state.rsplit_once('.') else {
+        return "error";
+    };
+    if compute(client_id, origin, browser_state, salt) == state {
+        "unchanged"
+    } else {
+        "changed"
+    }
+}
+
+/// POST {issuer}/_conformance/check_session (test instances only), form `message` and
+/// `origin`, with the browser's cookies: what the OP iframe would post back, as text. The
+/// instance's request record shows each poll, as the OpenID test OP's iframe reports its
+/// polls to its server.
+pub async fn conformance_check(
+    State(_op): State<Arc<Op>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(params) = crate::op::parse_params(&body) else {
+        return (StatusCode::BAD_REQUEST, "error").into_response();
+    };
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let state = crate::op::cookie_value(&headers, COOKIE).unwrap_or("");
+    let answer = evaluate(get("message"), get("origin"), state);
+    let mut resp = (StatusCode::OK, answer).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 /// The OP iframe (§3.3): answers `client_id session_state` messages with `unchanged`,
 /// `changed` or `error`, recomputing the hash with Web Crypto from the message's origin and
 /// the browser state cookie.
@@ -101,5 +142,21 @@ mod tests {
         );
         assert_eq!(hash, rp_jose::b64::encode(expected.as_ref()));
         assert_ne!(s, compute("client", "http://127.0.0.1:8080", "", "salt"));
+    }
+
+    #[test]
+    fn the_runner_evaluation_answers_as_the_iframe() {
+        let origin = "http://127.0.0.1:8080";
+        let s = compute("client", origin, "bs", "salt");
+        assert_eq!(evaluate(&format!("client {s}"), origin, "bs"), "unchanged");
+        assert_eq!(evaluate(&format!("client {s}"), origin, ""), "changed");
+        assert_eq!(evaluate(&format!("other {s}"), origin, "bs"), "changed");
+        assert_eq!(
+            evaluate(&format!("client {s}"), "http://evil", "bs"),
+            "changed"
+        );
+        for bad in ["", "client", "client nosalt", "a b c.d"] {
+            assert_eq!(evaluate(bad, origin, "bs"), "error", "{bad:?}");
+        }
     }
 }

@@ -67,6 +67,9 @@ pub struct AuthzRequest {
     pub response_type: crate::response_type::ResponseKinds,
     /// `dpop_jkt` (RFC 9449 §10): the code may only be redeemed with a proof of this key.
     pub dpop_jkt: Option<String>,
+    /// The `sub` of a valid `id_token_hint` (OIDC Core §3.1.2.1): a session for another
+    /// user does not answer this request.
+    pub hint_sub: Option<String>,
 }
 
 /// A signed-in user in an interaction.

@@ -43,11 +43,13 @@ pub enum Plan {
     FormPostHybrid,
     /// oidcc-client-test-3rd-party-init-login-test-plan.
     ThirdPartyInitLogin,
+    /// oidcc-client-rp-session-management-rp-{basic,implicit,hybrid}.
+    SessionManagement,
 }
 
 impl Plan {
     /// Every plan, in order.
-    pub const ALL: [Plan; 16] = [
+    pub const ALL: [Plan; 17] = [
         Plan::Basic,
         Plan::Config,
         Plan::Dynamic,
@@ -57,6 +59,7 @@ impl Plan {
         Plan::FormPostImplicit,
         Plan::FormPostHybrid,
         Plan::ThirdPartyInitLogin,
+        Plan::SessionManagement,
         Plan::RpInitiatedLogout,
         Plan::FrontChannelLogout,
         Plan::BackChannelLogout,
@@ -85,6 +88,7 @@ impl Plan {
             Plan::FormPostImplicit => "form-post-implicit",
             Plan::FormPostHybrid => "form-post-hybrid",
             Plan::ThirdPartyInitLogin => "3rd-party-init-login",
+            Plan::SessionManagement => "session-management",
         }
     }
 
@@ -96,6 +100,8 @@ impl Plan {
             Plan::Hybrid | Plan::FormPostHybrid => {
                 &["code id_token", "code token", "code id_token token"]
             }
+            // One run per variant of the suite's plan: basic, implicit, hybrid.
+            Plan::SessionManagement => &["code", "id_token token", "code id_token"],
             _ => &["code"],
         }
     }
@@ -143,6 +149,9 @@ pub enum Flow {
     Device,
     /// A login started by the provider at the client's `initiate_login_uri` (OIDC Core §4).
     ThirdParty,
+    /// Session Management 1.0: login, poll the provider's session check (`unchanged`),
+    /// RP-initiated logout, poll again (`changed`), the silent re-check ends the session.
+    SessionManagement,
 }
 
 /// The client's registration, for the provider's static client and an RP that registers.
@@ -721,6 +730,12 @@ pub fn catalogue() -> Vec<TestCase> {
         // initiate_login_uri with iss; an authorization request before that fails.
         t("oidcc-client-test-3rd-party-init-login", "rp-3rd_party-init-login", &[Plan::ThirdPartyInitLogin])
             .flow(Flow::ThirdParty)
+            .rp(|r| r.register = true),
+        // Session Management: the provider's check_session_iframe answers `unchanged` before
+        // the RP-initiated logout and `changed` after; the RP must poll on both sides of it
+        // and end its session on `changed` (after a prompt=none re-check).
+        t("oidcc-client-test-session-management", "rp-init-logout-session", &[Plan::SessionManagement])
+            .flow(Flow::SessionManagement)
             .rp(|r| r.register = true),
         // FAPI 2.0 Security Profile (final), client tests a client can observe.
         fapi("fapi2-security-profile-final-client-test-happy-path"),

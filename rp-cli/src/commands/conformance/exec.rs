@@ -15,11 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod device;
+mod session_management;
 
 /// Where the provider sends the user back. Nothing listens there: the walk stops before it and
 /// hands the response to the library, as a browser would hand it to the RP.
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const POST_LOGOUT: &str = "http://127.0.0.1:9/logout";
+pub(super) const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(super) const POST_LOGOUT: &str = "http://127.0.0.1:9/logout";
 const INITIATE: &str = "http://127.0.0.1:9/initiate";
 
 /// The result of one run.
@@ -170,7 +171,7 @@ fn client_key() -> Option<Arc<ClientKey>> {
         .map(Arc::new)
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     http: &'a HttpClient,
     skip: &'a [CheckId],
     case: &'a Case,
@@ -223,7 +224,7 @@ pub async fn run(
 }
 
 /// The provider's record of the requests this test's instance received.
-async fn records(http: &HttpClient, issuer: &str) -> Vec<(String, String)> {
+pub(super) async fn records(http: &HttpClient, issuer: &str) -> Vec<(String, String)> {
     let Ok(url) = url::Url::parse(&format!("{issuer}/_conformance/requests")) else {
         return Vec::new();
     };
@@ -351,7 +352,8 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         None
     };
     let key = client_key();
-    let client = if knobs.register || logout_flow || knobs.request_uri.is_some() {
+    let session_flow = ctx.case.flow == Flow::SessionManagement;
+    let client = if knobs.register || logout_flow || session_flow || knobs.request_uri.is_some() {
         let mut extra = ExtraClientMetadata {
             post_logout_redirect_uris: Some(vec![POST_LOGOUT.into()]),
             initiate_login_uri: (ctx.case.flow == Flow::ThirdParty).then(|| INITIATE.into()),
@@ -371,10 +373,20 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
             &metadata,
             &RegistrationRequest {
                 redirect_uris: vec![REDIRECT.into()],
+                response_types: vec![ctx.case.response_type],
                 client_name: Some(format!("rp conformance {}", ctx.case.id)),
                 native: true,
                 token_endpoint_auth_method: knobs.auth.and_then(TokenAuthMethod::parse),
-                grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+                // RFC 7591 §2.1: the front-channel response types need the implicit grant.
+                grant_types: if ctx.case.response_type.has_only_code() {
+                    vec!["authorization_code".into(), "refresh_token".into()]
+                } else {
+                    vec![
+                        "authorization_code".into(),
+                        "implicit".into(),
+                        "refresh_token".into(),
+                    ]
+                },
                 contacts: vec!["conformance@rp.test".into()],
                 id_token_signed_response_alg: knobs.client_alg.map(str::to_string),
                 userinfo_signed_response_alg: knobs.userinfo_alg.map(str::to_string),
@@ -418,13 +430,22 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
         *h.rp.lock().unwrap_or_else(|p| p.into_inner()) = Some(rp.clone());
     }
 
+    // One browser for the whole test: Session Management needs the provider's cookies of the
+    // login at the logout and the re-check.
+    let browser = Browser::new(ctx.http)?;
     let (login, mut problem) = if ctx.case.flow == Flow::Device {
         device::login(&rp).await?
     } else if ctx.case.flow == Flow::ThirdParty {
         third_party(ctx, &rp, &issuer).await?;
-        (login(ctx, &rp, helper.as_ref(), &key).await?, None)
+        (
+            login(ctx, &rp, &browser, helper.as_ref(), &key).await?,
+            None,
+        )
     } else {
-        (login(ctx, &rp, helper.as_ref(), &key).await?, None)
+        (
+            login(ctx, &rp, &browser, helper.as_ref(), &key).await?,
+            None,
+        )
     };
     if let Some(h) = &helper {
         *h.sid.lock().unwrap_or_else(|p| p.into_inner()) = login.0.id_token.sid.clone();
@@ -462,8 +483,13 @@ async fn flow(ctx: &Ctx<'_>) -> Result<Option<String>, Got> {
     }
     match ctx.case.flow {
         Flow::Login | Flow::Device | Flow::ThirdParty => {}
+        Flow::SessionManagement => {
+            if let Some(p) = session_management::run(ctx, &rp, &browser, &login.0).await? {
+                problem = Some(p);
+            }
+        }
         Flow::LoginTwice => {
-            login_again(ctx, &rp, helper.as_ref(), &key).await?;
+            login_again(ctx, &rp, &browser, helper.as_ref(), &key).await?;
             let record = records(ctx.http, &ctx.issuer).await;
             if record.iter().filter(|(_, p)| p == "/jwks").count() < 2 {
                 problem = Some("the rotated JWKS was not fetched again".into());
@@ -536,6 +562,7 @@ async fn third_party(ctx: &Ctx<'_>, rp: &RelyingParty, issuer: &str) -> Result<(
 async fn login(
     ctx: &Ctx<'_>,
     rp: &RelyingParty,
+    browser: &Browser,
     helper: Option<&Helper>,
     key: &Option<Arc<ClientKey>>,
 ) -> Result<LoginResult, Got> {
@@ -574,8 +601,7 @@ async fn login(
         *h.request_object.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(jwt.expose().to_string());
     }
-    let browser = Browser::new(ctx.http)?;
-    let login = oidc_rp_headless::complete(rp, &browser, &url, &txn, None).await?;
+    let login = oidc_rp_headless::complete(rp, browser, &url, &txn, None).await?;
     // response_type=id_token issues no access token: no userinfo call.
     if login.tokens.access_token.expose().is_empty() {
         return Ok((login, None));
@@ -589,8 +615,9 @@ async fn login(
 async fn login_again(
     ctx: &Ctx<'_>,
     rp: &RelyingParty,
+    browser: &Browser,
     helper: Option<&Helper>,
     key: &Option<Arc<ClientKey>>,
 ) -> Result<(), Got> {
-    login(ctx, rp, helper, key).await.map(|_| ())
+    login(ctx, rp, browser, helper, key).await.map(|_| ())
 }

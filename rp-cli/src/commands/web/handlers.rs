@@ -9,6 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use oidc_rp::session_management::{Recheck, recheck_request};
 use oidc_rp::token_types;
 use oidc_rp::{
     AuthorizationRequest, CallbackParams, ClientConfig, ExtraClientMetadata, LogoutRequest,
@@ -459,8 +460,11 @@ async fn callback_post(State(app): State<Arc<App>>, headers: HeaderMap, body: By
 }
 
 async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Response {
-    let Some((id, Some((txn, issuer)), rechecking)) =
-        session_of(&app, &headers).map(|(id, s)| (id, s.pending, s.rechecking))
+    let Some((id, Some((txn, issuer)), rechecking, signed_in_sub)) = session_of(&app, &headers)
+        .map(|(id, s)| {
+            let sub = s.signed_in.as_ref().map(|i| i.id_token.subject.clone());
+            (id, s.pending, s.rechecking, sub)
+        })
     else {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -493,21 +497,30 @@ async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Respo
             "The app no longer knows this provider. Start again.",
         );
     };
-    let login = match rp.complete(&txn, &params).await {
-        Ok(l) => l,
+    let result = rp.complete(&txn, &params).await;
+    let result = match (rechecking, signed_in_sub) {
         // Session Management 1.0 §5: the silent re-check found no session at the provider
-        // (the user logged out there): this app's session ends too.
-        Err(oidc_rp::Error::Authorization(e)) if rechecking && e.error.ends_with("_required") => {
-            app.sessions.update(&id, |s| {
-                s.signed_in = None;
-                s.shown = None;
-                s.notice = Some(
-                    "Your session at the provider ended, so this app ended its own (OpenID Connect Session Management)."
-                        .into(),
-                );
-            });
-            return see_other("/me", None);
-        }
+        // for this user (logged out there, or someone else signed in): this app's session
+        // ends too.
+        (true, Some(sub)) => match Recheck::judge(result, &sub) {
+            Ok(Recheck::Continues(login)) => Ok(*login),
+            Ok(Recheck::Ended(_)) => {
+                app.sessions.update(&id, |s| {
+                    s.signed_in = None;
+                    s.shown = None;
+                    s.notice = Some(
+                        "Your session at the provider ended, so this app ended its own (OpenID Connect Session Management)."
+                            .into(),
+                    );
+                });
+                return see_other("/me", None);
+            }
+            Err(e) => Err(e),
+        },
+        _ => result,
+    };
+    let login = match result {
+        Ok(l) => l,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
     };
     let access = Secret::new(login.tokens.access_token.expose());
@@ -1014,11 +1027,14 @@ async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Respo
     let Some(rp) = app.known_rp(&signed_in.issuer, &signed_in.client_id) else {
         return see_other("/me", None);
     };
-    let request = AuthorizationRequest {
-        prompt: Some("none".into()),
-        response_type: app.response_type,
-        ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
-    };
+    let hint = signed_in.id_token_raw.expose();
+    let request = recheck_request(
+        AuthorizationRequest {
+            response_type: app.response_type,
+            ..AuthorizationRequest::with_scopes(["openid", "profile", "email", "offline_access"])
+        },
+        (!hint.is_empty()).then_some(hint),
+    );
     let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {
         Ok(v) => v,
         Err(e) => {
