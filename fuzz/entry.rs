@@ -134,6 +134,156 @@ pub mod entry {
         let _ = rp_provider::params::parse_params(data);
     }
 
+    /// The flags byte of the targets that take one: bit 0, 1 and 2 pick a variant.
+    fn split(data: &[u8]) -> (u8, &[u8]) {
+        match data.split_first() {
+            Some((flags, rest)) => (*flags, rest),
+            None => (0, data),
+        }
+    }
+
+    /// A discovery document (OpenID or RFC 8414), then the relying party built on it.
+    pub fn discovery(data: &[u8]) {
+        let (flags, body) = split(data);
+        let content_type = if flags & 2 == 0 {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        let Ok(meta) =
+            oidc_rp::fuzzing::discovery_document(content_type, body, ISSUER, flags & 1 == 1)
+        else {
+            return;
+        };
+        let f = fixed();
+        let _ = oidc_rp::RelyingParty::new(
+            f.http.clone(),
+            std::sync::Arc::new(meta),
+            oidc_rp::ClientConfig::confidential(CLIENT, SECRET),
+        );
+    }
+
+    /// A userinfo response: JSON or a signed JWT (by content type), with or without a
+    /// registered signing algorithm.
+    pub fn userinfo(data: &[u8]) {
+        let (flags, body) = split(data);
+        let content_type = if flags & 1 == 0 {
+            "application/json"
+        } else {
+            "application/jwt"
+        };
+        let signed_alg = (flags & 2 == 2).then_some(Alg::HS256);
+        let f = fixed();
+        let secret = Secret::new(SECRET);
+        let keys = KeySource {
+            jwks: &f.jwks,
+            http: &f.http,
+        };
+        let _ = f.runtime.block_on(oidc_rp::fuzzing::userinfo_response(
+            content_type,
+            body,
+            ISSUER,
+            CLIENT,
+            (flags & 4 == 0).then_some("sub"),
+            signed_alg,
+            Some(&secret),
+            keys,
+        ));
+    }
+
+    /// An introspection response: JSON (RFC 7662) and signed (RFC 9701).
+    pub fn introspection(data: &[u8]) {
+        let _ = serde_json::from_slice::<oidc_rp::IntrospectionResponse>(data);
+        let f = fixed();
+        let secret = Secret::new(SECRET);
+        let keys = KeySource {
+            jwks: &f.jwks,
+            http: &f.http,
+        };
+        let _ = f
+            .runtime
+            .block_on(oidc_rp::fuzzing::introspection_jwt_response(
+                "application/token-introspection+jwt",
+                data,
+                ISSUER,
+                CLIENT,
+                ALGS,
+                Some(&secret),
+                keys,
+            ));
+    }
+
+    /// The headless driver's reading of an arbitrary page: forms, buttons, frames, messages.
+    pub fn headless_page(data: &[u8]) {
+        let Ok(body) = std::str::from_utf8(data) else {
+            return;
+        };
+        let page = url::Url::parse("http://127.0.0.1:9/authorize").expect("a fixed URL");
+        let _ = oidc_rp_headless::fuzz_page(&page, body);
+    }
+
+    /// The CLI's files: a cached profile, a cookie jar, the configuration file.
+    pub fn cache_file(data: &[u8]) {
+        if let Ok(profile) = rp_cli::cache::parse_profile(data, "default") {
+            let _ = profile.tokens.access();
+            let _ = serde_json::to_vec(&profile);
+        }
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = oidc_rp_headless::CookieJar::from_json(text);
+            let _ = rp_cli::config::parse(text);
+        }
+    }
+
+    struct Provider {
+        op: std::sync::Arc<rp_provider::op::Op>,
+        runtime: tokio::runtime::Runtime,
+    }
+
+    fn provider() -> &'static Provider {
+        static PROVIDER: OnceLock<Provider> = OnceLock::new();
+        PROVIDER.get_or_init(|| Provider {
+            op: std::sync::Arc::new(
+                rp_provider::op::Op::new(
+                    "http://127.0.0.1:1",
+                    &rp_provider::fixtures::Fixtures::embedded(),
+                )
+                .expect("the embedded provider"),
+            ),
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime"),
+        })
+    }
+
+    /// The bundled provider's dynamic registration (RFC 7591) of an arbitrary body.
+    pub fn provider_registration(data: &[u8]) {
+        let p = provider();
+        let _ = p.runtime.block_on(rp_provider::registration::register(
+            axum::extract::State(p.op.clone()),
+            axum::body::Bytes::copy_from_slice(data),
+        ));
+    }
+
+    /// The bundled provider's request object verification (RFC 9101), for a client that
+    /// registered a signing algorithm and for one that must sign (pushed requests).
+    pub fn provider_request_object(data: &[u8]) {
+        let Ok(jwt) = std::str::from_utf8(data) else {
+            return;
+        };
+        use rp_provider::request_object::{Signing, verify};
+        let p = provider();
+        for (client, signing) in [
+            ("rp-jar", Signing::AsRegistered),
+            ("rp-fapi", Signing::Signed),
+            ("rp-demo", Signing::Exactly("none")),
+        ] {
+            if let Some(c) = p.op.client(client) {
+                let _ = verify(&p.op, &c, jwt, signing);
+            }
+        }
+    }
+
     /// Every entry point, by target name (for the regression replay).
     pub fn by_name(name: &str) -> Option<fn(&[u8])> {
         Some(match name {
@@ -144,6 +294,13 @@ pub mod entry {
             "token_response" => token_response,
             "initiation" => initiation,
             "provider_params" => provider_params,
+            "discovery" => discovery,
+            "userinfo" => userinfo,
+            "introspection" => introspection,
+            "headless_page" => headless_page,
+            "cache_file" => cache_file,
+            "provider_registration" => provider_registration,
+            "provider_request_object" => provider_request_object,
             _ => return None,
         })
     }

@@ -478,13 +478,18 @@ fn read_profile(p: &Path, name: &str) -> Result<Profile, String> {
             format!("cannot read {}: {e}", p.display())
         }
     })?;
-    let profile: Profile = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{} is corrupt ({e}); log in again", p.display()))?;
+    parse_profile(&bytes, name).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// A profile file's contents, which must hold profile `name`: whatever the bytes (a file
+/// edited by hand, truncated by a full disk, or planted), an answer, never a panic.
+pub fn parse_profile(bytes: &[u8], name: &str) -> Result<Profile, String> {
+    let profile: Profile =
+        serde_json::from_slice(bytes).map_err(|e| format!("corrupt ({e}); log in again"))?;
     if profile.name != name {
         return Err(format!(
-            "{} holds profile `{}`, not `{name}`; refusing to use it (remove the file)",
-            p.display(),
-            profile.name
+            "holds profile `{}`, not `{name}`; refusing to use it (remove the file)",
+            crate::term::inline(&profile.name)
         ));
     }
     Ok(profile)

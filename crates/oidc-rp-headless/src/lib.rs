@@ -745,6 +745,26 @@ impl<'a> FormIndex<'a> {
     }
 }
 
+/// For the fuzz targets (`fuzz/`): what the driver makes of an arbitrary page at `page`
+/// (its next step with and without credentials sent, its frames, its error message). Not
+/// part of the API.
+#[doc(hidden)]
+pub fn fuzz_page(page: &Url, body: &str) -> usize {
+    let redirect = Url::parse("http://127.0.0.1/callback").expect("a fixed URL");
+    let who = Credentials {
+        username: "alice".into(),
+        password: Secret::new("wonderland"),
+    };
+    let mut seen = 0;
+    for sent in [false, true] {
+        if let Action::Submit(step, _) = next_action(page, body, &redirect, Some(&who), sent) {
+            seen += step.form.len();
+        }
+    }
+    seen += frame_sources(page, body).len();
+    seen + message_in(&Html::parse_document(body)).map_or(0, |m| m.len())
+}
+
 /// The `src` of every iframe of a page.
 fn frame_sources(page: &Url, body: &str) -> Vec<Url> {
     if !body.contains("<iframe") {

@@ -175,7 +175,35 @@ pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> 
         return Err(provider_error("discovery", &response));
     };
 
-    let mut doc: serde_json::Value = parse_json(url.as_str(), "discovery document", &response)?;
+    check_document(issuer, &url, &response, rfc8414)
+}
+
+/// Parse and check a discovery document fetched from `url` for `issuer`: JSON (by content
+/// type), an object, `issuer` exactly the one asked for (Discovery §4.3, RFC 8414 §3.3), the
+/// members the OpenID metadata type requires; an RFC 8414 document (`rfc8414`) gets the
+/// OpenID defaults for the members it may lack. What [`fetch`] does with the response it
+/// gets; public for callers that fetch or store documents themselves.
+///
+/// ```
+/// # use oidc_rp::discovery::check_document;
+/// let doc = br#"{"issuer":"https://op.example","authorization_endpoint":"https://op.example/a",
+///   "jwks_uri":"https://op.example/jwks","response_types_supported":["code"],
+///   "subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"]}"#;
+/// let response = http::Response::builder()
+///     .header("content-type", "application/json")
+///     .body(doc.to_vec())
+///     .unwrap();
+/// let url = url::Url::parse("https://op.example/.well-known/openid-configuration").unwrap();
+/// assert!(check_document("https://op.example", &url, &response, false).is_ok());
+/// assert!(check_document("https://op.example/other", &url, &response, false).is_err());
+/// ```
+pub fn check_document(
+    issuer: &str,
+    url: &Url,
+    response: &crate::HttpResponse,
+    rfc8414: bool,
+) -> Result<ProviderMetadata> {
+    let mut doc: serde_json::Value = parse_json(url.as_str(), "discovery document", response)?;
     let Some(object) = doc.as_object_mut() else {
         return Err(Error::BadResponse {
             what: "discovery document",

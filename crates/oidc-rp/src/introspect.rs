@@ -116,7 +116,18 @@ pub(crate) async fn introspect_jwt(
     let response = call
         .post(&params(token, hint), "application/token-introspection+jwt")
         .await?;
-    let url = display_url(call.url.as_str());
+    read_jwt_response(call.url, &response, rules, keys).await
+}
+
+/// Check a signed introspection response (RFC 9701 §5): separate from the request so that
+/// what a provider sends can be checked (and fuzzed) without a network.
+pub(crate) async fn read_jwt_response(
+    endpoint: &url::Url,
+    response: &crate::http::HttpResponse,
+    rules: JwtRules<'_>,
+    keys: KeySource<'_>,
+) -> Result<(IntrospectionResponse, Report)> {
+    let url = display_url(endpoint.as_str());
     let content_type = response
         .headers()
         .get(http::header::CONTENT_TYPE)

@@ -54,6 +54,8 @@ mod endpoint;
 pub mod error;
 mod exchange;
 pub mod fapi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod hybrid;
 pub mod id_token;

@@ -89,6 +89,18 @@ pub(crate) async fn fetch(
     if !response.status().is_success() {
         return Err(provider_error("userinfo", &response));
     }
+    read_response(endpoint, &response, rules, keys).await
+}
+
+/// Check a successful userinfo response: a signed JWT (by its content type) or JSON, and its
+/// `sub` (§5.3.2, §5.3.4). Separate from the request so that what a provider sends can be
+/// checked (and fuzzed) without a network.
+pub(crate) async fn read_response(
+    endpoint: &Url,
+    response: &crate::http::HttpResponse,
+    rules: UserinfoRules<'_>,
+    keys: KeySource<'_>,
+) -> Result<UserInfo> {
     let is_jwt = response
         .headers()
         .get(CONTENT_TYPE)
@@ -153,7 +165,7 @@ pub(crate) async fn fetch(
             ));
         }
         let claims: Map<String, Value> =
-            parse_json(endpoint.as_str(), "userinfo response", &response)?;
+            parse_json(endpoint.as_str(), "userinfo response", response)?;
         (claims, false)
     };
     match (

@@ -1,0 +1,3 @@
+#![no_main]
+include!("../entry.rs");
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::provider_registration(data));
