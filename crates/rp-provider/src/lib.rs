@@ -205,6 +205,21 @@ async fn observed(
     .into_response()
 }
 
+/// Each request's method and path as it arrives, and its status as it leaves (`rp provider
+/// -vv`): what a provider's engineer reads to follow a client. Never the query or the body,
+/// which carry codes, tokens and secrets.
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    tracing::debug!(target: "rp_provider", %method, path = %path, "request");
+    let response = next.run(req).await;
+    tracing::debug!(target: "rp_provider", %method, path = %path, status = response.status().as_u16(), "answered");
+    response
+}
+
 /// A running provider. Dropping it stops the listener; [`RunningProvider::stop`] also waits.
 #[derive(Debug)]
 pub struct RunningProvider {
@@ -325,6 +340,7 @@ pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
                 .with_state(registry),
         );
     }
+    let router = router.layer(axum::middleware::from_fn(log_request));
     let task = tokio::spawn(server::serve(listener, router, tls, rx));
     tracing::info!(target: "rp_provider", %issuer, "provider listening");
     Ok(RunningProvider {

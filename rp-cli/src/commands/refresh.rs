@@ -34,13 +34,13 @@ fn keep_rotated(profile: Option<&mut cache::Profile>, rotated: &Secret) -> Resul
             p.updated_at = oidc_rp::time::unix_now();
             cache::save(p).map_err(CliError::Cache)?;
             crate::progress!(
-                "the provider rotated the refresh token before its response was refused: the new refresh token is saved in profile \"{}\" (the refused ID and access tokens are not)",
+                "the provider rotated the refresh token, but the rest of its response was refused or could not be checked: the new refresh token is saved in profile \"{}\" (the unchecked ID and access tokens are not)",
                 p.name
             );
         }
         _ => {
             crate::progress!(
-                "the provider rotated the refresh token before its response was refused; the one you gave is spent, use this one next:"
+                "the provider rotated the refresh token, but the rest of its response was refused or could not be checked; the one you gave is spent, use this one next:"
             );
             crate::outln!("{}", rotated.expose());
         }
