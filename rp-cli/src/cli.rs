@@ -85,6 +85,8 @@ pub enum Command {
     ListenLogout(crate::commands::listen_logout::ListenLogoutArgs),
     /// Run the OpenID RP conformance plans against the bundled provider's misbehaving instances.
     Conformance(crate::commands::conformance::ConformanceArgs),
+    /// Audit an OpenID Provider from the client's side: a scorecard of what it does wrong.
+    Audit(crate::commands::audit::AuditArgs),
     /// A relying-party web app on 127.0.0.1: pick a provider, log in, see and use the tokens.
     Web(crate::commands::web::WebArgs),
     /// Load-test a provider: complete logins, refreshes or client-credentials grants.
@@ -144,6 +146,7 @@ impl Command {
             Command::Logout(a) => a.target.json,
             Command::ListenLogout(a) => a.target.json,
             Command::Conformance(a) => a.json,
+            Command::Audit(a) => a.json,
             Command::Bench(a) => a.json,
             Command::Web(_) | Command::Provider(_) | Command::Completions(_) | Command::Man(_) => {
                 false

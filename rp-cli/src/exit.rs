@@ -28,6 +28,8 @@ pub mod code {
     pub const UNSUPPORTED: u8 = 10;
     /// No valid token: the cached one expired (or is about to) and cannot be refreshed.
     pub const LOGIN_REQUIRED: u8 = 11;
+    /// `rp audit`: a check failed.
+    pub const AUDIT_FAILED: u8 = 12;
 }
 
 /// A failure of a command.
@@ -61,6 +63,9 @@ pub enum CliError {
     /// Some checks of a test run failed.
     #[error("{0}")]
     Failed(String),
+    /// The provider under audit failed some checks.
+    #[error("{0}")]
+    AuditFailed(String),
     /// The cached login has no token that is still valid, and none can be had without the
     /// user (no refresh token, or a refresh that brings no new ID token).
     #[error(
@@ -139,6 +144,7 @@ impl CliError {
             CliError::Cache(_) => code::CACHE,
             CliError::Internal(_) => code::INTERNAL,
             CliError::Failed(_) => code::FAILED,
+            CliError::AuditFailed(_) => code::AUDIT_FAILED,
             CliError::LoginRequired { .. } => code::LOGIN_REQUIRED,
         }
     }

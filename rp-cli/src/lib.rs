@@ -88,6 +88,7 @@ pub fn main() -> ExitCode {
             cli::Command::Logout(args) => commands::logout::run(args).await,
             cli::Command::ListenLogout(args) => commands::listen_logout::run(args).await,
             cli::Command::Conformance(args) => commands::conformance::run(args).await,
+            cli::Command::Audit(args) => commands::audit::run(args).await,
             cli::Command::Completions(args) => commands::completions::completions(args),
             cli::Command::Man(args) => commands::completions::man(args),
         }

@@ -415,7 +415,12 @@ pub(crate) fn start_interaction(
     };
     let t = now();
     let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
-    let fresh_enough = |s: &Session| request.max_age.is_none_or(|m| t - s.auth_time <= m);
+    // OIDC Core §3.1.2.1 (errata set 2): max_age=0 is prompt=login.
+    let fresh_enough = |s: &Session| {
+        request
+            .max_age
+            .is_none_or(|m| m > 0 && t - s.auth_time <= m)
+    };
     let wants_login = request.prompt.iter().any(|p| p == "login");
     let hinted = |s: &Session| request.hint_sub.as_ref().is_none_or(|h| *h == s.sub);
     match session {
