@@ -502,4 +502,8 @@ pub struct ProviderArgs {
     /// client-NAME.pem, for `rp login --client-cert` (repeatable).
     #[arg(long, value_name = "NAME", requires = "tls")]
     pub issue_client_cert: Vec<String>,
+    /// DELIBERATELY FLAWED: serve with this provider-side flaw, to see `rp audit` catch it
+    /// (repeatable; `--flaw list` names them all).
+    #[arg(long = "flaw", value_name = "NAME")]
+    pub flaws: Vec<String>,
 }

@@ -101,8 +101,13 @@ pub fn main() -> ExitCode {
                 exit::CliError::Rp(err) => err.validation().map(|v| &v.report),
                 _ => None,
             };
-            // A conformance run printed its own JSON result before failing.
-            if json && !matches!(e, exit::CliError::Failed(_)) {
+            // A conformance run or an audit printed its own JSON result before failing.
+            if json
+                && !matches!(
+                    e,
+                    exit::CliError::Failed(_) | exit::CliError::AuditFailed(_)
+                )
+            {
                 // Scripts read stdout: the failure is one object there too, with the checks
                 // made up to the one that failed.
                 crate::rawln!(

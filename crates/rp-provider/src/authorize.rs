@@ -4,6 +4,7 @@
 //! (RFC 6749 §4.1.2.1: the redirect URI cannot be trusted then); every other error goes back
 //! to the client with `state` and `iss` (RFC 9207).
 
+use crate::flaws::Flaw;
 use crate::misbehaviour::KeyMoment;
 use crate::op::{
     CODE_TTL, INTERACTION_TTL, Op, Params, SESSION_TTL, cookie_value, now, parse_params,
@@ -54,11 +55,23 @@ struct Answer<'a> {
 impl Answer<'_> {
     fn send(&self, op: &Op, params: &[(&str, &str)], cookies: &[String]) -> Response {
         let mut all: Vec<(&str, &str)> = params.to_vec();
-        let state = self.state.and_then(|s| op.misbehaviour.response_state(s));
+        let is_error = params.iter().any(|(k, _)| *k == "error");
+        let state = self
+            .state
+            .and_then(|s| op.misbehaviour.response_state(s))
+            .filter(|_| is_error || !op.flaw(Flaw::DropState));
         if let Some(state) = &state {
             all.push(("state", state));
         }
-        let iss = op.misbehaviour.response_iss(&op.issuer);
+        let iss_flaw = if is_error {
+            Flaw::NoIssOnError
+        } else {
+            Flaw::NoIss
+        };
+        let iss = op
+            .misbehaviour
+            .response_iss(&op.issuer)
+            .filter(|_| !op.flaw(iss_flaw));
         if let Some(iss) = &iss {
             all.push(("iss", iss));
         }
@@ -182,6 +195,16 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     };
     let redirect_uri = match get("redirect_uri") {
         Some(r) if Op::match_redirect_uri(&client, r) => r.to_string(),
+        Some(r) if op.flaw(Flaw::OpenRedirect) => r.to_string(),
+        Some(r)
+            if op.flaw(Flaw::PrefixRedirect)
+                && client
+                    .redirect_uris
+                    .iter()
+                    .any(|u| r.starts_with(u.as_str())) =>
+        {
+            r.to_string()
+        }
         Some(_) => {
             return user_error(
                 "Invalid redirect URI",
@@ -262,6 +285,12 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     if let Err(refusal) = op.misbehaviour.authorization(&params) {
         return answer.error(op, refusal.error, &refusal.description);
     }
+    if op.flaw(Flaw::StrictParameters) && params.contains_key("rp_audit_unknown") {
+        return answer.error(op, "invalid_request", "unknown parameter rp_audit_unknown");
+    }
+    if op.flaw(Flaw::NonceRequired) && get("nonce").is_none() {
+        return answer.error(op, "invalid_request", "nonce is required");
+    }
     let kinds = match (get("response_type"), kinds) {
         (Some(_), Some(k)) => k,
         (Some(_), None) => {
@@ -305,6 +334,9 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
         (Some(_), Some("S256")) => {
             return answer.error(op, "invalid_request", "code_challenge is malformed");
         }
+        // The flaw: plain stores the verifier itself; the token endpoint then compares its
+        // hash, so only the acceptance is flawed (enough for an audit to see it).
+        (Some(c), Some("plain")) if op.flaw(Flaw::PlainPkce) => Some(c.to_string()),
         (Some(_), _) => {
             return answer.error(
                 op,
@@ -312,7 +344,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
                 "code_challenge_method must be S256 (plain is not accepted)",
             );
         }
-        (None, _) if client.require_pkce && kinds.code => {
+        (None, _) if client.require_pkce && kinds.code && !op.flaw(Flaw::OptionalPkce) => {
             return answer.error(
                 op,
                 "invalid_request",
@@ -342,6 +374,7 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     }
     let claims = match get("claims").map(serde_json::from_str::<serde_json::Value>) {
         None => None,
+        Some(Ok(_)) if op.flaw(Flaw::ClaimsIgnored) => None,
         Some(Ok(v)) if v.is_object() => Some(v),
         Some(_) => return answer.error(op, "invalid_request", "claims is not a JSON object"),
     };
@@ -417,11 +450,13 @@ pub(crate) fn start_interaction(
     let session = cookie_value(headers, SESSION_COOKIE).and_then(|c| op.store.session(c, t));
     // OIDC Core §3.1.2.1 (errata set 2): max_age=0 is prompt=login.
     let fresh_enough = |s: &Session| {
-        request
-            .max_age
-            .is_none_or(|m| m > 0 && t - s.auth_time <= m)
+        op.flaw(Flaw::IgnoreMaxAge)
+            || request
+                .max_age
+                .is_none_or(|m| m > 0 && t - s.auth_time <= m)
     };
-    let wants_login = request.prompt.iter().any(|p| p == "login");
+    let wants_login =
+        request.prompt.iter().any(|p| p == "login") && !op.flaw(Flaw::IgnorePromptLogin);
     let hinted = |s: &Session| request.hint_sub.as_ref().is_none_or(|h| *h == s.sub);
     match session {
         Some(s) if !wants_login && fresh_enough(&s) && hinted(&s) => {
@@ -431,6 +466,13 @@ pub(crate) fn start_interaction(
                 sid: s.sid,
             };
             after_login(op, request, user, Vec::new())
+        }
+        _ if request.prompt.iter().any(|p| p == "none") && op.flaw(Flaw::PromptNoneError) => {
+            pages::html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pages::error("Server error", "Something went wrong."),
+                &[],
+            )
         }
         _ if request.prompt.iter().any(|p| p == "none") => Answer {
             redirect_uri: &request.redirect_uri,
@@ -562,6 +604,7 @@ fn new_session(op: &Op, sub: &str) -> (Vec<String>, Authenticated) {
         auth_time: t,
         sid: session.sid.clone(),
     };
+    op.logged_in(sub, t);
     op.store.put_session(&cookie, session);
     (
         vec![

@@ -79,6 +79,15 @@ pub fn metadata(op: &Op) -> Value {
     });
     if let Some(map) = doc.as_object_mut() {
         op.misbehaviour.discovery(map);
+        if op.flaw(crate::flaws::Flaw::IssuerSlash) {
+            map.insert("issuer".into(), json!(format!("{}/", op.issuer)));
+        }
+        if op.flaw(crate::flaws::Flaw::HttpEndpoint) {
+            map.insert(
+                "registration_endpoint".into(),
+                json!("http://op.example/register"),
+            );
+        }
     }
     doc
 }

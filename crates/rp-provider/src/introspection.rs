@@ -29,6 +29,25 @@ fn authenticated(
     Ok((form, client))
 }
 
+/// With the `open-introspection` or `open-revocation` flaw: a request without any client
+/// authentication is taken as from the client the token was issued to.
+fn unauthenticated(
+    op: &Op,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<(Params, Arc<crate::fixtures::Client>)> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let form = form_of(headers, body).ok()?;
+    if form.contains_key("client_secret") || form.contains_key("client_assertion") {
+        return None;
+    }
+    let record = op.store.token(form.get("token")?, now())?;
+    let client = op.client(&record.client_id)?;
+    Some((form, client))
+}
+
 fn form_of(headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -86,7 +105,14 @@ fn describe(op: &Op, record: &TokenRecord) -> Map<String, Value> {
 
 /// POST /introspect
 pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (form, client) = match authenticated(&op, &headers, &body) {
+    let open = op
+        .flaw(crate::flaws::Flaw::OpenIntrospection)
+        .then(|| unauthenticated(&op, &headers, &body))
+        .flatten();
+    let (form, client) = match open
+        .map(Ok)
+        .unwrap_or_else(|| authenticated(&op, &headers, &body))
+    {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -101,6 +127,7 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
     // RFC 7662 §4: a client learns only about tokens issued to it or meant for it; any other
     // token is simply inactive, so the endpoint cannot be used to scan for tokens.
     let body = match op.store.token(token, now()) {
+        Some(_) if op.flaw(crate::flaws::Flaw::IntrospectInactive) => json!({"active": false}),
         Some(r) if r.client_id == client.client_id || r.audience.contains(&client.client_id) => {
             Value::Object(describe(&op, &r))
         }
@@ -144,7 +171,14 @@ pub async fn introspect(State(op): State<Arc<Op>>, headers: HeaderMap, body: Byt
 
 /// POST /revoke
 pub async fn revoke(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (form, client) = match authenticated(&op, &headers, &body) {
+    let open = op
+        .flaw(crate::flaws::Flaw::OpenRevocation)
+        .then(|| unauthenticated(&op, &headers, &body))
+        .flatten();
+    let (form, client) = match open
+        .map(Ok)
+        .unwrap_or_else(|| authenticated(&op, &headers, &body))
+    {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -158,6 +192,7 @@ pub async fn revoke(State(op): State<Arc<Op>>, headers: HeaderMap, body: Bytes) 
                 "the token was issued to another client",
             );
         }
+        Some(_) if op.flaw(crate::flaws::Flaw::RevokeNoop) => {}
         Some(r) => {
             op.store.revoke_token(token);
             // RFC 7009 §2.1: revoking a refresh token invalidates its grant's access tokens.

@@ -33,6 +33,7 @@ pub mod dpop;
 pub mod error;
 pub mod exchange;
 pub mod fixtures;
+pub mod flaws;
 pub mod introspection;
 pub mod keys;
 pub mod logout;
@@ -91,6 +92,8 @@ pub struct ProviderConfig {
     /// The device grant's polling interval in seconds (RFC 8628 §3.2; default 5). Tests set
     /// 0 so that a device login takes no longer than the polls themselves.
     pub device_interval: i64,
+    /// Provider-side flaws (`rp provider --flaw`), for proving `rp audit`; none by default.
+    pub flaws: Vec<flaws::Flaw>,
 }
 
 impl Default for ProviderConfig {
@@ -105,6 +108,7 @@ impl Default for ProviderConfig {
             outbound: outbound::OutboundPolicy::loopback(),
             client_ca_pem: None,
             device_interval: 5,
+            flaws: Vec::new(),
         }
     }
 }
@@ -317,6 +321,10 @@ pub async fn start(config: ProviderConfig) -> error::Result<RunningProvider> {
     op.outbound_ca_pem = config.outbound_ca_pem.clone();
     op.outbound_policy = config.outbound.clone();
     op.device_interval = config.device_interval;
+    if !config.flaws.is_empty() {
+        tracing::warn!(target: "rp_provider", flaws = ?config.flaws, "serving with deliberate flaws");
+        op.misbehaviour = Arc::new(flaws::Flawed(config.flaws.clone()));
+    }
     let op = Arc::new(op);
     let (shutdown, rx) = watch::channel(false);
     let sweeper_op = op.clone();

@@ -3,6 +3,7 @@
 //! Logout 1.0 §2.4-2.5) and a page of front-channel iframes (Front-Channel Logout 1.0 §3).
 
 use crate::fixtures::Client;
+use crate::flaws::Flaw;
 use crate::misbehaviour::LogoutTokenSigning;
 use crate::op::{Op, Params, cookie_value, now, parse_params};
 use crate::pages::{self, esc};
@@ -120,6 +121,7 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
             );
         }
         (Some(uri), Some(c)) if registered_post_logout(c, uri) => Some(uri.to_string()),
+        (Some(uri), Some(_)) if op.flaw(Flaw::OpenLogoutRedirect) => Some(uri.to_string()),
         (Some(_), Some(_)) => {
             return user_error(
                 "Invalid logout request",
@@ -146,7 +148,10 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
                 .and_then(|c| op.store.session(c, t))
                 .map(|s| s.sid)
         });
-    let ended = sid.as_deref().and_then(|sid| op.store.end_session(sid));
+    let ended = sid
+        .as_deref()
+        .filter(|_| !op.flaw(Flaw::LogoutKeepsSession))
+        .and_then(|sid| op.store.end_session(sid));
     let frames = match &ended {
         Some(session) => {
             backchannel(op, session).await;
@@ -162,7 +167,11 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
                     return user_error("Invalid logout request", "Bad post_logout_redirect_uri.");
                 }
             };
-            if let Some(state) = op.misbehaviour.post_logout_state(get("state")) {
+            if let Some(state) = op
+                .misbehaviour
+                .post_logout_state(get("state"))
+                .filter(|_| !op.flaw(Flaw::LogoutDropsState))
+            {
                 url.query_pairs_mut().append_pair("state", &state);
             }
             url.to_string()
@@ -177,7 +186,8 @@ async fn end_session(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response 
         if let Ok(v) = HeaderValue::from_str(&next) {
             resp.headers_mut().insert(header::LOCATION, v);
         }
-        for c in [&clear, &clear_state] {
+        let keep = op.flaw(Flaw::LogoutKeepsSession);
+        for c in [&clear, &clear_state].into_iter().filter(|_| !keep) {
             if let Ok(v) = HeaderValue::from_str(c) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
             }

@@ -176,6 +176,12 @@ pub trait Misbehaviour: Send + Sync + fmt::Debug {
     fn observed(&self) -> Option<Value> {
         None
     }
+
+    /// Whether this provider has `flaw` (`rp provider --flaw`, for proving `rp audit`).
+    fn flaw(&self, flaw: crate::flaws::Flaw) -> bool {
+        let _ = flaw;
+        false
+    }
 }
 
 /// The well-behaved provider: every hook at its default.

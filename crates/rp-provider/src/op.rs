@@ -84,9 +84,35 @@ pub struct Op {
     pub dpop: crate::dpop::DpopState,
     /// The fixture clients: fixed, never forgotten (registered ones live in the store).
     fixture_clients: std::collections::HashMap<String, Arc<Client>>,
+    /// Each user's latest login, for the `auth-time-moves` flaw (one entry per fixture user).
+    last_login: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 impl Op {
+    /// Note a login of `sub` at `t`.
+    pub fn logged_in(&self, sub: &str, t: i64) {
+        if self.users.iter().any(|u| u.sub == sub) {
+            self.last_login
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(sub.to_string(), t);
+        }
+    }
+
+    /// The latest login of `sub`, if any.
+    pub fn last_login(&self, sub: &str) -> Option<i64> {
+        self.last_login
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sub)
+            .copied()
+    }
+
+    /// Whether this provider has `flaw` (see [`crate::flaws`]).
+    pub fn flaw(&self, flaw: crate::flaws::Flaw) -> bool {
+        self.misbehaviour.flaw(flaw)
+    }
+
     /// An instance for `issuer` with these fixtures.
     pub fn new(issuer: &str, fixtures: &Fixtures) -> crate::error::Result<Op> {
         let url = Url::parse(issuer).map_err(|e| crate::error::Error::Issuer {
@@ -116,6 +142,7 @@ impl Op {
             deliveries: std::sync::Mutex::new(Vec::new()),
             misbehaviour: Arc::new(crate::misbehaviour::WellBehaved),
             assertions: std::sync::Mutex::new(std::collections::HashMap::new()),
+            last_login: Default::default(),
             fixture_clients,
             outbound_ca_pem: None,
             outbound_policy: crate::outbound::OutboundPolicy::loopback(),

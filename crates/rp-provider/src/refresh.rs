@@ -5,12 +5,12 @@
 //! token of it (RFC 9700 §4.14.2), and the answer is `invalid_grant`.
 
 use crate::fixtures::Client;
+use crate::flaws::Flaw;
 use crate::op::ACCESS_TOKEN_TTL;
 use crate::op::{Op, Params, REFRESH_TOKEN_TTL, now};
 use crate::store::{RefreshLookup, TokenKind, TokenRecord};
 use crate::token::{
-    id_token, invalid_grant, issue_access_token, issue_refresh_token, narrowed_scope,
-    no_store_json, oauth_error,
+    id_token, invalid_grant, issue_access_token, issue_refresh_token, narrowed_scope, oauth_error,
 };
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -45,7 +45,7 @@ pub fn refresh(
         if record.kind != TokenKind::Refresh {
             return invalid_grant("this is not a refresh token");
         }
-        if record.client_id != client.client_id {
+        if record.client_id != client.client_id && !op.flaw(Flaw::RefreshOtherClient) {
             return invalid_grant("the refresh token was issued to another client");
         }
         // RFC 9449 §5.0: a public client's refresh token is bound to its DPoP key; checked
@@ -59,7 +59,16 @@ pub fn refresh(
             );
         }
     }
-    let record = match op.store.take_refresh(token, t) {
+    let lookup = if op.flaw(Flaw::NoReuseDetection) {
+        // The old token is not consumed: it keeps working beside the new one.
+        match op.store.token(token, t) {
+            Some(r) if r.kind == TokenKind::Refresh => RefreshLookup::Fresh(Box::new(r)),
+            _ => RefreshLookup::Missing,
+        }
+    } else {
+        op.store.take_refresh(token, t)
+    };
+    let record = match lookup {
         RefreshLookup::Fresh(r) => r,
         RefreshLookup::Reused(grant_id) => {
             op.store.revoke_grant(&grant_id, t + REFRESH_TOKEN_TTL);
@@ -78,7 +87,12 @@ pub fn refresh(
         Err(r) => return r,
     };
     // The new access token is bound to the key of this request's proof.
+    let auth_time = match op.last_login(&record.sub) {
+        Some(latest) if op.flaw(Flaw::AuthTimeMoves) => latest,
+        _ => record.auth_time,
+    };
     let access = TokenRecord {
+        auth_time,
         scope: scope.clone(),
         jkt: jkt.clone(),
         x5t: x5t.clone().or(record.x5t.clone()),
@@ -115,5 +129,5 @@ pub fn refresh(
             }
         }
     }
-    no_store_json(StatusCode::OK, &body)
+    crate::token::token_json(op, &body)
 }

@@ -2,6 +2,7 @@
 
 use crate::authorize::valid_pkce_value;
 use crate::fixtures::Client;
+use crate::flaws::Flaw;
 use crate::keys::half_hash;
 use crate::op::{ACCESS_TOKEN_TTL, ID_TOKEN_TTL, Op, Params, REFRESH_TOKEN_TTL, now, parse_params};
 use crate::store::{CodeGrant, CodeLookup, TokenKind, TokenRecord};
@@ -249,7 +250,9 @@ fn verify_client(op: &Op, headers: &HeaderMap, form: &Params) -> Result<Arc<Clie
     }
     if let Some(secret) = secret {
         let expected = client.client_secret.as_deref().unwrap_or("");
-        if expected.is_empty() || !bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
+        if (expected.is_empty() || !bool::from(secret.as_bytes().ct_eq(expected.as_bytes())))
+            && !op.flaw(crate::flaws::Flaw::AnySecret)
+        {
             return Err(invalid_client("wrong client secret", is_basic));
         }
     }
@@ -355,7 +358,12 @@ fn authorization_code(
     let code = form.get("code").map(String::as_str).unwrap_or("");
     let t = now();
     let grant = match op.store.take_code(code, t) {
-        CodeLookup::Fresh(g) => g,
+        CodeLookup::Fresh(g) => {
+            if op.flaw(Flaw::ReuseCode) {
+                op.store.put_code(code, (*g).clone());
+            }
+            g
+        }
         CodeLookup::Reused(grant_id) => {
             // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
             op.store.revoke_grant(&grant_id, t + REFRESH_TOKEN_TTL);
@@ -365,13 +373,21 @@ fn authorization_code(
         }
         CodeLookup::Missing => return invalid_grant("the code is invalid or expired"),
     };
-    if grant.request.client_id != client.client_id {
+    if grant.request.client_id != client.client_id && !op.flaw(Flaw::CodeOtherClient) {
         return invalid_grant("the code was issued to another client");
     }
-    if form.get("redirect_uri") != Some(&grant.request.redirect_uri) {
+    if form.get("redirect_uri") != Some(&grant.request.redirect_uri)
+        && !op.flaw(Flaw::RedirectMismatch)
+    {
         return invalid_grant("redirect_uri does not match the authorization request");
     }
-    match (&grant.request.code_challenge, form.get("code_verifier")) {
+    let pkce = if op.flaw(Flaw::NoPkce) {
+        None
+    } else {
+        Some((&grant.request.code_challenge, form.get("code_verifier")))
+    };
+    match pkce.unwrap_or((&None, None)) {
+        (None, Some(_)) if op.flaw(Flaw::OptionalPkce) => {}
         (Some(challenge), Some(verifier)) => {
             let computed = rp_jose::b64::encode(
                 ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()).as_ref(),
@@ -614,5 +630,20 @@ pub fn token_response(
     if let Some(map) = body.as_object_mut() {
         op.misbehaviour.token_response(map);
     }
-    no_store_json(StatusCode::OK, &body)
+    token_json(op, &body)
+}
+
+/// A successful token response: JSON, never cached (RFC 6749 §5.1), unless a flaw says
+/// otherwise.
+pub(crate) fn token_json(op: &Op, body: &Value) -> Response {
+    let mut resp = no_store_json(StatusCode::OK, body);
+    if op.flaw(Flaw::CacheableTokens) {
+        resp.headers_mut().remove(header::CACHE_CONTROL);
+        resp.headers_mut().remove(header::PRAGMA);
+    }
+    if op.flaw(Flaw::TokenTextPlain) {
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    }
+    resp
 }

@@ -58,6 +58,9 @@ pub async fn userinfo(
             "access tokens are not accepted in the query string",
         );
     }
+    if method == Method::POST && op.flaw(crate::flaws::Flaw::UserinfoNoPost) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let from_header = authorization(&headers, "bearer");
     // RFC 9449 §7.1: `Authorization: DPoP <token>` with a proof of the token's key.
     if let Some(token) = authorization(&headers, "dpop") {
@@ -89,6 +92,9 @@ pub async fn userinfo(
             );
         }
         (Some(t), None) | (None, Some(t)) => t,
+        (None, None) if op.flaw(crate::flaws::Flaw::UserinfoNoChallenge) => {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
         (None, None) => {
             let mut resp = StatusCode::UNAUTHORIZED.into_response();
             resp.headers_mut().insert(
@@ -205,6 +211,9 @@ fn answer(op: &Op, record: crate::store::TokenRecord) -> Response {
     }
     let mut claims = op.claims_for(&record.sub, &record.scope, record.claims.as_ref());
     op.misbehaviour.userinfo_claims(&mut claims);
+    if op.flaw(crate::flaws::Flaw::UserinfoOtherSub) {
+        claims.insert("sub".into(), serde_json::json!("someone-else"));
+    }
     let client = op.client(&record.client_id);
     let signed_alg = client
         .as_ref()

@@ -41,7 +41,32 @@ pub async fn run(args: ProviderArgs) -> Result<(), CliError> {
         Some(path) => Some(crate::cli::read_small_file(path, "--client-ca")?),
         None => None,
     };
+    if args.flaws.iter().any(|f| f == "list") {
+        for (_, name, checks) in rp_provider::flaws::ALL {
+            crate::outln!("{name:<22} caught by {}", checks.join(", "));
+        }
+        return Ok(());
+    }
+    let flaws = args
+        .flaws
+        .iter()
+        .map(|n| {
+            rp_provider::flaws::Flaw::parse(n).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "unknown flaw `{}`; rp provider --flaw list names them",
+                    crate::output::one_line(n, 40)
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !flaws.is_empty() {
+        crate::progress!(
+            "WARNING: this provider is deliberately flawed ({}); for auditing tools only",
+            args.flaws.join(", ")
+        );
+    }
     let running = rp_provider::start(ProviderConfig {
+        flaws,
         bind: SocketAddr::from(([127, 0, 0, 1], args.port)),
         tls: args.tls,
         ca_file: args.ca_out.clone(),

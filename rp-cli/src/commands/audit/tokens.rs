@@ -257,7 +257,8 @@ async fn auth_time_elsewhere(
                         after == Some(before),
                         "auth_time kept",
                         format!(
-                            "auth_time moved from {before} to {after:?} after a login at {}",
+                            "auth_time moved from {before} to {} after a login at {}",
+                            after.map_or("none".to_string(), |a| a.to_string()),
                             if ctx.second.is_some() {
                                 "the second client"
                             } else {
