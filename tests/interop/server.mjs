@@ -140,6 +140,7 @@ async function start() {
         // What it may ask for, with client_credentials (api:read) and at login.
         scope: 'openid offline_access profile email address phone api:read',
         redirect_uris: ['http://127.0.0.1/callback'],
+        post_logout_redirect_uris: ['http://127.0.0.1/logout'],
       },
       {
         client_id: 'rp-static-eddsa',

@@ -945,3 +945,64 @@ async fn hybrid_and_implicit_logins() {
         }
     }
 }
+
+/// `rp audit` against oidc-provider: no check fails; its warnings and inapplicable checks are
+/// the deliberate choices the README documents (with the settings that change them).
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_of_oidc_provider_finds_no_failure() {
+    let Some(peer) = peer("audit_of_oidc_provider_finds_no_failure") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let second = format!("rp-static-eddsa:{}", STATIC.1);
+    let mut cmd = rp(dir.path());
+    cmd.args([
+        "audit",
+        "--issuer",
+        &peer.issuer,
+        "--client-id",
+        STATIC.0,
+        "--client-secret",
+        STATIC.1,
+        "--username",
+        "alice",
+        "--password",
+        "wonderland",
+        "--second-client",
+        &second,
+        "--json",
+    ]);
+    let out = output(cmd).await;
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids = |verdict: &str| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["verdict"] == verdict)
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(out.status.code(), Some(0), "failed: {:?}", ids("fail"));
+    assert!(
+        ids("could_not_run").is_empty(),
+        "{:?}",
+        ids("could_not_run")
+    );
+    assert_eq!(
+        ids("warning"),
+        ["meta.cache", "userinfo.no-token", "refresh.rotation"],
+        "the README's list of oidc-provider's choices"
+    );
+    assert_eq!(
+        ids("not_applicable"),
+        [
+            "prompt.none-session",
+            "hint.same-user",
+            "claims.parameter",
+            "refresh.reuse",
+            "refresh.auth-time-elsewhere",
+            "hazard.basic-encoding"
+        ]
+    );
+}

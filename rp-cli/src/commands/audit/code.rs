@@ -332,21 +332,31 @@ async fn userinfo(ctx: &Ctx, access: &str, id: &VerifiedIdToken) {
 
 async fn unauthenticated_userinfo(ctx: &Ctx, url: &url::Url) {
     match ctx.send(axum::http::Method::GET, url, &[], &[]).await {
-        Ok(a) => ctx.verdict(
-            "userinfo.no-token",
-            a.status == 401 && a.header("www-authenticate").is_some(),
-            "401 with a challenge",
-            format!(
-                "HTTP {}{}",
-                a.status,
-                if a.header("www-authenticate").is_none() {
-                    " without WWW-Authenticate"
-                } else {
-                    ""
-                }
+        // RFC 6750 §3: the challenge is a MUST; §3.1: a request without credentials should
+        // get 401 without an error code (some providers answer 400 invalid_request).
+        Ok(a) => match (a.status, a.header("www-authenticate").is_some()) {
+            (401, true) => ctx.record(
+                "userinfo.no-token",
+                Verdict::Pass,
+                "401 with a challenge",
+                Some(a.evidence),
             ),
-            Some(a.evidence),
-        ),
+            (_, true) if a.status >= 400 => ctx.record(
+                "userinfo.no-token",
+                Verdict::Warning,
+                format!(
+                    "HTTP {} with a challenge; a request without any credentials should get 401",
+                    a.status
+                ),
+                Some(a.evidence),
+            ),
+            (status, _) => ctx.record(
+                "userinfo.no-token",
+                Verdict::Fail,
+                format!("HTTP {status} without WWW-Authenticate"),
+                Some(a.evidence),
+            ),
+        },
         Err(e) => ctx.record("userinfo.no-token", Verdict::Fail, e, None),
     }
     let forged = [(

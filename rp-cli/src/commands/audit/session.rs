@@ -11,6 +11,15 @@ const NO_SESSION_ERRORS: &[&str] = &[
     "account_selection_required",
 ];
 
+const NATIVE: &str = "the provider requires the user's interaction for this native (loopback) client, which RFC 8252 §8.6 allows: silent answers cannot be tried with it";
+
+/// Whether a provider refused prompt=none for a native client (a loopback redirect URI):
+/// RFC 8252 §8.6 lets it insist on interaction, since any local app can claim the client.
+fn native_needs_interaction(ctx: &Ctx, error: &str) -> bool {
+    let loopback = url::Url::parse(&ctx.redirect).is_ok_and(|u| oidc_rp::http::is_loopback(&u));
+    loopback && (error.contains("interaction_required") || error.contains("consent_required"))
+}
+
 /// Whether a walk stopped because the provider asked for the credentials.
 fn asked_to_log_in(error: &str) -> bool {
     error.contains("asks for a login")
@@ -102,6 +111,9 @@ pub async fn prompts(ctx: &Ctx, s: &Session) {
             "a code without any page",
             Some(f.arrived.evidence),
         ),
+        Err(e) if native_needs_interaction(ctx, &e) => {
+            ctx.record("prompt.none-session", Verdict::NotApplicable, NATIVE, None)
+        }
         Err(e) => ctx.record("prompt.none-session", Verdict::Fail, e, None),
     }
     // prompt=login and max_age=0 must ask again.
@@ -212,6 +224,9 @@ pub async fn hints(ctx: &Ctx, s: &Session) {
                 "completed, but not for the hinted user",
                 Some(f.arrived.evidence),
             );
+        }
+        Err(e) if native_needs_interaction(ctx, &e) => {
+            ctx.record("hint.same-user", Verdict::NotApplicable, NATIVE, None)
         }
         Err(e) => ctx.record("hint.same-user", Verdict::Fail, e, None),
     }
