@@ -997,6 +997,7 @@ async fn audit_of_oidc_provider_finds_no_failure() {
     assert_eq!(
         ids("not_applicable"),
         [
+            "meta.response-types",
             "prompt.none-session",
             "hint.same-user",
             "claims.parameter",

@@ -216,7 +216,9 @@ async fn authorize(op: &Arc<Op>, headers: &HeaderMap, raw: &[u8]) -> Response {
     };
     // Multiple Response Type Encoding Practices §2.1, §5: the fragment is the default of
     // every type but code, and the query is never used for tokens.
-    let kinds = get("response_type").and_then(crate::response_type::ResponseKinds::parse);
+    let kinds = get("response_type")
+        .filter(|t| !(op.flaw(Flaw::UnservedResponseType) && *t == "id_token token"))
+        .and_then(crate::response_type::ResponseKinds::parse);
     let front = kinds.is_some_and(|k| !k.is_code_only());
     let mode = match get("response_mode") {
         None if front => ResponseMode::Fragment,

@@ -79,6 +79,12 @@ pub enum Flaw {
     StrictParameters,
     /// Requests without nonce are refused, even in the code flow.
     NonceRequired,
+    /// `id_token token` is advertised but answered unsupported_response_type.
+    UnservedResponseType,
+    /// Registration accepts a redirect URI with a fragment.
+    FragmentRedirectRegistration,
+    /// Logout tokens lack the back-channel logout event.
+    LogoutTokenNoEvent,
 }
 
 /// Every flaw: its switch name and the audit check that must catch it.
@@ -190,10 +196,11 @@ pub const ALL: &[(Flaw, &str, &[&str])] = &[
         "logout-drops-state",
         &["logout.redirect"],
     ),
+    // No session ended: no back-channel logout either.
     (
         Flaw::LogoutKeepsSession,
         "logout-keeps-session",
-        &["logout.session-ended"],
+        &["logout.session-ended", "logout.backchannel"],
     ),
     (Flaw::ClaimsIgnored, "claims-ignored", &["claims.parameter"]),
     (
@@ -202,6 +209,21 @@ pub const ALL: &[(Flaw, &str, &[&str])] = &[
         &["code.unknown-parameter"],
     ),
     (Flaw::NonceRequired, "nonce-required", &["code.no-nonce"]),
+    (
+        Flaw::UnservedResponseType,
+        "unserved-response-type",
+        &["meta.response-types"],
+    ),
+    (
+        Flaw::FragmentRedirectRegistration,
+        "fragment-redirect-registration",
+        &["reg.bad-redirect"],
+    ),
+    (
+        Flaw::LogoutTokenNoEvent,
+        "logout-token-no-event",
+        &["logout.backchannel"],
+    ),
 ];
 
 impl Flaw {
@@ -226,6 +248,19 @@ pub struct Flawed(pub Vec<Flaw>);
 impl Misbehaviour for Flawed {
     fn flaw(&self, flaw: Flaw) -> bool {
         self.0.contains(&flaw)
+    }
+
+    fn logout_token(
+        &self,
+        claims: &mut serde_json::Value,
+        signing: crate::misbehaviour::LogoutTokenSigning,
+    ) -> crate::misbehaviour::LogoutTokenSigning {
+        if self.flaw(Flaw::LogoutTokenNoEvent)
+            && let Some(o) = claims.as_object_mut()
+        {
+            o.remove("events");
+        }
+        signing
     }
 }
 

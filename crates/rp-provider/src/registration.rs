@@ -66,7 +66,11 @@ pub async fn register(State(op): State<Arc<Op>>, body: Bytes) -> Response {
         _ => return reject("invalid_redirect_uri", "redirect_uris is required"),
     };
     for uri in &redirect_uris {
-        if let Err(e) = check_redirect_uri(uri, native) {
+        let fragment_flaw =
+            op.flaw(crate::flaws::Flaw::FragmentRedirectRegistration) && uri.contains('#');
+        if let Err(e) = check_redirect_uri(uri, native)
+            && !fragment_flaw
+        {
             return reject("invalid_redirect_uri", &e);
         }
     }

@@ -56,6 +56,11 @@ pub const CHECKS: &[CheckDef] = &[
         "OpenID Connect Core 1.0 §15.1; RFC 9700 §2.1.2",
     ),
     c(
+        "meta.response-types",
+        "Every advertised response type is served (none answered unsupported_response_type) for a client registered for it.",
+        "OpenID Connect Discovery 1.0 §3; OAuth 2.0 Multiple Response Type Encoding Practices §2",
+    ),
+    c(
         "meta.pkce",
         "code_challenge_methods_supported is advertised and includes S256.",
         "RFC 9700 §2.1.1; RFC 8414 §2",
@@ -420,6 +425,22 @@ pub const CHECKS: &[CheckDef] = &[
         "logout.session-ended",
         "After logout, prompt=none finds no session.",
         "OpenID Connect RP-Initiated Logout 1.0 §2",
+    ),
+    c(
+        "logout.backchannel",
+        "A client registered with a backchannel_logout_uri receives a valid logout token for the session at logout.",
+        "OpenID Connect Back-Channel Logout 1.0 §2.4-2.6",
+    ),
+    // Dynamic registration.
+    c(
+        "reg.register",
+        "Dynamic registration of a native client with a loopback redirect URI returns a client_id.",
+        "RFC 7591 §3.2.1; OpenID Connect Dynamic Client Registration 1.0 §3.2",
+    ),
+    c(
+        "reg.bad-redirect",
+        "Registration of a redirect URI with a fragment is refused.",
+        "RFC 6749 §3.1.2; RFC 7591 §3.2.2",
     ),
     // Interoperability hazards.
     c(

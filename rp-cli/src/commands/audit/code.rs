@@ -892,3 +892,61 @@ async fn pkce(ctx: &Ctx, s: &Session) {
         Err(e) => ctx.record(id, Verdict::CouldNotRun, e, None),
     }
 }
+
+/// Each advertised response type other than code, asked for once: none may be answered
+/// unsupported_response_type (the client may not be registered for them: then it is not
+/// counted).
+pub async fn response_types(ctx: &Ctx, s: &Session) {
+    let id = "meta.response-types";
+    let mut tried = Vec::new();
+    let mut unsupported = Vec::new();
+    let mut evidence = None;
+    for kind in ctx.meta_list("response_types_supported") {
+        // `none` and extension types are not tried.
+        if kind == "code"
+            || kind
+                .split(' ')
+                .any(|w| !matches!(w, "code" | "id_token" | "token"))
+        {
+            continue;
+        }
+        let opts = AuthOpts {
+            response_type: kind.clone(),
+            ..Default::default()
+        };
+        let Ok(pending) = flow::request(ctx, &ctx.client, &opts) else {
+            continue;
+        };
+        match flow::authorize(ctx, &s.browser, &pending, true).await {
+            Ok(a) if a.get("error") == Some("unsupported_response_type") => {
+                unsupported.push(kind.clone());
+                evidence = Some(a.evidence);
+            }
+            Ok(a) if a.get("error").is_some() => {}
+            Ok(_) => tried.push(kind.clone()),
+            Err(_) => {}
+        }
+    }
+    if !unsupported.is_empty() {
+        ctx.record(
+            id,
+            Verdict::Fail,
+            format!("advertised but not served: {}", unsupported.join(", ")),
+            evidence,
+        );
+    } else if tried.is_empty() {
+        ctx.record(
+            id,
+            Verdict::NotApplicable,
+            "the client is registered for code only",
+            None,
+        );
+    } else {
+        ctx.record(
+            id,
+            Verdict::Pass,
+            format!("served: code, {}", tried.join(", ")),
+            None,
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod code;
 pub mod driver;
 mod flow;
 mod metadata;
+mod registration;
 mod session;
 mod tokens;
 
@@ -30,7 +31,7 @@ Verdicts: pass, FAIL, warn (allowed but weak, or a SHOULD not followed), n/a (do
 to this provider or these clients), not run (an earlier step failed).
 
 Groups (--group, repeatable): meta, jwks, code, token, idt, userinfo, scope, refuse, prompt,
-max-age, hint, claims, refresh, introspect, revoke, logout, hazard.
+max-age, hint, claims, refresh, introspect, revoke, logout, reg, hazard.
 
 Examples:
   rp audit --issuer https://op.example --client-id app --client-secret S \\
@@ -117,6 +118,8 @@ pub async fn audit(mut ctx: Ctx) -> Vec<Finding> {
     tokens::refreshes(&ctx, &session).await;
     tokens::introspection_and_revocation(&ctx, &session).await;
     tokens::hazards(&ctx, &session).await;
+    code::response_types(&ctx, &session).await;
+    registration::run(&ctx).await;
     session::logout(&ctx).await;
     ctx.findings()
 }
