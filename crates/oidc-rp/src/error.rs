@@ -12,6 +12,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A sealed value (a cookie) that does not open: altered, expired, for another browser.
+    #[error("the sealed value was refused: {reason}")]
+    Sealed {
+        /// Why.
+        reason: &'static str,
+    },
     /// A URL given by the caller or found in metadata is malformed or not allowed.
     #[error("invalid URL `{url}`: {reason}")]
     InvalidUrl {
@@ -165,7 +171,9 @@ impl Error {
             | Error::BadResponse { .. }
             | Error::Provider(_)
             | Error::Authorization(_) => ErrorKind::Provider,
-            Error::IssuerMismatch { .. } | Error::Validation(_) => ErrorKind::Validation,
+            Error::IssuerMismatch { .. } | Error::Validation(_) | Error::Sealed { .. } => {
+                ErrorKind::Validation
+            }
             Error::Login(LoginError::Rejected { .. }) => ErrorKind::LoginRejected,
             Error::Login(_) => ErrorKind::Provider,
             Error::Refresh(r) => r.cause.kind(),
@@ -289,6 +297,9 @@ pub enum ConfigError {
     /// An authorization parameter this crate sets itself was given as an extra parameter.
     #[error("the extra parameter `{0}` is set by this library itself; use the dedicated option")]
     ReservedParameter(String),
+    /// Claims that do not fit the caller's type.
+    #[error("the claims do not fit the requested type: {0}")]
+    Claims(String),
     /// A transaction (or token) of another provider or client.
     #[error("this transaction was started with another provider or client")]
     TransactionMismatch,

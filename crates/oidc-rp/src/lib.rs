@@ -44,6 +44,7 @@
 // free functions a caller may use on their own (discovery, registration) or the low-level
 // validation API (id_token, logout, keys, jwt: validate a token with explicit rules).
 mod authorize;
+pub mod claims;
 mod client;
 pub mod client_auth;
 mod client_key;
@@ -52,6 +53,7 @@ pub mod discovery;
 pub mod dpop;
 mod endpoint;
 pub mod error;
+mod error_class;
 mod exchange;
 pub mod fapi;
 #[doc(hidden)]
@@ -72,8 +74,10 @@ pub mod report;
 mod resource;
 mod revoke;
 mod rp;
+pub mod seal;
 mod secret;
 pub mod session_management;
+pub mod stored;
 pub mod time;
 mod token;
 mod userinfo;
@@ -92,6 +96,7 @@ pub use error::{
     AuthorizationError, ConfigError, DeviceError, Error, ErrorKind, LoginError, ProviderError,
     RefreshError, Result, ValidationError,
 };
+pub use error_class::{ErrorClass, OAuthErrorCode};
 pub use exchange::{TokenExchangeRequest, TokenExchangeResponse, token_type, token_types};
 pub use http::{HttpClient, HttpConfig, HttpResponse};
 pub use hybrid::ResponseType;
