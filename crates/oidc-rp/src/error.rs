@@ -12,6 +12,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The shared store (Redis, say) did not answer: nothing was accepted.
+    #[error("the shared store failed: {reason}; nothing was accepted")]
+    Store {
+        /// Why.
+        reason: String,
+    },
     /// A sealed value (a cookie) that does not open: altered, expired, for another browser.
     #[error("the sealed value was refused: {reason}")]
     Sealed {
@@ -164,9 +170,10 @@ impl Error {
         match self {
             Error::InvalidUrl { .. } | Error::Config(_) => ErrorKind::Config,
             Error::Unsupported { .. } => ErrorKind::Unsupported,
-            Error::Unreachable { .. } | Error::Timeout { .. } | Error::Tls { .. } => {
-                ErrorKind::Unreachable
-            }
+            Error::Unreachable { .. }
+            | Error::Timeout { .. }
+            | Error::Tls { .. }
+            | Error::Store { .. } => ErrorKind::Unreachable,
             Error::ResponseTooLarge { .. }
             | Error::BadResponse { .. }
             | Error::Provider(_)

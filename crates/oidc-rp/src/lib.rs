@@ -77,6 +77,7 @@ mod rp;
 pub mod seal;
 mod secret;
 pub mod session_management;
+pub mod store;
 pub mod stored;
 pub mod time;
 mod token;

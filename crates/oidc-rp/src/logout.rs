@@ -222,7 +222,20 @@ impl ReplayCache {
     }
 }
 
-/// Validate a logout token (Back-Channel Logout 1.0 §2.6).
+impl crate::store::ReplayStore for ReplayCache {
+    fn first_use<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: i64,
+    ) -> futures_util::future::BoxFuture<'a, Result<bool>> {
+        let fresh = ReplayCache::first_use(self, key, expires_at, crate::time::unix_now());
+        Box::pin(async move { Ok(fresh) })
+    }
+}
+
+/// Validate a logout token (Back-Channel Logout 1.0 §2.6). `replay` remembers the `jti`s
+/// seen: a [`ReplayCache`] in one process, a shared [`crate::store::ReplayStore`] (Redis)
+/// when a service runs on several instances.
 ///
 /// ```no_run
 /// # async fn f(raw: &str) -> oidc_rp::Result<()> {
@@ -242,7 +255,7 @@ pub async fn validate_logout_token(
     raw: &str,
     rules: &LogoutTokenRules<'_>,
     keys: KeySource<'_>,
-    replay: &ReplayCache,
+    replay: &dyn crate::store::ReplayStore,
 ) -> Result<LogoutToken> {
     let mut c = Checker::new("logout token");
     // Rule 3: the ID token algorithm of the client; never `none`.
@@ -372,7 +385,11 @@ pub async fn validate_logout_token(
     if let Some(exp) = expires_at {
         until = until.max(clock.last_before_expiry(exp));
     }
-    if !replay.first_use(&format!("{issuer} {jti}"), until, clock.now()) {
+    // A store that cannot answer is an error, never an accept.
+    if !replay
+        .first_use(&format!("logout {issuer} {jti}"), until)
+        .await?
+    {
         return Err(c.fail(
             CheckId::Replay,
             "this jti was seen before: a replayed logout token",

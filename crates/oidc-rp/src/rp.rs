@@ -37,6 +37,9 @@ pub struct ValidationOptions {
     /// rule set is passed in explicitly, not switched process-wide). A warning is logged
     /// whenever it is not empty.
     pub danger_skip_checks: Vec<CheckId>,
+    /// How old a logout token may be (its `iat`) and still be accepted; its `jti` is
+    /// remembered that long (Back-Channel Logout 1.0 §2.6). Default 10 minutes.
+    pub logout_token_max_age: Duration,
 }
 
 impl Default for ValidationOptions {
@@ -46,6 +49,7 @@ impl Default for ValidationOptions {
             trusted_audiences: Vec::new(),
             userinfo_token_in_body: false,
             danger_skip_checks: Vec::new(),
+            logout_token_max_age: Duration::from_secs(600),
         }
     }
 }
@@ -1038,11 +1042,12 @@ impl RelyingParty {
     pub async fn validate_logout_token(
         &self,
         raw: &str,
-        replay: &crate::logout::ReplayCache,
+        replay: &dyn crate::store::ReplayStore,
     ) -> Result<crate::logout::LogoutToken> {
         let rules = crate::logout::LogoutTokenRules {
             client_secret: self.client.client_secret.as_ref(),
             leeway: self.options.leeway,
+            max_age: self.options.logout_token_max_age,
             ..crate::logout::LogoutTokenRules::new(
                 self.issuer(),
                 &self.client.client_id,

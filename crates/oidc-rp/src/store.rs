@@ -1,0 +1,263 @@
+//! State a service shares when it runs on several instances: seen token ids (replay
+//! detection of logout tokens, later DPoP proofs) and login transactions (a login started on
+//! one instance completes on another). [`MemoryStore`] keeps them in the process (one
+//! instance); [`RedisStore`](crate::store::redis::RedisStore), behind the `redis` feature,
+//! shares them, with every entry expiring when what it protects does.
+//!
+//! A store that cannot answer is an error ([`crate::Error::Store`], class
+//! [`crate::ErrorClass::Unavailable`]): never a silent accept.
+//!
+//! ```
+//! use oidc_rp::store::{MemoryStore, ReplayStore};
+//! # async fn f() -> oidc_rp::Result<()> {
+//! let store = MemoryStore::new(10_000);
+//! let expires = oidc_rp::time::unix_now() + 600;
+//! assert!(store.first_use("logout:jti-1", expires).await?);
+//! assert!(!store.first_use("logout:jti-1", expires).await?); // a replay
+//! # Ok(()) }
+//! ```
+
+use crate::authorize::AuthTransaction;
+use crate::error::Result;
+use futures_util::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Remembers which one-time values (a logout token's `jti`, a DPoP proof's `jti`) were seen.
+pub trait ReplayStore: Send + Sync + std::fmt::Debug {
+    /// Record `key` until `expires_at` (seconds since the epoch). `true` when it was not
+    /// seen before; `false` for a replay. Atomic across every instance sharing the store.
+    fn first_use<'a>(&'a self, key: &'a str, expires_at: i64) -> BoxFuture<'a, Result<bool>>;
+}
+
+/// Keeps login transactions between the authorization request and the callback, by `state`.
+pub trait TransactionStore: Send + Sync + std::fmt::Debug {
+    /// Keep `txn` under its `state` until `expires_at`.
+    fn put<'a>(&'a self, txn: &'a AuthTransaction, expires_at: i64) -> BoxFuture<'a, Result<()>>;
+    /// Take the transaction of `state`: it is gone afterwards (one callback per login).
+    fn take<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<Option<AuthTransaction>>>;
+}
+
+/// The one-instance store: in memory, at most `capacity` entries of each kind (expired
+/// entries are dropped first; when it is still full, a new replay key is refused as if seen,
+/// and a new transaction evicts the one closest to expiry).
+#[derive(Debug)]
+pub struct MemoryStore {
+    capacity: usize,
+    seen: Mutex<HashMap<String, i64>>,
+    transactions: Mutex<HashMap<String, (AuthTransaction, i64)>>,
+}
+
+impl MemoryStore {
+    /// A store of at most `capacity` entries of each kind.
+    pub fn new(capacity: usize) -> MemoryStore {
+        MemoryStore {
+            capacity: capacity.max(1),
+            seen: Mutex::new(HashMap::new()),
+            transactions: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(100_000)
+    }
+}
+
+impl ReplayStore for MemoryStore {
+    fn first_use<'a>(&'a self, key: &'a str, expires_at: i64) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            let now = crate::time::unix_now();
+            let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(until) = seen.get(key)
+                && *until >= now
+            {
+                return Ok(false);
+            }
+            if seen.len() >= self.capacity {
+                seen.retain(|_, until| *until >= now);
+            }
+            if seen.len() >= self.capacity {
+                // Full of live entries: refusing is safe, forgetting one is not.
+                return Ok(false);
+            }
+            seen.insert(key.to_string(), expires_at);
+            Ok(true)
+        })
+    }
+}
+
+impl TransactionStore for MemoryStore {
+    fn put<'a>(&'a self, txn: &'a AuthTransaction, expires_at: i64) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let now = crate::time::unix_now();
+            let mut map = self.transactions.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() >= self.capacity {
+                map.retain(|_, (_, until)| *until >= now);
+            }
+            if map.len() >= self.capacity
+                && let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, (_, until))| *until)
+                    .map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+            map.insert(txn.state.expose().to_string(), (txn.clone(), expires_at));
+            Ok(())
+        })
+    }
+
+    fn take<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<Option<AuthTransaction>>> {
+        Box::pin(async move {
+            let now = crate::time::unix_now();
+            let mut map = self.transactions.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(map
+                .remove(state)
+                .filter(|(_, until)| *until >= now)
+                .map(|(t, _)| t))
+        })
+    }
+}
+
+/// The Redis store (feature `redis`).
+#[cfg(feature = "redis")]
+pub mod redis {
+    use super::*;
+    use crate::error::Error;
+    use ::redis::AsyncCommands;
+
+    /// Replay keys and transactions in Redis, shared by every instance that uses the same
+    /// server and `prefix`. Each entry expires with what it protects (`SET ... EXAT`); a
+    /// replay check is one atomic `SET NX`, a transaction is taken with `GETDEL`, so two
+    /// instances can never both accept one logout token or complete one login.
+    ///
+    /// ```no_run
+    /// # async fn f() -> oidc_rp::Result<()> {
+    /// use oidc_rp::store::redis::RedisStore;
+    /// let store = RedisStore::connect("redis://127.0.0.1:6379/", "myapp:").await?;
+    /// # Ok(()) }
+    /// ```
+    #[derive(Clone)]
+    pub struct RedisStore {
+        connection: ::redis::aio::ConnectionManager,
+        prefix: String,
+    }
+
+    impl std::fmt::Debug for RedisStore {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("RedisStore")
+                .field("prefix", &self.prefix)
+                .finish_non_exhaustive()
+        }
+    }
+
+    fn failed(e: ::redis::RedisError) -> Error {
+        Error::Store {
+            reason: crate::error::truncate(&e.to_string(), 200),
+        }
+    }
+
+    impl RedisStore {
+        /// Connect to `url` (`redis://host:port/db`; reconnects by itself when the server
+        /// comes back); every key starts with `prefix`.
+        pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore> {
+            let client = ::redis::Client::open(url).map_err(failed)?;
+            let config = ::redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(std::time::Duration::from_secs(5)))
+                .set_response_timeout(Some(std::time::Duration::from_secs(5)))
+                .set_number_of_retries(1);
+            let connection = ::redis::aio::ConnectionManager::new_with_config(client, config)
+                .await
+                .map_err(failed)?;
+            Ok(RedisStore {
+                connection,
+                prefix: prefix.to_string(),
+            })
+        }
+
+        fn key(&self, kind: &str, key: &str) -> String {
+            format!("{}{kind}:{key}", self.prefix)
+        }
+    }
+
+    /// Expiry for `SET ... EXAT`: at least one second ahead.
+    fn exat(expires_at: i64) -> u64 {
+        expires_at.max(crate::time::unix_now() + 1) as u64
+    }
+
+    impl ReplayStore for RedisStore {
+        fn first_use<'a>(&'a self, key: &'a str, expires_at: i64) -> BoxFuture<'a, Result<bool>> {
+            Box::pin(async move {
+                let mut c = self.connection.clone();
+                let opts = ::redis::SetOptions::default()
+                    .conditional_set(::redis::ExistenceCheck::NX)
+                    .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
+                let set: Option<String> = c
+                    .set_options(self.key("seen", key), 1, opts)
+                    .await
+                    .map_err(failed)?;
+                Ok(set.is_some())
+            })
+        }
+    }
+
+    impl TransactionStore for RedisStore {
+        fn put<'a>(
+            &'a self,
+            txn: &'a AuthTransaction,
+            expires_at: i64,
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let mut c = self.connection.clone();
+                let value = serde_json::to_string(txn).map_err(|e| Error::Store {
+                    reason: e.to_string(),
+                })?;
+                let opts = ::redis::SetOptions::default()
+                    .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
+                let _: () = c
+                    .set_options(self.key("txn", txn.state.expose()), value, opts)
+                    .await
+                    .map_err(failed)?;
+                Ok(())
+            })
+        }
+
+        fn take<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<Option<AuthTransaction>>> {
+            Box::pin(async move {
+                let mut c = self.connection.clone();
+                let value: Option<String> =
+                    c.get_del(self.key("txn", state)).await.map_err(failed)?;
+                match value {
+                    None => Ok(None),
+                    Some(v) => serde_json::from_str(&v)
+                        .map(Some)
+                        .map_err(|e| Error::Store {
+                            reason: format!("a stored transaction is unreadable: {e}"),
+                        }),
+                }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn replays_are_refused_until_expiry_and_a_full_store_refuses() {
+        let store = MemoryStore::new(2);
+        let now = crate::time::unix_now();
+        assert!(store.first_use("a", now + 60).await.unwrap());
+        assert!(!store.first_use("a", now + 60).await.unwrap());
+        assert!(store.first_use("b", now + 60).await.unwrap());
+        // Full of live keys: a new one is refused, not remembered at the cost of another.
+        assert!(!store.first_use("c", now + 60).await.unwrap());
+        // An expired key makes room, and may be used again.
+        let store = MemoryStore::new(2);
+        assert!(store.first_use("old", now - 1).await.unwrap());
+        assert!(store.first_use("old", now + 60).await.unwrap());
+    }
+}
