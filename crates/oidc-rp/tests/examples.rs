@@ -67,3 +67,14 @@ async fn backchannel_logout_ends_the_session_and_refuses_the_replay() {
     assert!(out.contains("replayed token refused"), "{out}");
     assert!(out.contains("jti"), "{out}");
 }
+
+/// The service example: a sealed-cookie login, the login stored and read back, a refresh from
+/// it, and a replayed callback answered 400 by its error class.
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn service_stores_the_login_refreshes_and_refuses_a_replayed_callback() {
+    let out = run("service").await;
+    assert!(out.contains("callback: 200 signed in as 248289761001"), "{out}");
+    assert!(out.contains("POST /refresh: 200 refreshed"), "{out}");
+    assert!(out.contains("the callback replayed: 400"), "{out}");
+}
