@@ -74,7 +74,10 @@ async fn backchannel_logout_ends_the_session_and_refuses_the_replay() {
 #[tokio::test]
 async fn service_stores_the_login_refreshes_and_refuses_a_replayed_callback() {
     let out = run("service").await;
-    assert!(out.contains("callback: 200 signed in as 248289761001"), "{out}");
+    assert!(
+        out.contains("callback: 200 signed in as 248289761001"),
+        "{out}"
+    );
     assert!(out.contains("POST /refresh: 200 refreshed"), "{out}");
     assert!(out.contains("the callback replayed: 400"), "{out}");
 }

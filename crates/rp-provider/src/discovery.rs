@@ -103,7 +103,12 @@ fn json_response(body: &Value, cache: &'static str, content_type: &'static str) 
 
 /// GET /.well-known/openid-configuration
 pub async fn openid_configuration(State(op): State<Arc<Op>>) -> Response {
-    json_response(&metadata(&op), "public, max-age=300", "application/json")
+    let content_type = if op.flaw(crate::flaws::Flaw::DiscoveryTextHtml) {
+        "text/html"
+    } else {
+        "application/json"
+    };
+    json_response(&metadata(&op), "public, max-age=300", content_type)
 }
 
 /// GET /jwks

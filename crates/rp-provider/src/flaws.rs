@@ -85,6 +85,22 @@ pub enum Flaw {
     FragmentRedirectRegistration,
     /// Logout tokens lack the back-channel logout event.
     LogoutTokenNoEvent,
+    /// code_challenge_methods_supported lists plain only.
+    NoS256Advertised,
+    /// scopes_supported lacks openid.
+    NoOpenidScope,
+    /// Discovery is served as text/html.
+    DiscoveryTextHtml,
+    /// Discovery lacks subject_types_supported.
+    MissingMetadata,
+    /// response_types_supported lacks code.
+    NoCodeResponseType,
+    /// Token responses lack token_type.
+    TokenNoType,
+    /// Userinfo is served as text/plain.
+    UserinfoTextPlain,
+    /// A refreshed ID token names another sub.
+    RefreshChangesSub,
 }
 
 /// Every flaw: its switch name and the audit check that must catch it.
@@ -224,6 +240,34 @@ pub const ALL: &[(Flaw, &str, &[&str])] = &[
         "logout-token-no-event",
         &["logout.backchannel"],
     ),
+    (Flaw::NoS256Advertised, "no-s256-advertised", &["meta.pkce"]),
+    (Flaw::NoOpenidScope, "no-openid-scope", &["meta.scopes"]),
+    (
+        Flaw::DiscoveryTextHtml,
+        "discovery-text-html",
+        &["meta.cache"],
+    ),
+    (
+        Flaw::MissingMetadata,
+        "missing-metadata",
+        &["meta.required"],
+    ),
+    (
+        Flaw::NoCodeResponseType,
+        "no-code-response-type",
+        &["meta.code"],
+    ),
+    (Flaw::TokenNoType, "token-no-type", &["token.type"]),
+    (
+        Flaw::UserinfoTextPlain,
+        "userinfo-text-plain",
+        &["userinfo.content-type"],
+    ),
+    (
+        Flaw::RefreshChangesSub,
+        "refresh-changes-sub",
+        &["refresh.id-token"],
+    ),
 ];
 
 impl Flaw {
@@ -248,6 +292,41 @@ pub struct Flawed(pub Vec<Flaw>);
 impl Misbehaviour for Flawed {
     fn flaw(&self, flaw: Flaw) -> bool {
         self.0.contains(&flaw)
+    }
+
+    fn id_token_claims(
+        &self,
+        claims: &mut serde_json::Map<String, serde_json::Value>,
+        refresh: bool,
+    ) {
+        if refresh && self.flaw(Flaw::RefreshChangesSub) {
+            claims.insert("sub".into(), serde_json::json!("someone-else"));
+        }
+    }
+
+    fn token_response(&self, body: &mut serde_json::Map<String, serde_json::Value>) {
+        if self.flaw(Flaw::TokenNoType) {
+            body.remove("token_type");
+        }
+    }
+
+    fn discovery(&self, doc: &mut serde_json::Map<String, serde_json::Value>) {
+        use serde_json::json;
+        if self.flaw(Flaw::NoS256Advertised) {
+            doc.insert("code_challenge_methods_supported".into(), json!(["plain"]));
+        }
+        if self.flaw(Flaw::NoOpenidScope) {
+            doc.insert("scopes_supported".into(), json!(["profile", "email"]));
+        }
+        if self.flaw(Flaw::MissingMetadata) {
+            doc.remove("subject_types_supported");
+        }
+        if self.flaw(Flaw::NoCodeResponseType) {
+            doc.insert(
+                "response_types_supported".into(),
+                json!(["id_token", "code id_token"]),
+            );
+        }
     }
 
     fn logout_token(

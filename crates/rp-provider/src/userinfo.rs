@@ -245,6 +245,13 @@ fn answer(op: &Op, record: crate::store::TokenRecord) -> Response {
                 ),
             }
         }
-        None => crate::token::no_store_json(StatusCode::OK, &Value::Object(claims)),
+        None => {
+            let mut resp = crate::token::no_store_json(StatusCode::OK, &Value::Object(claims));
+            if op.flaw(crate::flaws::Flaw::UserinfoTextPlain) {
+                resp.headers_mut()
+                    .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            }
+            resp
+        }
     }
 }
