@@ -385,9 +385,13 @@ pub async fn validate_logout_token(
     if let Some(exp) = expires_at {
         until = until.max(clock.last_before_expiry(exp));
     }
-    // A store that cannot answer is an error, never an accept.
+    // The store keeps time by the wall clock; the rules may run on another (a fixed `now`):
+    // remember the jti for the same remaining time. A store that cannot answer is an error,
+    // never an accept.
+    let remaining = until.saturating_sub(clock.now()).max(0);
+    let expires_at = crate::time::unix_now().saturating_add(remaining);
     if !replay
-        .first_use(&format!("logout {issuer} {jti}"), until)
+        .first_use(&format!("logout {issuer} {jti}"), expires_at)
         .await?
     {
         return Err(c.fail(
