@@ -31,6 +31,25 @@ pub trait ReplayStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Keeps login transactions between the authorization request and the callback, by `state`.
+///
+/// ```no_run
+/// use oidc_rp::store::{MemoryStore, TransactionStore};
+/// # async fn f(rp: &oidc_rp::RelyingParty, callback_query: &str) -> oidc_rp::Result<()> {
+/// let store = MemoryStore::default(); // RedisStore when several instances serve the app
+/// let (url, txn) = rp.authorization_url(
+///     &oidc_rp::AuthorizationRequest::with_scopes(["openid"]),
+///     "https://app.example/callback",
+/// )?;
+/// store.put(&txn, oidc_rp::time::unix_now() + 600).await?;
+/// // ... the user comes back, maybe to another instance:
+/// let params = oidc_rp::CallbackParams::parse(callback_query.as_bytes())?;
+/// let state = params.state.clone().unwrap_or_default();
+/// let Some(txn) = store.take(&state).await? else {
+///     return Ok(()); // no such login (or already completed): answer 400
+/// };
+/// let login = rp.complete(&txn, &params).await?;
+/// # Ok(()) }
+/// ```
 pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     /// Keep `txn` under its `state` until `expires_at`.
     fn put<'a>(&'a self, txn: &'a AuthTransaction, expires_at: i64) -> BoxFuture<'a, Result<()>>;
