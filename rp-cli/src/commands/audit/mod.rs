@@ -69,7 +69,12 @@ pub struct AuditArgs {
     /// A second client, ID:SECRET (ID alone for a public one), registered with the same
     /// redirect URI: enables the cross-client checks.
     /// (Or set RP_SECOND_CLIENT, which keeps the secret out of the process list.)
-    #[arg(long, value_name = "ID:SECRET", env = "RP_SECOND_CLIENT", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "ID:SECRET",
+        env = "RP_SECOND_CLIENT",
+        hide_env_values = true
+    )]
     pub second_client: Option<String>,
     /// The redirect URI registered for the clients (nothing needs to listen there).
     #[arg(long, value_name = "URI", default_value = "http://127.0.0.1/callback")]
