@@ -512,3 +512,17 @@ pub fn openid_configuration(extra: serde_json::Value) -> String {
     }
     doc.to_string()
 }
+
+/// Resident memory (now and high-water mark, KiB) and threads of a process.
+pub fn proc_status(pid: u32) -> (u64, u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"), field("Threads:"))
+}

@@ -114,20 +114,6 @@ async fn listener_survives_hostile_input() {
     );
 }
 
-/// Resident memory high-water mark and thread count of a process, from /proc.
-fn peak_rss_kib_and_threads(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("Threads:"))
-}
-
 /// A flood of hostile connections: hundreds that never send a byte, oversized request lines,
 /// endless headers, then the genuine callback, which completes. Memory and threads stay
 /// bounded (a 400 MB request line used to grow rp by 400 MB; 1,000 idle connections made
@@ -223,7 +209,7 @@ async fn listener_bounds_a_flood_and_still_completes_the_login() {
     // The genuine callback completes while the idle connections are still open.
     let outcome = drive_as_alice(&url, &redirect).await;
     assert_eq!(outcome.status, 200, "{}", outcome.body);
-    let (peak_kib, threads) = peak_rss_kib_and_threads(pid);
+    let (_, peak_kib, threads) = proc_status(pid);
     eprintln!("rp under the flood: peak RSS {peak_kib} KiB, {threads} threads");
     let (code, stdout, stderr) = rp.finish().await;
     assert_eq!(code, 0, "{stderr}");

@@ -124,20 +124,6 @@ async fn soak_refresh_processes_on_one_profile() {
     assert_eq!(failed, 0);
 }
 
-/// Resident memory (now and high-water mark, KiB) and threads of a process.
-fn proc_status(pid: u32) -> (u64, u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"), field("Threads:"))
-}
-
 /// One hostile request of kind `i % 8`; returns whether the listener answered at all.
 async fn hostile(addr: &str, redirect: &str, i: usize) -> bool {
     let Ok(mut s) = TcpStream::connect(addr).await else {

@@ -276,11 +276,7 @@ async fn userinfo(ctx: &Ctx, access: &str, id: &VerifiedIdToken) {
                 ev.clone(),
             );
             let claims = if jwt {
-                let body = a.text.trim();
-                body.split('.')
-                    .nth(1)
-                    .and_then(|p| rp_jose::b64::decode(p).ok())
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                Some(super::driver::jwt_claims(&a.text))
             } else {
                 a.json.clone()
             };

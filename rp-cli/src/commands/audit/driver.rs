@@ -540,6 +540,17 @@ impl Ctx {
     }
 }
 
+/// The claims of a JWT, unverified: for reading values after the library verified the token,
+/// or for evidence. `Null` when it is not a JWT with a JSON payload.
+pub fn jwt_claims(raw: &str) -> Value {
+    raw.trim()
+        .split('.')
+        .nth(1)
+        .and_then(|p| rp_jose::b64::decode(p).ok())
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
 /// HTTP Basic credentials, each part form-encoded first (RFC 6749 §2.3.1).
 pub fn basic(id: &str, secret: &str) -> String {
     use base64::Engine as _;

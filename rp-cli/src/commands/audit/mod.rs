@@ -13,6 +13,7 @@ mod registration;
 mod session;
 mod tokens;
 
+use super::conformance::xml;
 use crate::cli::HttpArgs;
 use crate::exit::CliError;
 use clap::Args;
@@ -252,13 +253,6 @@ pub fn scorecard(findings: &[&Finding]) -> String {
         }
     }
     out
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// JUnit XML: a test case per check; failures fail, n/a and not run are skipped.

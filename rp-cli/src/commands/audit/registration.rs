@@ -281,9 +281,7 @@ async fn backchannel(ctx: &Ctx, client: &Client, listener: &Listener) {
         Ok(t) => {
             let session = login
                 .id_token()
-                .and_then(|raw| raw.split('.').nth(1))
-                .and_then(|p| rp_jose::b64::decode(p).ok())
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .map(super::driver::jwt_claims)
                 .and_then(|c| c.get("sid").and_then(Value::as_str).map(str::to_string));
             let names_session = session.is_none() || t.sid == session;
             ctx.verdict(

@@ -157,9 +157,7 @@ pub async fn prompts(ctx: &Ctx, s: &Session) {
                 .unwrap_or_default();
             let auth_time = f
                 .id_token()
-                .and_then(|raw| raw.split('.').nth(1))
-                .and_then(|p| rp_jose::b64::decode(p).ok())
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .map(super::driver::jwt_claims)
                 .and_then(|c| c.get("auth_time").and_then(|t| t.as_i64()));
             let ev = Some(Evidence {
                 sent: f.arrived.evidence.sent.clone(),

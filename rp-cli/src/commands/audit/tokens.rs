@@ -1,7 +1,7 @@
 //! Refresh, introspection, revocation and the client-authentication hazards.
 
 use super::code::Session;
-use super::driver::{Answer, Auth, Client, Ctx, Evidence, Verdict};
+use super::driver::{Answer, Auth, Client, Ctx, Evidence, Verdict, jwt_claims as claims};
 use super::flow::{self, AuthOpts, Flow};
 use oidc_rp::id_token::{self, IdTokenRules, NonceCheck};
 
@@ -33,15 +33,6 @@ async fn refresh(ctx: &Ctx, client: &Client, token: &str) -> Result<Answer, Stri
         Auth::Client,
     )
     .await
-}
-
-/// The claims of a JWT, unverified (for comparisons after the library verified it).
-fn claims(raw: &str) -> serde_json::Value {
-    raw.split('.')
-        .nth(1)
-        .and_then(|p| rp_jose::b64::decode(p).ok())
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
 }
 
 /// The refresh checks.

@@ -269,7 +269,8 @@ fn table(results: &[RunResult]) -> String {
     out
 }
 
-fn xml(s: &str) -> String {
+/// Text escaped for XML attributes and content (the JUnit reports of conformance and audit).
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
