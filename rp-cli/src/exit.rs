@@ -57,6 +57,9 @@ pub enum CliError {
     /// The token cache.
     #[error("token cache: {0}")]
     Cache(String),
+    /// A service rp itself needs (the Redis of `rp web --redis`) does not answer.
+    #[error("{0}")]
+    Unreachable(String),
     /// Anything else.
     #[error("{0}")]
     Internal(String),
@@ -142,6 +145,7 @@ impl CliError {
             CliError::ListenerTimeout { rejected, .. } if *rejected > 0 => code::VALIDATION,
             CliError::ListenerTimeout { .. } => code::LISTENER_TIMEOUT,
             CliError::Cache(_) => code::CACHE,
+            CliError::Unreachable(_) => code::UNREACHABLE,
             CliError::Internal(_) => code::INTERNAL,
             CliError::Failed(_) => code::FAILED,
             CliError::AuditFailed(_) => code::AUDIT_FAILED,

@@ -10,12 +10,12 @@ use crate::report::{CheckId, Report};
 use crate::secret::Secret;
 use crate::token::AccessToken;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-/// Userinfo claims, checked.
-#[derive(Debug, Clone, Serialize)]
+/// Userinfo claims, checked. It round-trips through serde (a web session keeps it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserInfo {
     /// The claims.
     pub claims: Map<String, Value>,

@@ -2,7 +2,7 @@
 
 use super::App;
 use super::pages::{self, Choice};
-use super::session::{self, Shown, SignedIn, WebSession};
+use super::session::{self, Shown, SignedIn, StoreDown, WebSession};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -129,21 +129,47 @@ fn cookie_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::COOKIE).and_then(|v| v.to_str().ok())
 }
 
+/// The answer when the session store (Redis) does not answer: a page that says so; the
+/// request changed nothing.
+impl From<StoreDown> for Response {
+    fn from(e: StoreDown) -> Response {
+        tracing::error!(target: "rp_web", "{e}");
+        error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Session store unavailable",
+            &format!("{e}. Try again in a moment."),
+        )
+    }
+}
+
+/// What a page handler answers: a page, or an error page (`?` on the session store).
+type Page = Result<Response, Response>;
+
+/// A session id as this app makes them (32 random bytes, base64url): anything else in the
+/// cookie is no session, and never a store key.
+fn well_formed(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The browser's session, when it has one. Page views never make one: only a login does.
-fn session_of(app: &App, headers: &HeaderMap) -> Option<(String, WebSession)> {
-    let id = session::from_cookie_header(cookie_header(headers))?;
-    let s = app.sessions.get(&id)?;
-    Some((id, s))
+async fn session_of(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Option<(String, WebSession)>, StoreDown> {
+    let Some(id) = session::from_cookie_header(cookie_header(headers)).filter(|id| well_formed(id))
+    else {
+        return Ok(None);
+    };
+    Ok(app.sessions.get(&id).await?.map(|s| (id, s)))
 }
 
 /// The pre-session CSRF token of a browser without a session: its cookie's, when well
 /// formed, else a new one to set.
 fn pre_session_csrf(app: &App, headers: &HeaderMap) -> (Secret, Option<String>) {
-    match session::cookie(cookie_header(headers), session::CSRF_COOKIE).filter(|t| {
-        t.len() == 43
-            && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    }) {
+    match session::cookie(cookie_header(headers), session::CSRF_COOKIE).filter(|t| well_formed(t)) {
         Some(t) => (Secret::new(t), None),
         None => {
             let t = session::new_csrf();
@@ -167,17 +193,17 @@ fn choices(app: &App) -> Vec<Choice> {
         .collect()
 }
 
-async fn landing(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    match session_of(&app, &headers) {
+async fn landing(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+    match session_of(&app, &headers).await? {
         Some((id, s)) => {
             let page = pages::landing(&s, &choices(&app), None);
-            app.sessions.update(&id, |s| s.notice = None);
-            html(StatusCode::OK, page, None, false)
+            app.sessions.update(&id, |s| s.notice = None).await?;
+            Ok(html(StatusCode::OK, page, None, false))
         }
         None => {
             let (csrf, cookie) = pre_session_csrf(&app, &headers);
             let page = pages::landing(&WebSession::unsaved(csrf), &choices(&app), None);
-            html(StatusCode::OK, page, cookie, false)
+            Ok(html(StatusCode::OK, page, cookie, false))
         }
     }
 }
@@ -200,11 +226,10 @@ impl App {
         let issuer = metadata.issuer().as_str().to_string();
         let client: ClientConfig = if register {
             let known = self
-                .registered
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&issuer)
-                .cloned();
+                .sessions
+                .registered(&issuer)
+                .await
+                .map_err(|e| e.to_string())?;
             match known {
                 Some(c) => c,
                 None => {
@@ -240,11 +265,12 @@ impl App {
                     )
                     .await
                     .map_err(|e| e.to_string())?;
-                    self.registered
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(issuer.clone(), client.clone());
-                    client
+                    // Another instance may have registered meanwhile: every instance uses
+                    // the client kept first.
+                    self.sessions
+                        .keep_registered(&issuer, client)
+                        .await
+                        .map_err(|e| e.to_string())?
                 }
             }
         } else {
@@ -256,7 +282,7 @@ impl App {
                     "this app has no static client at that provider: tick \"Register a client dynamically\"".to_string()
                 })?
         };
-        if let Some(rp) = self.known_rp(&issuer, &client.client_id) {
+        if let Some(rp) = self.local_rp(&issuer, &client.client_id) {
             return Ok(rp);
         }
         let key = (issuer.clone(), client.client_id.clone());
@@ -270,29 +296,64 @@ impl App {
         Ok(rp)
     }
 
-    fn known_rp(&self, issuer: &str, client_id: &str) -> Option<Arc<RelyingParty>> {
+    fn local_rp(&self, issuer: &str, client_id: &str) -> Option<Arc<RelyingParty>> {
         self.rps
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&(issuer.to_string(), client_id.to_string()))
             .cloned()
     }
+
+    /// The relying party of a session's issuer and client: this instance's, or, for a login
+    /// another instance started (`--redis`), one made here from the shared registered client
+    /// or the listed static client. `None` for a client this app does not have.
+    async fn known_rp(
+        &self,
+        issuer: &str,
+        client_id: &str,
+    ) -> Result<Option<Arc<RelyingParty>>, StoreDown> {
+        if let Some(rp) = self.local_rp(issuer, client_id) {
+            return Ok(Some(rp));
+        }
+        let registered = self
+            .sessions
+            .registered(issuer)
+            .await?
+            .is_some_and(|c| c.client_id == client_id);
+        let listed = self.providers.iter().any(|p| {
+            p.issuer == issuer
+                && p.static_client
+                    .as_ref()
+                    .is_some_and(|c| c.client_id == client_id)
+        });
+        if !registered && !listed {
+            return Ok(None);
+        }
+        match self.relying_party(issuer, registered).await {
+            Ok(rp) if rp.client().client_id == client_id => Ok(Some(rp)),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                tracing::warn!(target: "rp_web", issuer = %crate::term::inline(issuer), "cannot rebuild the relying party: {}", crate::term::inline(&e));
+                Ok(None)
+            }
+        }
+    }
 }
 
-async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
     let f = form(&body);
     // The session's CSRF token, or before any session the double-submitted cookie's.
-    let existing = session_of(&app, &headers);
+    let existing = session_of(&app, &headers).await?;
     let s = match &existing {
         Some((_, s)) => s.clone(),
         None => WebSession::unsaved(pre_session_csrf(&app, &headers).0),
     };
     if !s.csrf_ok(f.get("csrf").map(String::as_str)) {
-        return error_page(
+        return Err(error_page(
             StatusCode::FORBIDDEN,
             "Form expired",
             "The form's CSRF token does not match this browser session (the session expired, or the form came from another site). Start again.",
-        );
+        ));
     }
     let fail = |msg: String| {
         html(
@@ -309,30 +370,34 @@ async fn login(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> 
             .unwrap_or_default(),
         Some(n) => match n.parse::<usize>().ok().and_then(|i| app.providers.get(i)) {
             Some(p) => p.issuer.clone(),
-            None => return fail("Pick a provider from the list, or type an issuer.".into()),
+            None => {
+                return Err(fail(
+                    "Pick a provider from the list, or type an issuer.".into(),
+                ));
+            }
         },
     };
     if input.is_empty() {
-        return fail("Type an issuer URL or an acct: identifier.".into());
+        return Err(fail("Type an issuer URL or an acct: identifier.".into()));
     }
     // OpenID Connect Discovery 1.0 §2: an e-mail-like identifier finds its issuer by WebFinger.
     let issuer = if input.starts_with("acct:") || (!input.contains("://") && input.contains('@')) {
         match oidc_rp::discovery::webfinger(&app.http, &input).await {
             Ok(i) => i,
-            Err(e) => return fail(format!("WebFinger for {input} failed: {e}")),
+            Err(e) => return Err(fail(format!("WebFinger for {input} failed: {e}"))),
         }
     } else {
         input.trim_end_matches('/').to_string()
     };
     let register = f.get("register").is_some_and(|v| v == "on");
-    match start_login(&app, existing, &issuer, register, None, None).await {
-        Ok(r) => r,
-        Err(e) => fail(e),
-    }
+    start_login(&app, existing, &issuer, register, None, None)
+        .await
+        .map_err(fail)
 }
 
 /// Send the browser to `issuer`'s authorization endpoint, the transaction kept in its session
-/// (made here, when a login starts).
+/// (made here, when a login starts). A session store that does not answer gives its own
+/// error page (as `Ok`); `Err` is the reason the provider could not be used.
 async fn start_login(
     app: &App,
     existing: Option<(String, WebSession)>,
@@ -353,17 +418,26 @@ async fn start_login(
     let issuer = rp.issuer().to_string();
     let (id, cookie) = match existing {
         Some((id, _)) => (id, None),
-        None => {
-            let (id, _) = app.sessions.create();
-            let cookie = session::set_cookie(&id, app.secure);
-            (id, Some(cookie))
-        }
+        None => match app.sessions.create().await {
+            Ok((id, _)) => {
+                let cookie = session::set_cookie(&id, app.secure);
+                (id, Some(cookie))
+            }
+            Err(e) => return Ok(e.into()),
+        },
     };
-    app.sessions.update(&id, |s| {
-        s.pending = Some((txn, issuer));
-        s.notice = None;
-        s.after_login = after_login;
-    });
+    let pending = (txn, issuer);
+    if let Err(e) = app
+        .sessions
+        .update(&id, |s| {
+            s.pending = Some(pending.clone());
+            s.notice = None;
+            s.after_login = after_login.clone();
+        })
+        .await
+    {
+        return Ok(e.into());
+    }
     Ok(see_other(url.as_str(), cookie))
 }
 
@@ -410,7 +484,10 @@ async fn initiated(app: &App, headers: HeaderMap, params: &[u8]) -> Response {
         Some(q) => format!("{}?{q}", u.path()),
         None => u.path().to_string(),
     });
-    let existing = session_of(app, &headers);
+    let existing = match session_of(app, &headers).await {
+        Ok(e) => e,
+        Err(e) => return e.into(),
+    };
     match start_login(
         app,
         existing,
@@ -432,7 +509,7 @@ async fn callback(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Page {
     let query = query.unwrap_or_default();
     if query.is_empty() && !app.response_type.has_only_code() {
         let nonce = Secret::random(16);
@@ -449,53 +526,65 @@ async fn callback(
         if let Ok(v) = HeaderValue::from_str(&csp) {
             r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
         }
-        return r;
+        return Ok(r);
     }
     callback_params(app, headers, query.as_bytes()).await
 }
 
 /// POST /callback: the fragment posted back (same-origin, so the session cookie comes along).
-async fn callback_post(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn callback_post(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
     callback_params(app, headers, &body).await
 }
 
-async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Response {
-    let Some((id, Some((txn, issuer)), rechecking, signed_in_sub)) = session_of(&app, &headers)
-        .map(|(id, s)| {
-            let sub = s.signed_in.as_ref().map(|i| i.id_token.subject.clone());
+async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Page {
+    let Some((id, Some((txn, issuer)), rechecking, signed_in_sub)) =
+        session_of(&app, &headers).await?.map(|(id, s)| {
+            let sub = s.signed_in.as_ref().map(|i| i.subject().to_string());
             (id, s.pending, s.rechecking, sub)
         })
     else {
-        return error_page(
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "No login in progress",
             "This browser session has no login waiting for this answer (cookies blocked, the page reloaded, or the link came from elsewhere). Start again.",
-        );
+        ));
     };
-    let params = match CallbackParams::parse(raw) {
-        Ok(p) => p,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
-    };
+    let params = CallbackParams::parse(raw)
+        .map_err(|e| error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()))?;
     // A callback with another state does not answer this login (RFC 6749 §10.12): it is
     // ignored, and the login in progress goes on, as at the CLI's listener.
     if !txn.state_matches(params.state.as_deref()) {
         tracing::warn!(target: "rp_web", "ignored a callback whose state does not match the login in progress");
-        return error_page(
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "Unexpected callback",
             "This response does not belong to the login in progress (state mismatch). It was ignored.",
-        );
+        ));
     }
-    app.sessions.update(&id, |s| {
-        s.pending = None;
-        s.rechecking = false;
-    });
-    let Some(rp) = app.known_rp(&issuer, &txn.client_id) else {
-        return error_page(
+    // One callback per login: the transaction is gone before it is used, on every instance.
+    let mut taken = false;
+    app.sessions
+        .update(&id, |s| {
+            taken = s.pending.as_ref().is_some_and(|(t, _)| *t == txn);
+            if taken {
+                s.pending = None;
+                s.rechecking = false;
+            }
+        })
+        .await?;
+    if !taken {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Login already completed",
+            "This answer was already used (a second tab, or a replay). Start again if you are not signed in.",
+        ));
+    }
+    let Some(rp) = app.known_rp(&issuer, &txn.client_id).await? else {
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "Unknown provider",
             "The app no longer knows this provider. Start again.",
-        );
+        ));
     };
     let result = rp.complete(&txn, &params).await;
     let result = match (rechecking, signed_in_sub) {
@@ -505,24 +594,21 @@ async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Respo
         (true, Some(sub)) => match Recheck::judge(result, &sub) {
             Ok(Recheck::Continues(login)) => Ok(*login),
             Ok(Recheck::Ended(_)) => {
-                app.sessions.update(&id, |s| {
-                    s.signed_in = None;
-                    s.shown = None;
-                    s.notice = Some(
-                        "Your session at the provider ended, so this app ended its own (OpenID Connect Session Management)."
-                            .into(),
-                    );
-                });
-                return see_other("/me", None);
+                app.sessions
+                    .update(&id, |s| {
+                        s.end_sign_in(
+                            "Your session at the provider ended, so this app ended its own (OpenID Connect Session Management).",
+                        )
+                    })
+                    .await?;
+                return Ok(see_other("/me", None));
             }
             Err(e) => Err(e),
         },
         _ => result,
     };
-    let login = match result {
-        Ok(l) => l,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()),
-    };
+    let login =
+        result.map_err(|e| error_page(StatusCode::BAD_REQUEST, "Login failed", &e.to_string()))?;
     let access = Secret::new(login.tokens.access_token.expose());
     let (userinfo, mut report) = (None, login.report.clone());
     let userinfo = if rp.metadata().userinfo_endpoint().is_some() {
@@ -535,17 +621,16 @@ async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Respo
                 Some(u)
             }
             Err(e) => {
-                return error_page(StatusCode::BAD_GATEWAY, "Userinfo failed", &e.to_string());
+                return Err(error_page(
+                    StatusCode::BAD_GATEWAY,
+                    "Userinfo failed",
+                    &e.to_string(),
+                ));
             }
         }
     } else {
         userinfo
     };
-    let raw_id_token = login
-        .tokens
-        .id_token
-        .clone()
-        .unwrap_or_else(|| Secret::new(""));
     let session_check = rp
         .metadata()
         .additional_metadata()
@@ -556,42 +641,43 @@ async fn callback_params(app: Arc<App>, headers: HeaderMap, raw: &[u8]) -> Respo
         issuer: rp.issuer().to_string(),
         client_id: rp.client().client_id.clone(),
         report,
-        id_token: login.id_token,
-        id_token_raw: raw_id_token,
+        id_token: login.id_token.to_stored(),
         access_token: access,
         refresh_token: login.tokens.refresh_token().cloned(),
         userinfo,
         session_check,
     };
     let mut after = None;
-    app.sessions.update(&id, |s| {
-        s.signed_in = Some(signed_in);
-        s.shown = None;
-        s.notice = None;
-        after = s.after_login.take();
-    });
+    app.sessions
+        .update(&id, |s| {
+            s.signed_in = Some(signed_in.clone());
+            s.shown = None;
+            s.notice = None;
+            after = s.after_login.take();
+        })
+        .await?;
     // A new session id once signed in (session fixation).
-    let new = app.sessions.rotate(&id).unwrap_or(id);
-    see_other(
+    let new = app.sessions.rotate(&id).await?.unwrap_or(id);
+    Ok(see_other(
         after.as_deref().unwrap_or("/me"),
         Some(session::set_cookie(&new, app.secure)),
-    )
+    ))
 }
 
-async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let Some((id, s)) = session_of(&app, &headers) else {
-        return see_other("/", None);
+async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+    let Some((id, s)) = session_of(&app, &headers).await? else {
+        return Ok(see_other("/", None));
     };
     let cookie = None;
     match &s.signed_in {
         Some(signed_in) => {
             let Some((iframe, state)) = &signed_in.session_check else {
-                return html(
+                return Ok(html(
                     StatusCode::OK,
                     pages::identity(&s, signed_in),
                     cookie,
                     false,
-                );
+                ));
             };
             // Session Management 1.0 §4: the RP's script polls the provider's iframe; the
             // page's policy lets in that one frame origin and this one script.
@@ -620,7 +706,7 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
             if let Ok(v) = HeaderValue::from_str(&csp) {
                 r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
             }
-            r
+            Ok(r)
         }
         None if s.notice.is_some() => {
             let page = pages::logged_out(
@@ -628,46 +714,51 @@ async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
                 "Log in again to see your identity.",
                 None,
             );
-            app.sessions.update(&id, |s| s.notice = None);
-            html(StatusCode::OK, page, cookie, false)
+            app.sessions.update(&id, |s| s.notice = None).await?;
+            Ok(html(StatusCode::OK, page, cookie, false))
         }
-        None => see_other("/", cookie),
+        None => Ok(see_other("/", cookie)),
     }
 }
 
 /// The signed-in session and its relying party, for the action buttons (CSRF checked).
-fn action_context(
+async fn action_context(
     app: &App,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(String, SignedIn, Arc<RelyingParty>), Box<Response>> {
-    let Some((id, s)) = session_of(app, headers) else {
-        return Err(Box::new(see_other("/", None)));
+) -> Result<(String, SignedIn, Arc<RelyingParty>), Response> {
+    let Some((id, s)) = session_of(app, headers).await? else {
+        return Err(see_other("/", None));
     };
     let cookie = None;
     if !s.csrf_ok(form(body).get("csrf").map(String::as_str)) {
-        return Err(Box::new(error_page(
+        return Err(error_page(
             StatusCode::FORBIDDEN,
             "Form expired",
             "The form's CSRF token does not match this browser session. Start again.",
-        )));
+        ));
     }
     let Some(signed_in) = s.signed_in.clone() else {
-        return Err(Box::new(see_other("/me", cookie)));
+        return Err(see_other("/me", cookie));
     };
-    let Some(rp) = app.known_rp(&signed_in.issuer, &signed_in.client_id) else {
-        return Err(Box::new(error_page(
+    let Some(rp) = app
+        .known_rp(&signed_in.issuer, &signed_in.client_id)
+        .await?
+    else {
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "Unknown provider",
             "The app no longer knows this provider. Log in again.",
-        )));
+        ));
     };
     Ok((id, signed_in, rp))
 }
 
-fn show(app: &App, id: &str, shown: Shown) -> Response {
-    app.sessions.update(id, |s| s.shown = Some(shown));
-    see_other("/me", None)
+async fn show(app: &App, id: &str, shown: Shown) -> Page {
+    app.sessions
+        .update(id, |s| s.shown = Some(shown.clone()))
+        .await?;
+    Ok(see_other("/me", None))
 }
 
 fn failed(title: &str, e: impl std::fmt::Display) -> Shown {
@@ -704,11 +795,8 @@ fn fragment(token: &str) -> String {
     )
 }
 
-async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, rp) = match action_context(&app, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
+    let (id, s, rp) = action_context(&app, &headers, &body).await?;
     let Some(rt) = s.refresh_token.clone() else {
         return show(
             &app,
@@ -717,9 +805,10 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
                 "Refresh",
                 "the provider issued no refresh token (it needs offline_access and the refresh_token grant)",
             ),
-        );
+        )
+        .await;
     };
-    match rp.refresh(&rt, Some(&s.id_token.to_stored()), None).await {
+    match rp.refresh(&rt, Some(&s.id_token), None).await {
         Ok(r) => {
             let mut lines = vec![
                 (
@@ -749,17 +838,20 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
                 lines.push((c.name.into(), c.detail.to_string()));
             }
             let access = Secret::new(r.tokens.access_token.expose());
-            let id_token = r.id_token.clone();
+            let id_token = r.id_token.as_ref().map(|t| t.to_stored());
             let refresh_token = r.refresh_token.clone();
-            app.sessions.update(&id, |s| {
-                if let Some(si) = s.signed_in.as_mut() {
-                    si.access_token = access;
-                    si.refresh_token = Some(refresh_token);
-                    if let Some(t) = id_token {
-                        si.id_token = t;
+            // Applied to the session as stored now: one logged out meanwhile stays so.
+            app.sessions
+                .update(&id, |s| {
+                    if let Some(si) = s.signed_in.as_mut() {
+                        si.access_token = access.clone();
+                        si.refresh_token = Some(refresh_token.clone());
+                        if let Some(t) = &id_token {
+                            si.id_token = t.clone();
+                        }
                     }
-                }
-            });
+                })
+                .await?;
             show(
                 &app,
                 &id,
@@ -769,16 +861,14 @@ async fn refresh(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
                     lines,
                 },
             )
+            .await
         }
-        Err(e) => show(&app, &id, failed("Refresh", e)),
+        Err(e) => show(&app, &id, failed("Refresh", e)).await,
     }
 }
 
-async fn introspect(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, rp) = match action_context(&app, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn introspect(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
+    let (id, s, rp) = action_context(&app, &headers, &body).await?;
     let shown = match rp
         .introspect(s.access_token.expose(), Some("access_token"))
         .await
@@ -796,14 +886,11 @@ async fn introspect(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes
         }
         Err(e) => failed("Introspection", e),
     };
-    show(&app, &id, shown)
+    show(&app, &id, shown).await
 }
 
-async fn exchange(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, rp) = match action_context(&app, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn exchange(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
+    let (id, s, rp) = action_context(&app, &headers, &body).await?;
     let request = TokenExchangeRequest {
         subject_token: s.access_token.clone(),
         subject_token_type: token_types::ACCESS_TOKEN.into(),
@@ -826,18 +913,15 @@ async fn exchange(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
         },
         Err(e) => failed("Token exchange", e),
     };
-    show(&app, &id, shown)
+    show(&app, &id, shown).await
 }
 
-async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, rp) = match action_context(&app, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
+    let (id, s, rp) = action_context(&app, &headers, &body).await?;
     let shown = match rp
-        .userinfo(
+        .userinfo_for(
             &oidc_rp::AccessToken::bearer(s.access_token.clone()),
-            &s.id_token,
+            Some(s.subject()),
         )
         .await
     {
@@ -848,87 +932,95 @@ async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) 
         },
         Err(e) => failed("Userinfo", e),
     };
-    show(&app, &id, shown)
+    show(&app, &id, shown).await
 }
 
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (id, s, rp) = match action_context(&app, &headers, &body) {
-        Ok(v) => v,
-        Err(r) => return *r,
-    };
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Page {
+    let (id, s, rp) = action_context(&app, &headers, &body).await?;
     let request = LogoutRequest {
-        id_token_hint: (!s.id_token_raw.expose().is_empty()).then(|| s.id_token_raw.clone()),
+        id_token_hint: (!s.id_token.raw.expose().is_empty()).then(|| s.id_token.raw.clone()),
         post_logout_redirect_uri: Some(format!("{}/logged-out", app.base)),
         ..Default::default()
     };
     match rp.end_session_url(&request) {
         Ok((url, txn)) => {
-            app.sessions.update(&id, |s| s.logging_out = Some(txn));
-            see_other(url.as_str(), None)
+            app.sessions
+                .update(&id, |s| s.logging_out = Some(txn.clone()))
+                .await?;
+            Ok(see_other(url.as_str(), None))
         }
         // No end_session_endpoint: end this app's session only, and say so.
-        Err(_) => signed_out(
-            &app,
-            &id,
-            "The provider has no end_session_endpoint: you are logged out of this app only.",
-            None,
-            None,
-        ),
+        Err(_) => {
+            signed_out(
+                &app,
+                &id,
+                "The provider has no end_session_endpoint: you are logged out of this app only.",
+                None,
+                None,
+            )
+            .await
+        }
     }
 }
 
 /// End this browser's sign-in (and any logout in progress) and show the logged-out page.
-fn signed_out(
+async fn signed_out(
     app: &App,
     id: &str,
     detail: &str,
     report: Option<&oidc_rp::Report>,
     cookie: Option<String>,
-) -> Response {
-    let s = app.sessions.update(id, |s| {
-        s.signed_in = None;
-        s.logging_out = None;
-        s.shown = None;
-    });
+) -> Page {
+    let s = app
+        .sessions
+        .update(id, |s| {
+            s.signed_in = None;
+            s.logging_out = None;
+            s.shown = None;
+        })
+        .await?;
     let notice = s.as_ref().and_then(|s| s.notice.as_deref());
-    html(
+    Ok(html(
         StatusCode::OK,
         pages::logged_out(notice, detail, report),
         cookie,
         false,
-    )
+    ))
 }
 
 async fn logged_out(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    let (id, txn) = match session_of(&app, &headers) {
+) -> Page {
+    let (id, txn) = match session_of(&app, &headers).await? {
         Some((id, s)) => (id, s.logging_out),
         None => (String::new(), None),
     };
     let cookie = None;
     let Some(txn) = txn else {
-        return error_page(
+        return Err(error_page(
             StatusCode::BAD_REQUEST,
             "No logout in progress",
             "This browser session started no logout, so this redirect is not trusted (RP-Initiated Logout 1.0 §3: state).",
-        );
+        ));
     };
     match txn.check_redirect(query.unwrap_or_default().as_bytes()) {
-        Ok(report) => signed_out(
-            &app,
-            &id,
-            "The provider ended your session and sent you back with the state this app sent.",
-            Some(&report),
-            cookie,
-        ),
-        Err(e) => error_page(
+        Ok(report) => {
+            signed_out(
+                &app,
+                &id,
+                "The provider ended your session and sent you back with the state this app sent.",
+                Some(&report),
+                cookie,
+            )
+            .await
+        }
+        Err(e) => Err(error_page(
             StatusCode::BAD_REQUEST,
             "Logout not confirmed",
             &e.to_string(),
-        ),
+        )),
     }
 }
 
@@ -957,7 +1049,7 @@ async fn backchannel(State(app): State<Arc<App>>, body: Bytes) -> Response {
             "the logout token is not a JWT with an iss",
         );
     };
-    let candidates: Vec<Arc<RelyingParty>> = app
+    let mut candidates: Vec<Arc<RelyingParty>> = app
         .rps
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -965,18 +1057,48 @@ async fn backchannel(State(app): State<Arc<App>>, body: Bytes) -> Response {
         .filter(|((iss, _), _)| *iss == issuer)
         .map(|(_, rp)| rp.clone())
         .collect();
+    // The client registered there, when another instance made it (`--redis`).
+    let unavailable = |e: StoreDown| plain(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
+    match app.sessions.registered(&issuer).await {
+        Ok(Some(c))
+            if !candidates
+                .iter()
+                .any(|rp| rp.client().client_id == c.client_id) =>
+        {
+            match app.known_rp(&issuer, &c.client_id).await {
+                Ok(Some(rp)) => candidates.push(rp),
+                Ok(None) => {}
+                Err(e) => return unavailable(e),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => return unavailable(e),
+    }
     let mut last = String::from("no client of this app is registered with that issuer");
     for rp in candidates {
-        match rp.validate_logout_token(token, &app.replay).await {
+        match rp.validate_logout_token(token, app.replay.as_ref()).await {
             Ok(lt) => {
-                let ended = app.sessions.end_matching(
-                    &issuer,
-                    lt.sid.as_deref(),
-                    lt.subject.as_deref(),
-                    "The provider ended your session (back-channel logout).",
-                );
+                let ended = match app
+                    .sessions
+                    .end_matching(
+                        &issuer,
+                        lt.sid.as_deref(),
+                        lt.subject.as_deref(),
+                        "The provider ended your session (back-channel logout).",
+                    )
+                    .await
+                {
+                    Ok(n) => n,
+                    // The token is spent but no session was ended: say so (the provider may
+                    // retry; a retry is refused as a replay, which tells its operator).
+                    Err(e) => return unavailable(e),
+                };
                 tracing::info!(target: "rp_web", ended, "back-channel logout");
                 return plain(StatusCode::OK, "");
+            }
+            // Redis down: nothing was accepted, and the answer says it was not (§2.8).
+            Err(e) if e.class() == oidc_rp::ErrorClass::Unavailable => {
+                return plain(StatusCode::SERVICE_UNAVAILABLE, &e.to_string());
             }
             Err(e) => last = e.to_string(),
         }
@@ -996,12 +1118,19 @@ async fn frontchannel(State(app): State<Arc<App>>, RawQuery(query): RawQuery) ->
             true,
         );
     };
-    let ended = app.sessions.end_matching(
-        iss,
-        Some(sid),
-        None,
-        "The provider ended your session (front-channel logout).",
-    );
+    let ended = match app
+        .sessions
+        .end_matching(
+            iss,
+            Some(sid),
+            None,
+            "The provider ended your session (front-channel logout).",
+        )
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => return e.into(),
+    };
     html(
         StatusCode::OK,
         pages::page(
@@ -1017,17 +1146,20 @@ async fn frontchannel(State(app): State<Arc<App>>, RawQuery(query): RawQuery) ->
 /// again without any user interaction (`prompt=none`). A session at the provider answers
 /// with a new login (the same user, or whoever is signed in there now); none ends this app's
 /// session in the callback.
-async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let Some((id, s)) = session_of(&app, &headers) else {
-        return see_other("/", None);
+async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+    let Some((id, s)) = session_of(&app, &headers).await? else {
+        return Ok(see_other("/", None));
     };
     let Some(signed_in) = &s.signed_in else {
-        return see_other("/me", None);
+        return Ok(see_other("/me", None));
     };
-    let Some(rp) = app.known_rp(&signed_in.issuer, &signed_in.client_id) else {
-        return see_other("/me", None);
+    let Some(rp) = app
+        .known_rp(&signed_in.issuer, &signed_in.client_id)
+        .await?
+    else {
+        return Ok(see_other("/me", None));
     };
-    let hint = signed_in.id_token_raw.expose();
+    let hint = signed_in.id_token.raw.expose();
     let request = recheck_request(
         AuthorizationRequest {
             response_type: app.response_type,
@@ -1035,20 +1167,21 @@ async fn session_check(State(app): State<Arc<App>>, headers: HeaderMap) -> Respo
         },
         (!hint.is_empty()).then_some(hint),
     );
-    let (url, txn) = match rp.authorization_url(&request, &app.callback_uri()) {
-        Ok(v) => v,
-        Err(e) => {
-            return error_page(
+    let (url, txn) = rp
+        .authorization_url(&request, &app.callback_uri())
+        .map_err(|e| {
+            error_page(
                 StatusCode::BAD_GATEWAY,
                 "Session check failed",
                 &e.to_string(),
-            );
-        }
-    };
-    let issuer = rp.issuer().to_string();
-    app.sessions.update(&id, |s| {
-        s.pending = Some((txn, issuer));
-        s.rechecking = true;
-    });
-    see_other(url.as_str(), None)
+            )
+        })?;
+    let pending = (txn, rp.issuer().to_string());
+    app.sessions
+        .update(&id, |s| {
+            s.pending = Some(pending.clone());
+            s.rechecking = true;
+        })
+        .await?;
+    Ok(see_other(url.as_str(), None))
 }

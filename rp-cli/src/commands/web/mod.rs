@@ -12,10 +12,12 @@
 mod handlers;
 pub mod pages;
 pub mod session;
+mod shared;
 
 use crate::cli::HttpArgs;
 use crate::exit::CliError;
 use clap::Args;
+use oidc_rp::store::ReplayStore;
 use oidc_rp::{ClientConfig, HttpClient, RelyingParty, ReplayCache};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,7 +33,9 @@ Examples:
   rp web                                   http://127.0.0.1:8090/
   rp web --tls                             https, with a certificate made at start
   rp web --provider https://op.example.com --provider http://127.0.0.1:3000
-  rp web --port 0                          an ephemeral port (the URL is the first stdout line)"
+  rp web --port 0                          an ephemeral port (the URL is the first stdout line)
+  rp web --redis redis://127.0.0.1:6379/ --public-url https://app.example
+                                           one of several instances behind one name"
 )]
 pub struct WebArgs {
     /// Port on 127.0.0.1 (0: an ephemeral port).
@@ -58,6 +62,20 @@ pub struct WebArgs {
     /// `/callback` by the page there.
     #[arg(long, value_name = "TYPE", value_parser = crate::cli::parse_response_type)]
     pub response_type: Option<oidc_rp::ResponseType>,
+    /// Keep sessions, registered clients and seen logout tokens in this Redis server
+    /// (`redis://[:PASSWORD@]HOST:PORT/DB`), so that every instance started with the same
+    /// server, prefix and --public-url acts as one: a login started on one completes on
+    /// another, a logout delivered to one ends the session everywhere.
+    #[arg(long, value_name = "URL", env = "RP_WEB_REDIS", hide_env_values = true)]
+    pub redis: Option<String>,
+    /// The prefix of every Redis key (to share one server between apps).
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "rp-web:",
+        requires = "redis"
+    )]
+    pub redis_prefix: String,
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -86,14 +104,12 @@ pub struct App {
     pub http: HttpClient,
     /// Listed providers.
     pub providers: Vec<Listed>,
-    /// Clients registered dynamically, per issuer.
-    pub registered: Mutex<HashMap<String, ClientConfig>>,
     /// Relying parties in use, per (issuer, client id).
     pub rps: Mutex<HashMap<(String, String), Arc<RelyingParty>>>,
-    /// Web sessions.
+    /// Web sessions and the clients registered dynamically, per issuer.
     pub sessions: session::Sessions,
     /// Logout token `jti`s seen (Back-Channel Logout 1.0 §2.6 step 9).
-    pub replay: ReplayCache,
+    pub replay: Arc<dyn ReplayStore>,
     /// The `response_type` of every login.
     pub response_type: oidc_rp::ResponseType,
 }
@@ -124,6 +140,42 @@ fn web_client(base: &str, secret: &str) -> rp_provider::fixtures::Client {
         Ok(c) => c,
         Err(e) => panic!("the rp-web client literal is valid: {e}"),
     }
+}
+
+/// The sessions and the replay store: in this process, or in Redis with `--redis`.
+async fn shared_state(
+    args: &WebArgs,
+) -> Result<(session::Sessions, Arc<dyn ReplayStore>), CliError> {
+    let Some(url) = &args.redis else {
+        return Ok((
+            session::Sessions::default(),
+            Arc::new(ReplayCache::default()),
+        ));
+    };
+    // The URL may carry a password: it is never shown.
+    let shown = url::Url::parse(url)
+        .map(|mut u| {
+            let _ = u.set_password(None);
+            let _ = u.set_username("");
+            u.to_string()
+        })
+        .map_err(|e| CliError::Usage(format!("--redis is not a URL: {e}")))?;
+    let unreachable = |why: String| {
+        CliError::Unreachable(format!(
+            "cannot use Redis at {shown}: {why}; start redis-server or fix --redis"
+        ))
+    };
+    let state = shared::RedisState::connect(url, &args.redis_prefix)
+        .await
+        .map_err(|e| unreachable(e.0))?;
+    let replay = oidc_rp::store::redis::RedisStore::connect(url, &args.redis_prefix)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    crate::errln!(
+        "rp web: sessions, clients and seen logout tokens are in Redis at {shown} under \"{}\"",
+        crate::term::inline(&args.redis_prefix)
+    );
+    Ok((session::Sessions::Redis(state), Arc::new(replay)))
 }
 
 /// Run the app until interrupted.
@@ -202,21 +254,21 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
             static_client: None,
         });
     }
+    let (sessions, replay) = shared_state(&args).await?;
     let app = Arc::new(App {
         base: base.clone(),
         hosts,
         secure: args.tls,
         http: super::http_client(&args.http)?,
         providers,
-        registered: Mutex::new(HashMap::new()),
         rps: Mutex::new(HashMap::new()),
-        sessions: session::Sessions::default(),
-        replay: ReplayCache::default(),
+        sessions,
+        replay,
         response_type: args.response_type.unwrap_or_default(),
     });
     crate::outln!("{base}/");
     crate::errln!(
-        "rp web: listening on {base}/ (bundled provider at {}); Ctrl-C to stop",
+        "rp web: listening on {base}/ (bound to 127.0.0.1:{port}; bundled provider at {}); Ctrl-C to stop",
         bundled.issuer()
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);

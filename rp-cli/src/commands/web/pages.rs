@@ -100,12 +100,8 @@ fn display_name(s: &SignedIn) -> String {
     };
     let userinfo = s.userinfo.as_ref().map(|u| &u.claims);
     from(userinfo, "name")
-        .or_else(|| {
-            s.id_token
-                .claim("name")
-                .and_then(|v| v.as_str().map(str::to_string))
-        })
-        .unwrap_or_else(|| s.id_token.subject.clone())
+        .or_else(|| from(Some(&s.id_token.claims), "name"))
+        .unwrap_or_else(|| s.subject().to_string())
 }
 
 fn report_table(report: &Report) -> String {
@@ -196,7 +192,7 @@ pub fn identity(session: &WebSession, s: &SignedIn) -> String {
             notice(session.notice.as_deref()),
             esc(&s.issuer),
             esc(&s.client_id),
-            esc(&s.id_token.subject),
+            esc(s.subject()),
             button("refresh", "Refresh tokens"),
             button("introspect", "Introspect the access token"),
             button("exchange", "Token exchange"),
@@ -204,7 +200,7 @@ pub fn identity(session: &WebSession, s: &SignedIn) -> String {
             button("logout", "Log out"),
             session.shown.as_ref().map(shown).unwrap_or_default(),
             report_table(&s.report),
-            claims_table("id-token-claims", &s.id_token.claims()),
+            claims_table("id-token-claims", &s.id_token.claims),
         ),
     )
 }

@@ -7,19 +7,24 @@
 //! the login is worthless after it (session fixation, OWASP ASVS 3.2.1). Every state-changing
 //! form carries the session's CSRF token, compared in constant time.
 
-use oidc_rp::{AuthTransaction, LogoutTransaction, Report, Secret, UserInfo, VerifiedIdToken};
+use oidc_rp::{
+    AuthTransaction, ClientConfig, LogoutTransaction, Report, Secret, StoredIdToken, UserInfo,
+};
 use rp_provider::bounded::Bounded;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "rp_web_session";
 
-/// Sessions the app keeps at most (the oldest are forgotten first).
+/// Sessions the app keeps at most in memory, per pool (the oldest are forgotten first).
 const CAPACITY: usize = 4096;
 
-/// A signed-in user.
-#[derive(Debug, Clone)]
+/// A signed-in user. Everything in it round-trips through serde, so that a session can live
+/// in Redis and be read by another instance (`rp web --redis`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     /// The provider's issuer.
     pub issuer: String,
@@ -27,10 +32,9 @@ pub struct SignedIn {
     pub client_id: String,
     /// Every check made at login.
     pub report: Report,
-    /// The validated ID token.
-    pub id_token: VerifiedIdToken,
-    /// The raw ID token (for `id_token_hint`).
-    pub id_token_raw: Secret,
+    /// The ID token as validated at login: its compact form (for `id_token_hint`), claims
+    /// and checks. (An implicit `token` login has none: then its `raw` is empty.)
+    pub id_token: StoredIdToken,
     /// The access token.
     pub access_token: Secret,
     /// The refresh token, when one was issued.
@@ -42,8 +46,15 @@ pub struct SignedIn {
     pub session_check: Option<(String, String)>,
 }
 
+impl SignedIn {
+    /// The subject (`sub`) of the ID token.
+    pub fn subject(&self) -> &str {
+        self.id_token.subject().unwrap_or_default()
+    }
+}
+
 /// What the last button press showed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shown {
     /// Heading.
     pub title: String,
@@ -54,7 +65,7 @@ pub struct Shown {
 }
 
 /// One browser's session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebSession {
     /// The CSRF token of this session's forms.
     pub csrf: Secret,
@@ -86,7 +97,7 @@ impl WebSession {
         }
     }
 
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         WebSession {
             csrf: new_csrf(),
             pending: None,
@@ -103,17 +114,58 @@ impl WebSession {
     pub fn csrf_ok(&self, token: Option<&str>) -> bool {
         token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(self.csrf.expose().as_bytes())))
     }
+
+    /// Whether this session is signed in to the provider session a logout names: by `sid`
+    /// when given (Back-Channel Logout 1.0 §2.4), else by `sub`.
+    pub fn is_signed_in_to(&self, issuer: &str, sid: Option<&str>, sub: Option<&str>) -> bool {
+        self.signed_in.as_ref().is_some_and(|s| {
+            s.issuer == issuer
+                && match (sid, sub) {
+                    (Some(sid), _) => s.id_token.sid() == Some(sid),
+                    (None, Some(sub)) => s.subject() == sub,
+                    (None, None) => false,
+                }
+        })
+    }
+
+    /// End the sign-in, leaving `notice` for the next page.
+    pub fn end_sign_in(&mut self, notice: &str) {
+        self.signed_in = None;
+        self.shown = None;
+        self.notice = Some(notice.to_string());
+    }
 }
 
-/// All sessions, in two pools: signed-in ones, and the rest (logins in progress, sessions
-/// that logged out). A session is made only when a login starts, never for a page view, and
-/// a flood of started logins evicts only other unauthenticated sessions: 4,200 cookie-less
-/// requests used to push every signed-in user out.
-#[derive(Debug)]
-pub struct Sessions(Mutex<Pools>);
+/// The session store did not answer: the request fails, nothing is assumed.
+#[derive(Debug, thiserror::Error)]
+#[error("the session store is unavailable ({0}); nothing was changed")]
+pub struct StoreDown(pub String);
 
+/// Where sessions and dynamically registered clients live: in this process, or in Redis
+/// (shared by every instance that uses the same server and prefix).
 #[derive(Debug)]
-struct Pools {
+pub enum Sessions {
+    /// One instance.
+    Memory(Box<Local>),
+    /// Several instances (`--redis`).
+    Redis(super::shared::RedisState),
+}
+
+/// The state of one instance.
+#[derive(Debug)]
+pub struct Local {
+    /// The sessions.
+    pools: Mutex<Pools>,
+    /// Clients registered dynamically, per issuer.
+    clients: Mutex<HashMap<String, ClientConfig>>,
+}
+
+/// All sessions of one instance, in two pools: signed-in ones, and the rest (logins in
+/// progress, sessions that logged out). A session is made only when a login starts, never
+/// for a page view, and a flood of started logins evicts only other unauthenticated
+/// sessions: 4,200 cookie-less requests used to push every signed-in user out.
+#[derive(Debug)]
+pub struct Pools {
     signed: Bounded<String, WebSession>,
     anonymous: Bounded<String, WebSession>,
 }
@@ -139,14 +191,18 @@ impl Pools {
 
 impl Default for Sessions {
     fn default() -> Self {
-        Sessions(Mutex::new(Pools {
-            signed: Bounded::new(CAPACITY),
-            anonymous: Bounded::new(CAPACITY),
+        Sessions::Memory(Box::new(Local {
+            pools: Mutex::new(Pools {
+                signed: Bounded::new(CAPACITY),
+                anonymous: Bounded::new(CAPACITY),
+            }),
+            clients: Mutex::new(HashMap::new()),
         }))
     }
 }
 
-fn new_id() -> String {
+/// A new session id: 32 random bytes.
+pub(super) fn new_id() -> String {
     Secret::random(32).expose().to_string()
 }
 
@@ -155,87 +211,121 @@ pub fn new_csrf() -> Secret {
     Secret::random(32)
 }
 
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pools> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
+impl Sessions {
     /// A new, unauthenticated session (when a login starts) and its id.
-    pub fn create(&self) -> (String, WebSession) {
+    pub async fn create(&self) -> Result<(String, WebSession), StoreDown> {
         let id = new_id();
         let session = WebSession::new();
-        self.lock().put(id.clone(), session.clone());
-        (id, session)
+        match self {
+            Sessions::Memory(local) => lock(&local.pools).put(id.clone(), session.clone()),
+            Sessions::Redis(r) => r.create(&id, &session).await?,
+        }
+        Ok((id, session))
     }
 
     /// A session that exists.
-    pub fn get(&self, id: &str) -> Option<WebSession> {
-        self.lock().get(id).cloned()
+    pub async fn get(&self, id: &str) -> Result<Option<WebSession>, StoreDown> {
+        match self {
+            Sessions::Memory(local) => Ok(lock(&local.pools).get(id).cloned()),
+            Sessions::Redis(r) => r.get(id).await,
+        }
     }
 
-    /// Change a session; returns it as changed (`None` if it is gone). It moves to the pool
-    /// its new state belongs to.
-    pub fn update(&self, id: &str, change: impl FnOnce(&mut WebSession)) -> Option<WebSession> {
-        let mut pools = self.lock();
-        let mut s = pools.remove(id)?;
-        change(&mut s);
-        pools.put(id.to_string(), s.clone());
-        Some(s)
+    /// Change a session; returns it as changed (`None` if it is gone). The change is made
+    /// to the session as stored now (in Redis atomically, retried when another instance
+    /// changed it meanwhile), so it may run more than once.
+    pub async fn update(
+        &self,
+        id: &str,
+        mut change: impl FnMut(&mut WebSession) + Send,
+    ) -> Result<Option<WebSession>, StoreDown> {
+        match self {
+            Sessions::Memory(local) => {
+                let mut pools = lock(&local.pools);
+                let Some(mut s) = pools.remove(id) else {
+                    return Ok(None);
+                };
+                change(&mut s);
+                pools.put(id.to_string(), s.clone());
+                Ok(Some(s))
+            }
+            Sessions::Redis(r) => r.update(id, &mut change).await,
+        }
     }
 
-    /// Move a session to a fresh id (after login) and return the new id.
-    pub fn rotate(&self, id: &str) -> Option<String> {
-        let mut pools = self.lock();
-        let mut session = pools.remove(id)?;
-        session.csrf = new_csrf();
-        let new = new_id();
-        pools.put(new.clone(), session);
-        Some(new)
+    /// Move a session to a fresh id with a fresh CSRF token (after login); the new id.
+    pub async fn rotate(&self, id: &str) -> Result<Option<String>, StoreDown> {
+        match self {
+            Sessions::Memory(local) => {
+                let mut pools = lock(&local.pools);
+                let Some(mut session) = pools.remove(id) else {
+                    return Ok(None);
+                };
+                session.csrf = new_csrf();
+                let new = new_id();
+                pools.put(new.clone(), session);
+                Ok(Some(new))
+            }
+            Sessions::Redis(r) => r.rotate(id).await,
+        }
     }
 
     /// End the sign-in of every session of this provider session (back- and front-channel
     /// logout): by `sid` when given, else by `sub`. Returns how many were ended.
-    pub fn end_matching(
+    pub async fn end_matching(
         &self,
         issuer: &str,
         sid: Option<&str>,
         sub: Option<&str>,
         notice: &str,
-    ) -> usize {
-        let mut pools = self.lock();
-        let matching: Vec<String> = pools
-            .signed
-            .iter()
-            .filter(|(_, session)| {
-                session.signed_in.as_ref().is_some_and(|s| {
-                    s.issuer == issuer
-                        && match (sid, sub) {
-                            (Some(sid), _) => {
-                                s.id_token.claim("sid").as_ref().and_then(|v| v.as_str())
-                                    == Some(sid)
-                            }
-                            (None, Some(sub)) => s.id_token.subject == sub,
-                            (None, None) => false,
-                        }
-                })
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in &matching {
-            if let Some(mut session) = pools.remove(id) {
-                session.signed_in = None;
-                session.shown = None;
-                session.notice = Some(notice.to_string());
-                pools.put(id.clone(), session);
+    ) -> Result<usize, StoreDown> {
+        match self {
+            Sessions::Memory(local) => {
+                let mut pools = lock(&local.pools);
+                let matching: Vec<String> = pools
+                    .signed
+                    .iter()
+                    .filter(|(_, session)| session.is_signed_in_to(issuer, sid, sub))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in &matching {
+                    if let Some(mut session) = pools.remove(id) {
+                        session.end_sign_in(notice);
+                        pools.put(id.clone(), session);
+                    }
+                }
+                Ok(matching.len())
             }
+            Sessions::Redis(r) => r.end_matching(issuer, sid, sub, notice).await,
         }
-        matching.len()
     }
 
-    /// Sessions held: (signed in, other).
-    pub fn counts(&self) -> (usize, usize) {
-        let pools = self.lock();
-        (pools.signed.len(), pools.anonymous.len())
+    /// The client this app registered with `issuer` (RFC 7591), when it did.
+    pub async fn registered(&self, issuer: &str) -> Result<Option<ClientConfig>, StoreDown> {
+        match self {
+            Sessions::Memory(local) => Ok(lock(&local.clients).get(issuer).cloned()),
+            Sessions::Redis(r) => r.registered(issuer).await,
+        }
+    }
+
+    /// Keep the client registered with `issuer`; when another instance registered one
+    /// meanwhile, that one is kept and returned (every instance uses one client).
+    pub async fn keep_registered(
+        &self,
+        issuer: &str,
+        client: ClientConfig,
+    ) -> Result<ClientConfig, StoreDown> {
+        match self {
+            Sessions::Memory(local) => Ok(lock(&local.clients)
+                .entry(issuer.to_string())
+                .or_insert(client)
+                .clone()),
+            Sessions::Redis(r) => r.keep_registered(issuer, client).await,
+        }
     }
 }
 
@@ -290,18 +380,18 @@ mod tests {
         assert_eq!(from_cookie_header(Some("rp_web_sessionx=1")), None);
     }
 
-    #[test]
-    fn rotation_changes_the_id_and_the_csrf_token() {
+    #[tokio::test]
+    async fn rotation_changes_the_id_and_the_csrf_token() {
         let sessions = Sessions::default();
-        let (id, s) = sessions.create();
-        let new = sessions.rotate(&id).unwrap();
+        let (id, s) = sessions.create().await.unwrap();
+        let new = sessions.rotate(&id).await.unwrap().unwrap();
         assert_ne!(id, new);
-        assert!(sessions.get(&id).is_none());
-        let after = sessions.get(&new).unwrap();
+        assert!(sessions.get(&id).await.unwrap().is_none());
+        let after = sessions.get(&new).await.unwrap().unwrap();
         assert!(!after.csrf_ok(Some(s.csrf.expose())));
         assert!(after.csrf_ok(Some(after.csrf.expose())));
         assert!(!after.csrf_ok(None));
         // An unknown id is no session.
-        assert!(sessions.get("attacker-chosen").is_none());
+        assert!(sessions.get("attacker-chosen").await.unwrap().is_none());
     }
 }
