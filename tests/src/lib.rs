@@ -282,8 +282,10 @@ pub async fn run_failing<S: AsRef<std::ffi::OsStr>>(cache: &Path, args: &[S]) ->
 pub struct WebApp {
     /// The process and its stderr.
     pub watched: Watched,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or the `--public-url`.
     pub base: String,
+    /// `http://127.0.0.1:PORT`: where this instance listens.
+    pub bound: String,
     /// The in-process bundled provider's issuer.
     pub issuer: String,
 }
@@ -305,7 +307,7 @@ pub async fn start_web_with(cache: &Path, extra: &[&str]) -> WebApp {
     let mut cmd = rp(cache);
     cmd.args(["web", "--port", "0"]).args(extra);
     let mut watched = Watched::spawn(cmd);
-    // "rp web: listening on http://127.0.0.1:P/ (bundled provider at http://127.0.0.1:Q); ..."
+    // "rp web: listening on BASE/ (bound to 127.0.0.1:P; bundled provider at http://127.0.0.1:Q); ..."
     let line = watched.line(|l| l.contains("listening on")).await;
     let after = |marker: &str| line.split(marker).nth(1).unwrap_or_default().to_string();
     let base = after("listening on ")
@@ -318,6 +320,10 @@ pub async fn start_web_with(cache: &Path, extra: &[&str]) -> WebApp {
         .next()
         .unwrap_or_default()
         .to_string();
+    let bound = format!(
+        "http://{}",
+        after("bound to ").split(';').next().unwrap_or_default()
+    );
     assert!(
         base.starts_with("http") && issuer.starts_with("http"),
         "{line}"
@@ -325,8 +331,34 @@ pub async fn start_web_with(cache: &Path, extra: &[&str]) -> WebApp {
     WebApp {
         watched,
         base,
+        bound,
         issuer,
     }
+}
+
+/// A browser for `rp web`'s own pages: cookies kept, redirects not followed.
+pub fn web_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF token of the first form of an `rp web` page.
+pub fn form_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// The `Location` of a redirect.
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .expect("a redirect")
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 /// `rp listen-logout --profile PROFILE --once --json` (60 s at most), once it listens.

@@ -199,3 +199,270 @@ async fn redis_down_is_an_error_never_an_accept_and_a_restart_recovers() {
     }
     assert!(recovered, "the store did not reconnect");
 }
+
+/// The name two `rp web` instances serve behind: a load balancer on a loopback port that
+/// sends each request to the instance the test picks, and keeps the logout tokens the
+/// provider delivers (to replay one).
+struct Balancer {
+    public: String,
+    to: std::sync::Arc<std::sync::Mutex<String>>,
+    logout_tokens: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Balancer {
+    async fn start() -> Balancer {
+        use axum::body::Bytes;
+        use axum::extract::State;
+        use axum::http::{HeaderMap, Method, Uri};
+        use axum::response::IntoResponse;
+        use std::sync::{Arc, Mutex};
+        type Shared = (Arc<Mutex<String>>, Arc<Mutex<Vec<String>>>, reqwest::Client);
+        async fn forward(
+            State((to, tokens, client)): State<Shared>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> axum::response::Response {
+            if uri.path() == "/backchannel-logout"
+                && let Some((_, t)) =
+                    url::form_urlencoded::parse(&body).find(|(k, _)| k == "logout_token")
+            {
+                tokens.lock().unwrap().push(t.into_owned());
+            }
+            let target = to.lock().unwrap().clone();
+            let mut request =
+                client.request(method, format!("{target}{}", uri.path_and_query().unwrap()));
+            for (k, v) in &headers {
+                if k != "content-length" && k != "connection" {
+                    request = request.header(k, v);
+                }
+            }
+            let answer = request.body(body).send().await.unwrap();
+            let status = answer.status();
+            let mut out_headers = HeaderMap::new();
+            for (k, v) in answer.headers() {
+                if k != "content-length" && k != "transfer-encoding" && k != "connection" {
+                    out_headers.append(k, v.clone());
+                }
+            }
+            let body = answer.bytes().await.unwrap();
+            (status, out_headers, body).into_response()
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let public = format!("http://{}", listener.local_addr().unwrap());
+        let to = Arc::new(Mutex::new(String::new()));
+        let logout_tokens = Arc::new(Mutex::new(Vec::new()));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let app = axum::Router::new().fallback(forward).with_state((
+            to.clone(),
+            logout_tokens.clone(),
+            client,
+        ));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Balancer {
+            public,
+            to,
+            logout_tokens,
+        }
+    }
+
+    fn send_to(&self, instance: &WebApp) {
+        *self.to.lock().unwrap() = instance.bound.clone();
+    }
+}
+
+async fn text(r: reqwest::Response) -> String {
+    r.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_rp_web_instances_behind_one_name_act_as_one() {
+    let Some(server) = start(0, "rp web --redis") else {
+        return;
+    };
+    let redis_port = server.port;
+    let op = provider().await;
+    let lb = Balancer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let instance = |name: &'static str| {
+        let cache = dir.path().join(name);
+        let args = [
+            "--redis".to_string(),
+            url(&server),
+            "--public-url".into(),
+            lb.public.clone(),
+            "--provider".into(),
+            op.issuer().to_string(),
+        ];
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            start_web_with(&cache, &args).await
+        }
+    };
+    let a = instance("a").await;
+    let b = instance("b").await;
+    assert_ne!(a.bound, b.bound);
+    let browser = web_client();
+    let jar = std::sync::Arc::new(oidc_rp_headless::CookieJar::new());
+    let at_provider = Browser::with_jar(&HttpClient::default(), jar.clone()).unwrap();
+
+    // The login starts on A (which registers a client with the provider, kept in Redis) ...
+    lb.send_to(&a);
+    let landing = text(browser.get(&lb.public).send().await.unwrap()).await;
+    let r = browser
+        .post(format!("{}/login", lb.public))
+        .form(&[
+            ("csrf", form_csrf(&landing)),
+            ("provider", "1".into()),
+            ("register", "on".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", text(r).await);
+    let authorize = url::Url::parse(&location(&r)).unwrap();
+    assert!(authorize.as_str().starts_with(op.issuer()), "{authorize}");
+    let who = Credentials {
+        username: "alice".into(),
+        password: Secret::new("wonderland"),
+    };
+    let arrival = headless::walk(
+        &at_provider,
+        &authorize,
+        &format!("{}/callback", lb.public),
+        Some(&who),
+    )
+    .await
+    .unwrap();
+    // ... and completes on B, which never saw it start.
+    lb.send_to(&b);
+    let r = browser.get(arrival.url.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", text(r).await);
+    assert_eq!(location(&r), "/me");
+    let me = text(
+        browser
+            .get(format!("{}/me", lb.public))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(me.contains("Alice Liddell"), "{me}");
+    assert!(me.contains("Every check passed."), "{me}");
+    // A sees the same session.
+    lb.send_to(&a);
+    let me = text(
+        browser
+            .get(format!("{}/me", lb.public))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(me.contains("Alice Liddell"), "{me}");
+
+    // Another client logs out of the same provider session: the provider delivers a logout
+    // token to the app's name, which sends it to A; the session ends on B too.
+    let cli_cache = dir.path().join("cli");
+    let jar_file = dir.path().join("jar.json");
+    std::fs::write(&jar_file, jar.to_json().unwrap()).unwrap();
+    let mut cmd = rp(&cli_cache);
+    cmd.args(["login", "--issuer", op.issuer(), "--register", "--headless"])
+        .args(["--profile", "cli", "--cookie-jar"])
+        .arg(&jar_file);
+    output_ok(cmd).await;
+    let mut cmd = rp(&cli_cache);
+    cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
+        .arg(&jar_file);
+    output_ok(cmd).await;
+    let token = lb
+        .logout_tokens
+        .lock()
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("the provider delivered a logout token to the app");
+    lb.send_to(&b);
+    let page = text(
+        browser
+            .get(format!("{}/me", lb.public))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(page.contains("back-channel logout"), "{page}");
+    let r = browser
+        .get(format!("{}/me", lb.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/", "signed out for good");
+
+    // The same logout token replayed to B, after A accepted it: refused as a replay.
+    let plain = reqwest::Client::new();
+    let r = plain
+        .post(format!("{}/backchannel-logout", b.bound))
+        .form(&[("logout_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let why = text(r).await;
+    assert!(why.contains("replayed logout token"), "{why}");
+
+    // Redis goes away: a clear error, never a panic, never an accept.
+    drop(server);
+    let r = browser
+        .get(format!("{}/me", lb.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let page = text(r).await;
+    assert!(
+        page.contains("Session store unavailable") && page.contains("Redis"),
+        "{page}"
+    );
+    let r = plain
+        .post(format!("{}/backchannel-logout", a.bound))
+        .form(&[("logout_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "not accepted while Redis is down");
+    let landing = browser.get(&lb.public).send().await.unwrap();
+    assert_eq!(
+        landing.status(),
+        503,
+        "the session cookie cannot be looked up"
+    );
+
+    // Back on the same port (empty: no persistence): the instances reconnect by themselves.
+    let _server = start(redis_port, "rp web --redis").unwrap();
+    let mut status = 0;
+    for _ in 0..20 {
+        status = browser
+            .get(&lb.public)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+    }
+    assert_eq!(status, 200, "B answers again once Redis is back");
+    for (name, mut w) in [("A", a), ("B", b)] {
+        // (A panic in a handler would have dropped the connection, failing a request above.)
+        assert!(
+            w.watched.child.try_wait().unwrap().is_none(),
+            "{name} is still running"
+        );
+    }
+}

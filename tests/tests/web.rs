@@ -7,29 +7,6 @@ use oidc_rp::{HttpClient, Secret};
 use oidc_rp_headless::{self as headless, Browser, Credentials};
 use rp_tests::*;
 
-/// A browser for the app's own pages: cookies kept, redirects not followed.
-fn app_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .expect("a redirect")
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 fn alice() -> Credentials {
     Credentials {
         username: "alice".into(),
@@ -60,7 +37,7 @@ async fn log_in(w: &WebApp, app: &reqwest::Client, provider: &Browser, register:
         landing.contains(&w.issuer),
         "the bundled provider is listed"
     );
-    let mut form = vec![("csrf", csrf(&landing)), ("provider", "0".into())];
+    let mut form = vec![("csrf", form_csrf(&landing)), ("provider", "0".into())];
     if register {
         form.push(("register", "on".into()));
     }
@@ -101,7 +78,7 @@ async fn log_in(w: &WebApp, app: &reqwest::Client, provider: &Browser, register:
 async fn press(w: &WebApp, app: &reqwest::Client, page: &str, action: &str) -> String {
     let r = app
         .post(format!("{}/{action}", w.base))
-        .form(&[("csrf", csrf(page))])
+        .form(&[("csrf", form_csrf(page))])
         .send()
         .await
         .unwrap();
@@ -119,7 +96,7 @@ async fn press(w: &WebApp, app: &reqwest::Client, page: &str, action: &str) -> S
 async fn login_identity_lifecycle_buttons_and_rp_initiated_logout() {
     let dir = tempfile::tempdir().unwrap();
     let w = start_web(dir.path()).await;
-    let app = app_client();
+    let app = web_client();
     let provider = Browser::new(&HttpClient::default()).unwrap();
     let me = log_in(&w, &app, &provider, true).await;
     assert!(me.contains("Alice Liddell"), "{me}");
@@ -155,7 +132,7 @@ async fn login_identity_lifecycle_buttons_and_rp_initiated_logout() {
     // RP-initiated logout: the provider ends the session and comes back with our state.
     let r = app
         .post(format!("{}/logout", w.base))
-        .form(&[("csrf", csrf(&page))])
+        .form(&[("csrf", form_csrf(&page))])
         .send()
         .await
         .unwrap();
@@ -197,7 +174,7 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
     let w = start_web(&cache).await;
-    let app = app_client();
+    let app = web_client();
     let jar = std::sync::Arc::new(oidc_rp_headless::CookieJar::new());
     let provider = Browser::with_jar(&HttpClient::default(), jar.clone()).unwrap();
     // The static client this time (no registration).
@@ -242,7 +219,7 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
 async fn hostile_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let w = start_web(dir.path()).await;
-    let app = app_client();
+    let app = web_client();
     // A callback nobody asked for.
     let r = app
         .get(format!("{}/callback?code=x&state=y", w.base))
@@ -283,7 +260,7 @@ async fn hostile_requests_are_refused() {
 async fn sessions_survive_floods_and_forged_callbacks() {
     let dir = tempfile::tempdir().unwrap();
     let w = start_web(dir.path()).await;
-    let app = app_client();
+    let app = web_client();
     let provider = Browser::new(&HttpClient::default()).unwrap();
     let me = log_in(&w, &app, &provider, false).await;
     assert!(me.contains("Alice Liddell"));
@@ -320,7 +297,7 @@ async fn sessions_survive_floods_and_forged_callbacks() {
         .next()
         .unwrap()
         .to_string();
-    let token = csrf(&landing.text().await.unwrap());
+    let token = form_csrf(&landing.text().await.unwrap());
     let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let workers: Vec<_> = (0..16)
         .map(|_| {
@@ -358,7 +335,7 @@ async fn sessions_survive_floods_and_forged_callbacks() {
 
     // A login in progress, then a callback with another state: ignored, and the genuine one
     // still completes.
-    let second = app_client();
+    let second = web_client();
     let landing = second
         .get(&w.base)
         .send()
@@ -369,7 +346,7 @@ async fn sessions_survive_floods_and_forged_callbacks() {
         .unwrap();
     let r = second
         .post(format!("{}/login", w.base))
-        .form(&[("csrf", csrf(&landing)), ("provider", "0".into())])
+        .form(&[("csrf", form_csrf(&landing)), ("provider", "0".into())])
         .send()
         .await
         .unwrap();
@@ -461,7 +438,7 @@ async fn tls_answers_carry_hsts() {
 async fn third_party_initiated_login() {
     let dir = tempfile::tempdir().unwrap();
     let w = start_web(dir.path()).await;
-    let app = app_client();
+    let app = web_client();
     let initiate = |query: Vec<(&str, String)>| {
         let mut url = url::Url::parse(&format!("{}/initiate", w.base)).unwrap();
         url.query_pairs_mut().extend_pairs(query);
