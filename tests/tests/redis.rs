@@ -466,3 +466,128 @@ async fn two_rp_web_instances_behind_one_name_act_as_one() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instances_fetch_the_provider_documents_once_and_share_a_key_rotation() {
+    use oidc_rp::Alg;
+    use oidc_rp::store::DocumentStore;
+    use std::sync::{Arc, Mutex};
+    let Some(server) = start(0, "documents") else {
+        return;
+    };
+    // A provider whose JWKS the test rotates.
+    let kids = Arc::new(Mutex::new(vec!["k1"]));
+    let served = kids.clone();
+    let op = StaticServer::start_fn(move |_, url| {
+        let body = match url.path() {
+            "/.well-known/openid-configuration" => openid_configuration(serde_json::json!({})),
+            "/jwks" => {
+                let n = base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    [0xC5u8; 256],
+                );
+                let keys: Vec<_> = served
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|k| serde_json::json!({"kty": "RSA", "kid": k, "n": n, "e": "AQAB"}))
+                    .collect();
+                serde_json::json!({ "keys": keys }).to_string()
+            }
+            _ => return None,
+        };
+        Some(Reply {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        })
+    })
+    .await;
+    let http = HttpClient::default();
+    let max_age = std::time::Duration::from_secs(600);
+    let a: Arc<dyn DocumentStore> =
+        Arc::new(RedisStore::connect(&url(&server), "d:").await.unwrap());
+    let b: Arc<dyn DocumentStore> =
+        Arc::new(RedisStore::connect(&url(&server), "d:").await.unwrap());
+
+    // Metadata: fetched by A, read by B.
+    let meta_a = oidc_rp::discovery::discover_shared(&http, &op.base, a.as_ref(), max_age)
+        .await
+        .unwrap();
+    let meta_b = oidc_rp::discovery::discover_shared(&http, &op.base, b.as_ref(), max_age)
+        .await
+        .unwrap();
+    assert_eq!(op.hits("/.well-known/openid-configuration"), 1);
+    assert_eq!(meta_b.issuer().as_str(), op.base);
+    // Shared metadata is checked as if fetched: it names another issuer than asked, so it
+    // is not used for that one.
+    let other = format!("{}/tenant", op.base);
+    assert!(
+        oidc_rp::discovery::discover_shared(&http, &other, b.as_ref(), max_age)
+            .await
+            .is_err()
+    );
+
+    // Keys: fetched by A, read by B.
+    let client = || ClientConfig::public("app");
+    let rp_a = RelyingParty::new(http.clone(), meta_a, client())
+        .unwrap()
+        .with_document_store(a.clone());
+    let rp_b = RelyingParty::new(http.clone(), meta_b, client())
+        .unwrap()
+        .with_document_store(b.clone());
+    let found = |r: std::result::Result<Arc<oidc_rp::keys::VerifyingKey>, _>| {
+        r.map(|k| k.kid.clone().unwrap_or_default())
+    };
+    let k = rp_a
+        .jwks()
+        .key_for(&http, Alg::RS256, Some("k1"))
+        .await
+        .unwrap();
+    assert_eq!(found(k).unwrap(), "k1");
+    let k = rp_b
+        .jwks()
+        .key_for(&http, Alg::RS256, Some("k1"))
+        .await
+        .unwrap();
+    assert_eq!(found(k).unwrap(), "k1");
+    assert_eq!(op.hits("/jwks"), 1, "one fetch for both instances");
+
+    // The provider rotates; A meets the new kid first and refetches; B sees the rotation
+    // without asking the provider.
+    kids.lock().unwrap().push("k2");
+    let k = rp_a
+        .jwks()
+        .key_for(&http, Alg::RS256, Some("k2"))
+        .await
+        .unwrap();
+    assert_eq!(found(k).unwrap(), "k2");
+    assert_eq!(op.hits("/jwks"), 2);
+    let k = rp_b
+        .jwks()
+        .key_for(&http, Alg::RS256, Some("k2"))
+        .await
+        .unwrap();
+    assert_eq!(found(k).unwrap(), "k2");
+    assert_eq!(op.hits("/jwks"), 2, "B took the rotated set from the store");
+    assert_eq!(rp_b.jwks().fetch_count(), 0);
+
+    // Redis gone: the documents come from the provider (they are public and checked).
+    drop(server);
+    let rp_c = RelyingParty::new(
+        http.clone(),
+        oidc_rp::discovery::discover_shared(&http, &op.base, a.as_ref(), max_age)
+            .await
+            .unwrap(),
+        client(),
+    )
+    .unwrap()
+    .with_document_store(a.clone());
+    let k = rp_c
+        .jwks()
+        .key_for(&http, Alg::RS256, Some("k2"))
+        .await
+        .unwrap();
+    assert_eq!(found(k).unwrap(), "k2");
+    assert_eq!(op.hits("/.well-known/openid-configuration"), 2);
+}

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result, display_url, truncate};
 use crate::http::{HttpClient, parse_json, provider_error};
+use crate::store::{DocumentStore, SharedDocument};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -112,6 +113,85 @@ pub type ProviderMetadata = openidconnect::ProviderMetadata<
 /// ```
 pub async fn discover(http: &HttpClient, issuer: &str) -> Result<Arc<ProviderMetadata>> {
     Ok(Arc::new(fetch(http, issuer).await?))
+}
+
+/// Discover through a [`DocumentStore`] shared by several instances: metadata another
+/// instance fetched less than `max_age` ago is used, checked again as if just fetched (its
+/// `issuer` must be exactly `issuer`); else it is fetched ([`fetch`]) and shared. A store that
+/// fails is passed over (logged), never trusted blindly: the document comes from the provider.
+///
+/// ```no_run
+/// # async fn f(shared: &dyn oidc_rp::store::DocumentStore) -> oidc_rp::Result<()> {
+/// use oidc_rp::{HttpClient, discovery};
+/// let max_age = std::time::Duration::from_secs(3600);
+/// let metadata = discovery::discover_shared(&HttpClient::default(), "https://op.example.com", shared, max_age).await?;
+/// # let _ = metadata; Ok(()) }
+/// ```
+pub async fn discover_shared(
+    http: &HttpClient,
+    issuer: &str,
+    store: &dyn DocumentStore,
+    max_age: std::time::Duration,
+) -> Result<Arc<ProviderMetadata>> {
+    let key = format!("metadata {issuer}");
+    let now = crate::time::unix_now();
+    match store.get_document(&key).await {
+        Ok(Some(doc))
+            if (0..max_age.as_secs() as i64).contains(&now.saturating_sub(doc.fetched_at)) =>
+        {
+            match shared_metadata(http, issuer, &doc.body) {
+                Ok(metadata) => return Ok(Arc::new(metadata)),
+                Err(e) => {
+                    tracing::warn!(target: "rp::discovery", "the shared metadata of {issuer} is refused: {e}; fetching it")
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(target: "rp::discovery", "the shared document store failed: {e}; fetching the metadata")
+        }
+    }
+    let metadata = fetch(http, issuer).await?;
+    match serde_json::to_string(&metadata) {
+        Ok(body) => {
+            let doc = SharedDocument {
+                body,
+                fetched_at: now,
+            };
+            let expires = now.saturating_add(max_age.as_secs() as i64);
+            if let Err(e) = store.put_document(&key, &doc, expires).await {
+                tracing::warn!(target: "rp::discovery", "could not share the metadata of {issuer}: {e}");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(target: "rp::discovery", "could not share the metadata of {issuer}: {e}")
+        }
+    }
+    Ok(Arc::new(metadata))
+}
+
+/// Metadata read back from a shared store: the issuer passes the same URL policy as for a
+/// fetch, and the document must name exactly that issuer.
+fn shared_metadata(http: &HttpClient, issuer: &str, body: &str) -> Result<ProviderMetadata> {
+    let issuer_url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
+        url: display_url(issuer),
+        reason: e.to_string(),
+    })?;
+    http.check_url(&issuer_url, "issuer")?;
+    let metadata: ProviderMetadata =
+        serde_json::from_str(body).map_err(|e| Error::BadResponse {
+            what: "shared discovery document",
+            url: display_url(issuer),
+            reason: e.to_string(),
+        })?;
+    if metadata.issuer().as_str() != issuer {
+        return Err(Error::IssuerMismatch {
+            expected: issuer.to_string(),
+            found: metadata.issuer().to_string(),
+            url: display_url(issuer),
+        });
+    }
+    Ok(metadata)
 }
 
 /// The two places metadata can live for an issuer: the OpenID location

@@ -14,6 +14,7 @@
 use crate::error::{Error, Result, display_url};
 use crate::http::HttpClient;
 use crate::jose::Alg;
+use crate::store::DocumentStore;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -337,10 +338,20 @@ impl Default for JwksPolicy {
     }
 }
 
+fn body_digest(body: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, body)
+        .as_ref()
+        .to_vec()
+}
+
 #[derive(Debug)]
 struct Cached {
     keys: Arc<KeySet>,
     fetched_at: Option<Instant>,
+    /// When the set was fetched, by the wall clock (to compare with a shared set's).
+    fetched_unix: i64,
+    /// SHA-256 of the body it was read from (a shared set is new when it differs).
+    digest: Option<Vec<u8>>,
     generation: u64,
 }
 
@@ -409,6 +420,7 @@ impl std::fmt::Display for KeyLookupError {
 pub struct JwksCache {
     uri: Url,
     policy: JwksPolicy,
+    shared: Option<Arc<dyn DocumentStore>>,
     state: RwLock<Cached>,
     fetch_lock: tokio::sync::Mutex<()>,
     bucket: Mutex<Bucket>,
@@ -421,9 +433,12 @@ impl JwksCache {
         JwksCache {
             uri,
             policy,
+            shared: None,
             state: RwLock::new(Cached {
                 keys: Arc::new(KeySet::default()),
                 fetched_at: None,
+                fetched_unix: 0,
+                digest: None,
                 generation: 0,
             }),
             fetch_lock: tokio::sync::Mutex::new(()),
@@ -433,6 +448,22 @@ impl JwksCache {
             }),
             fetches: AtomicU64::new(0),
         }
+    }
+
+    /// Share the key set with other instances through `store` (see [`DocumentStore`]): a
+    /// set another instance fetched, younger than this cache's `max_age`, is used instead of
+    /// fetching; on an unknown `kid` a newer shared set is looked at before the provider is
+    /// asked (a rotation one instance saw is seen by all, without spending a refetch); every
+    /// fetch is shared. A store that fails is passed over (logged): the keys come from the
+    /// provider.
+    pub fn with_shared(mut self, store: Arc<dyn DocumentStore>) -> Self {
+        self.shared = Some(store);
+        self
+    }
+
+    /// How often this cache may go back to the provider.
+    pub fn policy(&self) -> JwksPolicy {
+        self.policy
     }
 
     /// The `jwks_uri`.
@@ -447,10 +478,68 @@ impl JwksCache {
 
     /// Put a known key set in the cache (keys obtained out of band, or tests).
     pub fn preload(&self, keys: KeySet) {
+        self.install(Arc::new(keys), crate::time::unix_now(), None);
+    }
+
+    /// Install a key set fetched at `fetched_unix` (by this instance or another), from a
+    /// body of this digest (when there was a body).
+    fn install(&self, keys: Arc<KeySet>, fetched_unix: i64, digest: Option<Vec<u8>>) {
+        let age = crate::time::unix_now().saturating_sub(fetched_unix).max(0);
+        let now = Instant::now();
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        state.keys = Arc::new(keys);
-        state.fetched_at = Some(Instant::now());
+        state.keys = keys;
+        state.fetched_at = Some(
+            now.checked_sub(Duration::from_secs(age as u64))
+                .unwrap_or(now),
+        );
+        state.fetched_unix = fetched_unix;
+        state.digest = digest;
         state.generation += 1;
+    }
+
+    fn shared_key(&self) -> String {
+        format!("jwks {}", self.uri)
+    }
+
+    /// The shared set, when there is one younger than `max_age`, fetched no earlier than
+    /// `after` (seconds since the epoch) and, with `changed`, other than the set held;
+    /// installed. The caller holds `fetch_lock`.
+    async fn adopt_shared(&self, after: i64, changed: bool) -> Option<Arc<KeySet>> {
+        let store = self.shared.as_ref()?;
+        let doc = match store.get_document(&self.shared_key()).await {
+            Ok(d) => d?,
+            Err(e) => {
+                tracing::warn!(target: "rp::keys", uri = %self.uri, "the shared key store failed: {e}; asking the provider");
+                return None;
+            }
+        };
+        let age = crate::time::unix_now().saturating_sub(doc.fetched_at);
+        if doc.fetched_at < after || age < 0 || age as u64 >= self.policy.max_age.as_secs() {
+            return None;
+        }
+        let digest = body_digest(doc.body.as_bytes());
+        if changed
+            && self
+                .state
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .digest
+                .as_ref()
+                == Some(&digest)
+        {
+            return None;
+        }
+        match KeySet::from_json(doc.body.as_bytes()) {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.install(set.clone(), doc.fetched_at, Some(digest));
+                Some(set)
+            }
+            Err(reason) => {
+                tracing::warn!(target: "rp::keys", uri = %self.uri, "the shared key set is unreadable: {reason}; asking the provider");
+                None
+            }
+        }
     }
 
     fn snapshot(&self) -> (Arc<KeySet>, Option<Instant>, u64) {
@@ -473,7 +562,10 @@ impl JwksCache {
         if now_generation != generation && fetched_at.is_some() {
             return Ok((keys, now_generation));
         }
-        let keys = self.fetch_locked(http).await?;
+        let keys = match self.adopt_shared(0, false).await {
+            Some(keys) => keys,
+            None => self.fetch_locked(http).await?,
+        };
         Ok((keys, self.snapshot().2))
     }
 
@@ -496,8 +588,20 @@ impl JwksCache {
         let (keys, refetched) = {
             let _guard = self.fetch_lock.lock().await;
             let (latest, _, latest_generation) = self.snapshot();
+            let ours = self
+                .state
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .fetched_unix;
             if latest_generation != generation {
                 (latest, true)
+            } else if let Some(newer) = self.adopt_shared(ours, true).await.filter(|set| {
+                !matches!(
+                    set.select(alg, kid),
+                    Selection::UnknownKid | Selection::NoMatch
+                )
+            }) {
+                (newer, true)
             } else if self.take_refetch_token() {
                 (self.fetch_locked(http).await?, true)
             } else {
@@ -555,10 +659,18 @@ impl JwksCache {
             tracing::debug!(target: "rp::keys", uri = %self.uri, "{skipped}");
         }
         let set = Arc::new(set);
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        state.keys = set.clone();
-        state.fetched_at = Some(Instant::now());
-        state.generation += 1;
+        let now = crate::time::unix_now();
+        self.install(set.clone(), now, Some(body_digest(response.body())));
+        if let Some(store) = &self.shared {
+            let doc = crate::store::SharedDocument {
+                body: String::from_utf8_lossy(response.body()).into_owned(),
+                fetched_at: now,
+            };
+            let expires = now.saturating_add(self.policy.max_age.as_secs() as i64);
+            if let Err(e) = store.put_document(&self.shared_key(), &doc, expires).await {
+                tracing::warn!(target: "rp::keys", uri = %self.uri, "could not share the key set: {e}");
+            }
+        }
         Ok(set)
     }
 }
@@ -686,5 +798,70 @@ mod tests {
         assert!(cache.take_refetch_token());
         assert!(cache.take_refetch_token());
         assert!(!cache.take_refetch_token());
+    }
+
+    /// A cache whose provider cannot be reached (the discard port): any key it finds came
+    /// from the shared store.
+    fn unreachable_cache(store: Arc<crate::store::MemoryStore>) -> JwksCache {
+        JwksCache::new(
+            Url::parse("http://127.0.0.1:9/jwks").unwrap(),
+            JwksPolicy::default(),
+        )
+        .with_shared(store)
+    }
+
+    async fn share(store: &crate::store::MemoryStore, kids: &[&str], fetched_at: i64) {
+        use crate::store::DocumentStore;
+        let keys: Vec<_> = kids.iter().map(|k| rsa_jwk(Some(k))).collect();
+        let doc = crate::store::SharedDocument {
+            body: json!({ "keys": keys }).to_string(),
+            fetched_at,
+        };
+        store
+            .put_document("jwks http://127.0.0.1:9/jwks", &doc, fetched_at + 3600)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn keys_another_instance_fetched_are_used_and_a_rotation_it_saw_is_seen() {
+        let http = HttpClient::default();
+        let store = Arc::new(crate::store::MemoryStore::default());
+        let now = crate::time::unix_now();
+        share(&store, &["k1"], now - 100).await;
+        let cache = unreachable_cache(store.clone());
+        let k = cache.key_for(&http, Alg::RS256, Some("k1")).await.unwrap();
+        assert_eq!(k.unwrap().kid.as_deref(), Some("k1"));
+        // Another instance met a new kid and fetched the rotated set.
+        share(&store, &["k1", "k2"], now).await;
+        let k = cache.key_for(&http, Alg::RS256, Some("k2")).await.unwrap();
+        assert_eq!(k.unwrap().kid.as_deref(), Some("k2"));
+        assert_eq!(cache.fetch_count(), 0, "never asked the provider");
+    }
+
+    #[tokio::test]
+    async fn a_stale_or_unreadable_shared_set_is_not_used() {
+        let http = HttpClient::default();
+        let now = crate::time::unix_now();
+        // Older than the cache's own max_age (10 minutes): the provider is asked.
+        let store = Arc::new(crate::store::MemoryStore::default());
+        share(&store, &["k1"], now - 601).await;
+        let cache = unreachable_cache(store);
+        assert!(cache.key_for(&http, Alg::RS256, Some("k1")).await.is_err());
+        assert_eq!(cache.fetch_count(), 1);
+        // Not a JWKS: the provider is asked.
+        use crate::store::DocumentStore;
+        let store = Arc::new(crate::store::MemoryStore::default());
+        let doc = crate::store::SharedDocument {
+            body: "{\"keys\": 7}".into(),
+            fetched_at: now,
+        };
+        store
+            .put_document("jwks http://127.0.0.1:9/jwks", &doc, now + 60)
+            .await
+            .unwrap();
+        let cache = unreachable_cache(store);
+        assert!(cache.key_for(&http, Alg::RS256, Some("k1")).await.is_err());
+        assert_eq!(cache.fetch_count(), 1);
     }
 }

@@ -255,6 +255,24 @@ impl RelyingParty {
         &self.jwks
     }
 
+    /// Share the provider's keys with the other instances of a service through `store` (a
+    /// [`crate::store::redis::RedisStore`], say): they are fetched once for all, and a key
+    /// rotation one instance meets is seen by every instance (see
+    /// [`JwksCache::with_shared`]). Replaces this relying party's key cache with an empty one
+    /// of the same policy.
+    ///
+    /// ```no_run
+    /// # async fn f(rp: oidc_rp::RelyingParty) -> oidc_rp::Result<()> {
+    /// let shared = std::sync::Arc::new(oidc_rp::store::MemoryStore::default());
+    /// let rp = rp.with_document_store(shared);
+    /// # let _ = rp; Ok(()) }
+    /// ```
+    pub fn with_document_store(mut self, store: Arc<dyn crate::store::DocumentStore>) -> Self {
+        let cache = JwksCache::new(self.jwks.uri().clone(), self.jwks.policy()).with_shared(store);
+        self.jwks = Arc::new(cache);
+        self
+    }
+
     /// Share a JWKS cache between relying parties of one provider (several clients), so the
     /// keys are fetched once. The cache must be for this provider's `jwks_uri`.
     ///

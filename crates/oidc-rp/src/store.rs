@@ -1,11 +1,14 @@
 //! State a service shares when it runs on several instances: seen token ids (replay
-//! detection of logout tokens, later DPoP proofs) and login transactions (a login started on
-//! one instance completes on another). [`MemoryStore`] keeps them in the process (one
-//! instance); [`RedisStore`](crate::store::redis::RedisStore), behind the `redis` feature,
-//! shares them, with every entry expiring when what it protects does.
+//! detection of logout tokens, later DPoP proofs), login transactions (a login started on
+//! one instance completes on another) and the provider's documents (its metadata and keys,
+//! fetched once for every instance, and a key rotation seen by one seen by all).
+//! [`MemoryStore`] keeps them in the process (one instance);
+//! [`RedisStore`](crate::store::redis::RedisStore), behind the `redis` feature, shares them,
+//! with every entry expiring when what it protects does.
 //!
-//! A store that cannot answer is an error ([`crate::Error::Store`], class
-//! [`crate::ErrorClass::Unavailable`]): never a silent accept.
+//! A replay or transaction store that cannot answer is an error ([`crate::Error::Store`],
+//! class [`crate::ErrorClass::Unavailable`]): never a silent accept. A document store that
+//! cannot answer is passed over: the document is public and is fetched from the provider.
 //!
 //! ```
 //! use oidc_rp::store::{MemoryStore, ReplayStore};
@@ -20,6 +23,7 @@
 use crate::authorize::AuthTransaction;
 use crate::error::Result;
 use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -57,14 +61,80 @@ pub trait TransactionStore: Send + Sync + std::fmt::Debug {
     fn take<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<Option<AuthTransaction>>>;
 }
 
+/// A provider document (a discovery document, a JWKS) as one instance fetched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedDocument {
+    /// The body as fetched (a JWKS), or as checked (metadata).
+    pub body: String,
+    /// When it was fetched (seconds since the epoch).
+    pub fetched_at: i64,
+}
+
+/// Keeps the provider documents one instance fetched for the others, by a key naming the
+/// document (`jwks <jwks_uri>`, `metadata <issuer>`). What is read back is checked as if it
+/// had just been fetched (a JWKS is parsed key by key, metadata must name the issuer), and
+/// used only while younger than the reader's own cache lifetime. The store is as trusted as
+/// the sessions a service keeps in it: whoever can write to it can plant keys.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use oidc_rp::store::{DocumentStore, MemoryStore};
+/// use oidc_rp::{ClientConfig, HttpClient, RelyingParty, discovery};
+/// # async fn f() -> oidc_rp::Result<()> {
+/// let shared: Arc<dyn DocumentStore> = Arc::new(MemoryStore::default()); // RedisStore across instances
+/// let http = HttpClient::default();
+/// let max_age = std::time::Duration::from_secs(600);
+/// let metadata = discovery::discover_shared(&http, "https://op.example.com", shared.as_ref(), max_age).await?;
+/// let rp = RelyingParty::new(http, metadata, ClientConfig::public("cli"))?
+///     .with_document_store(shared);
+/// # let _ = rp; Ok(()) }
+/// ```
+pub trait DocumentStore: Send + Sync + std::fmt::Debug {
+    /// The document kept under `key`, unless it expired.
+    fn get_document<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SharedDocument>>>;
+    /// Keep `document` under `key` until `expires_at`.
+    fn put_document<'a>(
+        &'a self,
+        key: &'a str,
+        document: &'a SharedDocument,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<()>>;
+}
+
 /// The one-instance store: in memory, at most `capacity` entries of each kind (expired
 /// entries are dropped first; when it is still full, a new replay key is refused as if seen,
-/// and a new transaction evicts the one closest to expiry).
+/// and a new transaction or document evicts the one closest to expiry).
 #[derive(Debug)]
 pub struct MemoryStore {
     capacity: usize,
     seen: Mutex<HashMap<String, i64>>,
     transactions: Mutex<HashMap<String, (AuthTransaction, i64)>>,
+    documents: Mutex<HashMap<String, (SharedDocument, i64)>>,
+}
+
+/// Insert into a bounded map of expiring entries: expired ones go first, then the one
+/// closest to expiry.
+fn insert_bounded<V>(
+    map: &mut HashMap<String, (V, i64)>,
+    capacity: usize,
+    key: &str,
+    value: V,
+    expires_at: i64,
+) {
+    let now = crate::time::unix_now();
+    if map.len() >= capacity {
+        map.retain(|_, (_, until)| *until >= now);
+    }
+    if map.len() >= capacity
+        && !map.contains_key(key)
+        && let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, (_, until))| *until)
+            .map(|(k, _)| k.clone())
+    {
+        map.remove(&oldest);
+    }
+    map.insert(key.to_string(), (value, expires_at));
 }
 
 impl MemoryStore {
@@ -74,6 +144,7 @@ impl MemoryStore {
             capacity: capacity.max(1),
             seen: Mutex::new(HashMap::new()),
             transactions: Mutex::new(HashMap::new()),
+            documents: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -110,20 +181,14 @@ impl ReplayStore for MemoryStore {
 impl TransactionStore for MemoryStore {
     fn put<'a>(&'a self, txn: &'a AuthTransaction, expires_at: i64) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let now = crate::time::unix_now();
             let mut map = self.transactions.lock().unwrap_or_else(|p| p.into_inner());
-            if map.len() >= self.capacity {
-                map.retain(|_, (_, until)| *until >= now);
-            }
-            if map.len() >= self.capacity
-                && let Some(oldest) = map
-                    .iter()
-                    .min_by_key(|(_, (_, until))| *until)
-                    .map(|(k, _)| k.clone())
-            {
-                map.remove(&oldest);
-            }
-            map.insert(txn.state.expose().to_string(), (txn.clone(), expires_at));
+            insert_bounded(
+                &mut map,
+                self.capacity,
+                txn.state.expose(),
+                txn.clone(),
+                expires_at,
+            );
             Ok(())
         })
     }
@@ -140,6 +205,32 @@ impl TransactionStore for MemoryStore {
     }
 }
 
+impl DocumentStore for MemoryStore {
+    fn get_document<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<SharedDocument>>> {
+        Box::pin(async move {
+            let now = crate::time::unix_now();
+            let map = self.documents.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(map
+                .get(key)
+                .filter(|(_, until)| *until >= now)
+                .map(|(d, _)| d.clone()))
+        })
+    }
+
+    fn put_document<'a>(
+        &'a self,
+        key: &'a str,
+        document: &'a SharedDocument,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut map = self.documents.lock().unwrap_or_else(|p| p.into_inner());
+            insert_bounded(&mut map, self.capacity, key, document.clone(), expires_at);
+            Ok(())
+        })
+    }
+}
+
 /// The Redis store (feature `redis`).
 #[cfg(feature = "redis")]
 pub mod redis {
@@ -147,7 +238,7 @@ pub mod redis {
     use crate::error::Error;
     use ::redis::AsyncCommands;
 
-    /// Replay keys and transactions in Redis, shared by every instance that uses the same
+    /// Replay keys, transactions and provider documents in Redis, shared by every instance that uses the same
     /// server and `prefix`. Each entry expires with what it protects (`SET ... EXAT`); a
     /// replay check is one atomic `SET NX`, a transaction is taken with `GETDEL`, so two
     /// instances can never both accept one logout token or complete one login.
@@ -256,6 +347,47 @@ pub mod redis {
                             reason: format!("a stored transaction is unreadable: {e}"),
                         }),
                 }
+            })
+        }
+    }
+
+    impl DocumentStore for RedisStore {
+        fn get_document<'a>(
+            &'a self,
+            key: &'a str,
+        ) -> BoxFuture<'a, Result<Option<SharedDocument>>> {
+            Box::pin(async move {
+                let mut c = self.connection.clone();
+                let value: Option<String> = c.get(self.key("doc", key)).await.map_err(failed)?;
+                match value {
+                    None => Ok(None),
+                    Some(v) => serde_json::from_str(&v)
+                        .map(Some)
+                        .map_err(|e| Error::Store {
+                            reason: format!("a stored document is unreadable: {e}"),
+                        }),
+                }
+            })
+        }
+
+        fn put_document<'a>(
+            &'a self,
+            key: &'a str,
+            document: &'a SharedDocument,
+            expires_at: i64,
+        ) -> BoxFuture<'a, Result<()>> {
+            Box::pin(async move {
+                let mut c = self.connection.clone();
+                let value = serde_json::to_string(document).map_err(|e| Error::Store {
+                    reason: e.to_string(),
+                })?;
+                let opts = ::redis::SetOptions::default()
+                    .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
+                let _: () = c
+                    .set_options(self.key("doc", key), value, opts)
+                    .await
+                    .map_err(failed)?;
+                Ok(())
             })
         }
     }

@@ -220,9 +220,20 @@ impl App {
         issuer: &str,
         register: bool,
     ) -> Result<Arc<RelyingParty>, String> {
-        let metadata = oidc_rp::discovery::discover(&self.http, issuer)
-            .await
-            .map_err(|e| e.to_string())?;
+        let metadata = match &self.documents {
+            // Fetched once for every instance (`--redis`), checked by each.
+            Some(store) => {
+                oidc_rp::discovery::discover_shared(
+                    &self.http,
+                    issuer,
+                    store.as_ref(),
+                    std::time::Duration::from_secs(600),
+                )
+                .await
+            }
+            None => oidc_rp::discovery::discover(&self.http, issuer).await,
+        }
+        .map_err(|e| e.to_string())?;
         let issuer = metadata.issuer().as_str().to_string();
         let client: ClientConfig = if register {
             let known = self
@@ -286,9 +297,12 @@ impl App {
             return Ok(rp);
         }
         let key = (issuer.clone(), client.client_id.clone());
-        let rp = Arc::new(
-            RelyingParty::new(self.http.clone(), metadata, client).map_err(|e| e.to_string())?,
-        );
+        let mut rp =
+            RelyingParty::new(self.http.clone(), metadata, client).map_err(|e| e.to_string())?;
+        if let Some(store) = &self.documents {
+            rp = rp.with_document_store(store.clone());
+        }
+        let rp = Arc::new(rp);
         self.rps
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -17,7 +17,7 @@ mod shared;
 use crate::cli::HttpArgs;
 use crate::exit::CliError;
 use clap::Args;
-use oidc_rp::store::ReplayStore;
+use oidc_rp::store::{DocumentStore, ReplayStore};
 use oidc_rp::{ClientConfig, HttpClient, RelyingParty, ReplayCache};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -110,6 +110,8 @@ pub struct App {
     pub sessions: session::Sessions,
     /// Logout token `jti`s seen (Back-Channel Logout 1.0 §2.6 step 9).
     pub replay: Arc<dyn ReplayStore>,
+    /// Providers' metadata and keys shared with the other instances (`--redis`).
+    pub documents: Option<Arc<dyn DocumentStore>>,
     /// The `response_type` of every login.
     pub response_type: oidc_rp::ResponseType,
 }
@@ -142,15 +144,22 @@ fn web_client(base: &str, secret: &str) -> rp_provider::fixtures::Client {
     }
 }
 
-/// The sessions and the replay store: in this process, or in Redis with `--redis`.
-async fn shared_state(
-    args: &WebArgs,
-) -> Result<(session::Sessions, Arc<dyn ReplayStore>), CliError> {
+/// What the app keeps: in this process, or in Redis with `--redis`.
+struct Shared {
+    sessions: session::Sessions,
+    replay: Arc<dyn ReplayStore>,
+    documents: Option<Arc<dyn DocumentStore>>,
+}
+
+/// The sessions, the replay store and the document store: in this process, or in Redis
+/// with `--redis`.
+async fn shared_state(args: &WebArgs) -> Result<Shared, CliError> {
     let Some(url) = &args.redis else {
-        return Ok((
-            session::Sessions::default(),
-            Arc::new(ReplayCache::default()),
-        ));
+        return Ok(Shared {
+            sessions: session::Sessions::default(),
+            replay: Arc::new(ReplayCache::default()),
+            documents: None,
+        });
     };
     // The URL may carry a password: it is never shown.
     let shown = url::Url::parse(url)
@@ -172,10 +181,15 @@ async fn shared_state(
         .await
         .map_err(|e| unreachable(e.to_string()))?;
     crate::errln!(
-        "rp web: sessions, clients and seen logout tokens are in Redis at {shown} under \"{}\"",
+        "rp web: sessions, clients, seen logout tokens and provider documents are in Redis at {shown} under \"{}\"",
         crate::term::inline(&args.redis_prefix)
     );
-    Ok((session::Sessions::Redis(state), Arc::new(replay)))
+    let replay = Arc::new(replay);
+    Ok(Shared {
+        sessions: session::Sessions::Redis(state),
+        replay: replay.clone(),
+        documents: Some(replay),
+    })
 }
 
 /// Run the app until interrupted.
@@ -254,7 +268,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
             static_client: None,
         });
     }
-    let (sessions, replay) = shared_state(&args).await?;
+    let shared = shared_state(&args).await?;
     let app = Arc::new(App {
         base: base.clone(),
         hosts,
@@ -262,8 +276,9 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         http: super::http_client(&args.http)?,
         providers,
         rps: Mutex::new(HashMap::new()),
-        sessions,
-        replay,
+        sessions: shared.sessions,
+        replay: shared.replay,
+        documents: shared.documents,
         response_type: args.response_type.unwrap_or_default(),
     });
     crate::outln!("{base}/");
