@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use oidc_rp::claims::StandardClaims;
 use oidc_rp::seal::{self, SealKey};
-use oidc_rp::store::{MemoryStore, ReplayStore};
+use oidc_rp::store::{DocumentStore, MemoryStore, ReplayStore};
 use oidc_rp::stored::StoredLogin;
 use oidc_rp::{
     AuthTransaction, AuthorizationRequest, CallbackParams, ClientConfig, Error, ErrorClass,
@@ -76,16 +76,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(hex) => SealKey::new(&decode_hex(&hex).ok_or("SEAL_KEY is 64 hex digits")?)?,
         Err(_) => SealKey::generate()?.0,
     };
-    let replay: Arc<dyn ReplayStore> = match &redis {
-        Some(url) => Arc::new(oidc_rp::store::redis::RedisStore::connect(url, "service:").await?),
-        None => Arc::new(MemoryStore::default()),
+    // One store for replay detection and the provider's metadata and keys (fetched once for
+    // every instance; a key rotation one instance meets is seen by all).
+    let (replay, documents): (Arc<dyn ReplayStore>, Arc<dyn DocumentStore>) = match &redis {
+        Some(url) => {
+            let store =
+                Arc::new(oidc_rp::store::redis::RedisStore::connect(url, "service:").await?);
+            (store.clone(), store)
+        }
+        None => {
+            let store = Arc::new(MemoryStore::default());
+            (store.clone(), store)
+        }
     };
     let port: u16 = std::env::var("OIDC_PORT").map_or(Ok(0), |p| p.parse())?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let http = HttpClient::default();
     let app = Arc::new(App {
-        rp: RelyingParty::discover(&http, &issuer, client).await?,
+        rp: RelyingParty::new(
+            http.clone(),
+            oidc_rp::discovery::discover_shared(
+                &http,
+                &issuer,
+                documents.as_ref(),
+                std::time::Duration::from_secs(3600),
+            )
+            .await?,
+            client,
+        )?
+        .with_document_store(documents),
         redirect_uri: format!("{base}/callback"),
         seal,
         replay,
