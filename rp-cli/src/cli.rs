@@ -8,7 +8,7 @@ Exit status:
   0  success
   1  internal error
   2  usage error (bad flags, bad URL, unreadable file)
-  3  provider unreachable, timed out, or TLS failure
+  3  provider unreachable, timed out, or TLS failure (or the Redis of rp web --redis)
   4  provider error response (OAuth error, malformed answer)
   5  validation failure (ID token, state, issuer, userinfo)
   6  no callback arrived before the listener timed out
@@ -17,6 +17,7 @@ Exit status:
   9  conformance tests failed
  10  the provider does not offer what the command needs (an endpoint, a grant)
  11  no valid token: the cached login expired and cannot be refreshed (log in again)
+ 12  rp audit: the provider failed a check
 
 Examples:
   rp login                                   log in to the embedded provider as alice

@@ -10,7 +10,7 @@ pub mod code {
     pub const INTERNAL: u8 = 1;
     /// Bad flags, bad URL, unreadable file.
     pub const USAGE: u8 = 2;
-    /// Provider unreachable, timed out, TLS failure.
+    /// Provider unreachable, timed out, TLS failure (or the Redis of `rp web --redis`).
     pub const UNREACHABLE: u8 = 3;
     /// Provider error response.
     pub const PROVIDER: u8 = 4;
