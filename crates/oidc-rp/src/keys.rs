@@ -466,6 +466,11 @@ impl JwksCache {
         self.policy
     }
 
+    /// The store the key set is shared through, when there is one.
+    pub(crate) fn shared(&self) -> Option<Arc<dyn DocumentStore>> {
+        self.shared.clone()
+    }
+
     /// The `jwks_uri`.
     pub fn uri(&self) -> &Url {
         &self.uri

@@ -273,6 +273,28 @@ impl RelyingParty {
         self
     }
 
+    /// How long the provider's keys are cached and how often a token with an unknown `kid`
+    /// may send this relying party back for them (default: 10 minutes; 3 refetches, then one
+    /// per 30 s). Replaces the key cache with an empty one, sharing through the same store.
+    ///
+    /// ```no_run
+    /// # fn f(rp: oidc_rp::RelyingParty) {
+    /// use oidc_rp::keys::JwksPolicy;
+    /// let rp = rp.with_jwks_policy(JwksPolicy {
+    ///     max_age: std::time::Duration::from_secs(3600),
+    ///     ..JwksPolicy::default()
+    /// });
+    /// # let _ = rp; }
+    /// ```
+    pub fn with_jwks_policy(mut self, policy: JwksPolicy) -> Self {
+        let mut cache = JwksCache::new(self.jwks.uri().clone(), policy);
+        if let Some(store) = self.jwks.shared() {
+            cache = cache.with_shared(store);
+        }
+        self.jwks = Arc::new(cache);
+        self
+    }
+
     /// Share a JWKS cache between relying parties of one provider (several clients), so the
     /// keys are fetched once. The cache must be for this provider's `jwks_uri`.
     ///

@@ -28,6 +28,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Remembers which one-time values (a logout token's `jti`, a DPoP proof's `jti`) were seen.
+///
+/// ```no_run
+/// use oidc_rp::store::ReplayStore;
+/// # async fn f(rp: &oidc_rp::RelyingParty, logout_token: &str) -> oidc_rp::Result<()> {
+/// // One store for every instance (RedisStore), or MemoryStore / ReplayCache for one.
+/// let store = oidc_rp::store::MemoryStore::default();
+/// let token = rp.validate_logout_token(logout_token, &store).await?; // a replay is refused
+/// # let _ = token; Ok(()) }
+/// ```
 pub trait ReplayStore: Send + Sync + std::fmt::Debug {
     /// Record `key` until `expires_at` (seconds since the epoch). `true` when it was not
     /// seen before; `false` for a replay. Atomic across every instance sharing the store.
