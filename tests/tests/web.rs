@@ -493,3 +493,30 @@ async fn third_party_initiated_login() {
         .unwrap();
     assert!(me.contains("248289761001"), "{me}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_that_does_not_answer_at_start_is_exit_3_and_its_password_is_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, stderr) = run_failing(
+        dir.path(),
+        &[
+            "web",
+            "--port",
+            "0",
+            "--redis",
+            &format!("redis://:hunter2-not-shown@127.0.0.1:{port}/"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("cannot use Redis at redis://127.0.0.1:"), "{stderr}");
+    assert!(stderr.contains("start redis-server or fix --redis"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+}
