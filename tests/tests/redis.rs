@@ -190,7 +190,7 @@ async fn redis_down_is_an_error_never_an_accept_and_a_restart_recovers() {
     // Back on the same port: the store reconnects by itself.
     let _server = start(port, "restart").unwrap();
     let mut recovered = false;
-    for _ in 0..20 {
+    for _ in 0..100 {
         if let Ok(fresh) = store.first_use("k3", expires).await {
             assert!(fresh);
             recovered = true;
@@ -445,7 +445,7 @@ async fn two_rp_web_instances_behind_one_name_act_as_one() {
     // Back on the same port (empty: no persistence): the instances reconnect by themselves.
     let _server = start(redis_port, "rp web --redis").unwrap();
     let mut status = 0;
-    for _ in 0..20 {
+    for _ in 0..100 {
         status = browser
             .get(&lb.public)
             .send()
