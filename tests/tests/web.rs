@@ -515,8 +515,14 @@ async fn a_redis_that_does_not_answer_at_start_is_exit_3_and_its_password_is_not
     )
     .await;
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("cannot use Redis at redis://127.0.0.1:"), "{stderr}");
-    assert!(stderr.contains("start redis-server or fix --redis"), "{stderr}");
+    assert!(
+        stderr.contains("cannot use Redis at redis://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("start redis-server or fix --redis"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("hunter2"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }

@@ -19,7 +19,7 @@ use crate::exit::CliError;
 use clap::Args;
 use oidc_rp::store::{DocumentStore, ReplayStore};
 use oidc_rp::{ClientConfig, HttpClient, RelyingParty, ReplayCache};
-use std::collections::HashMap;
+use rp_provider::bounded::Bounded;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -104,8 +104,9 @@ pub struct App {
     pub http: HttpClient,
     /// Listed providers.
     pub providers: Vec<Listed>,
-    /// Relying parties in use, per (issuer, client id).
-    pub rps: Mutex<HashMap<(String, String), Arc<RelyingParty>>>,
+    /// Relying parties in use, per (issuer, client id); the oldest are forgotten first (made
+    /// again when needed).
+    pub rps: Mutex<Bounded<(String, String), Arc<RelyingParty>>>,
     /// Web sessions and the clients registered dynamically, per issuer.
     pub sessions: session::Sessions,
     /// Logout token `jti`s seen (Back-Channel Logout 1.0 §2.6 step 9).
@@ -275,7 +276,7 @@ pub async fn run(args: WebArgs) -> Result<(), CliError> {
         secure: args.tls,
         http: super::http_client(&args.http)?,
         providers,
-        rps: Mutex::new(HashMap::new()),
+        rps: Mutex::new(Bounded::new(session::PROVIDERS)),
         sessions: shared.sessions,
         replay: shared.replay,
         documents: shared.documents,

@@ -12,7 +12,6 @@ use oidc_rp::{
 };
 use rp_provider::bounded::Bounded;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Mutex;
 use subtle::ConstantTimeEq;
 
@@ -21,6 +20,8 @@ pub const COOKIE: &str = "rp_web_session";
 
 /// Sessions the app keeps at most in memory, per pool (the oldest are forgotten first).
 const CAPACITY: usize = 4096;
+/// Providers the app keeps a registered client for, at most (any user can type an issuer).
+pub const PROVIDERS: usize = 256;
 
 /// A signed-in user. Everything in it round-trips through serde, so that a session can live
 /// in Redis and be read by another instance (`rp web --redis`).
@@ -156,8 +157,8 @@ pub enum Sessions {
 pub struct Local {
     /// The sessions.
     pools: Mutex<Pools>,
-    /// Clients registered dynamically, per issuer.
-    clients: Mutex<HashMap<String, ClientConfig>>,
+    /// Clients registered dynamically, per issuer (the oldest forgotten first).
+    clients: Mutex<Bounded<String, ClientConfig>>,
 }
 
 /// All sessions of one instance, in two pools: signed-in ones, and the rest (logins in
@@ -196,7 +197,7 @@ impl Default for Sessions {
                 signed: Bounded::new(CAPACITY),
                 anonymous: Bounded::new(CAPACITY),
             }),
-            clients: Mutex::new(HashMap::new()),
+            clients: Mutex::new(Bounded::new(PROVIDERS)),
         }))
     }
 }
@@ -320,10 +321,14 @@ impl Sessions {
         client: ClientConfig,
     ) -> Result<ClientConfig, StoreDown> {
         match self {
-            Sessions::Memory(local) => Ok(lock(&local.clients)
-                .entry(issuer.to_string())
-                .or_insert(client)
-                .clone()),
+            Sessions::Memory(local) => {
+                let mut clients = lock(&local.clients);
+                if let Some(kept) = clients.get(issuer) {
+                    return Ok(kept.clone());
+                }
+                clients.insert(issuer.to_string(), client.clone());
+                Ok(client)
+            }
             Sessions::Redis(r) => r.keep_registered(issuer, client).await,
         }
     }

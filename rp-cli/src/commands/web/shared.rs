@@ -1,7 +1,7 @@
 //! `rp web --redis URL`: the app's state in Redis, so that several instances behind one name
 //! act as one. A session is one JSON value under `PREFIX session:ID`, expiring an hour after
 //! its last change before sign-in and a day after once signed in; `PREFIX client:ISSUER` is
-//! the client registered with an issuer (RFC 7591), one for every instance; `PREFIX by-sid:`
+//! the client registered with an issuer (RFC 7591), one for every instance, kept 30 days; `PREFIX by-sid:`
 //! and `PREFIX by-sub:` index signed-in sessions by provider session, so a back-channel
 //! logout delivered to any instance finds them. Logout token `jti`s go through the library's
 //! [`oidc_rp::store::redis::RedisStore`] under the same prefix.
@@ -27,6 +27,9 @@ const SIGNED_IN_TTL: u64 = 24 * 3600;
 const ATTEMPTS: usize = 8;
 /// Sessions looked at per logout at most (one provider session has a handful).
 const MAX_PER_LOGOUT: usize = 1000;
+/// How long a registered client is kept after its registration (any user can type an
+/// issuer; a provider not used for that long gets a new registration).
+const CLIENT_TTL: u64 = 30 * 24 * 3600;
 
 /// Set `KEYS[1]` to `ARGV[2]` (expiring in `ARGV[3]` s) only if it still holds `ARGV[1]`.
 const COMPARE_AND_SET: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -278,12 +281,15 @@ impl RedisState {
     ) -> Result<ClientConfig, StoreDown> {
         let value = serde_json::to_string(&client)
             .map_err(|e| StoreDown(format!("cannot store the client: {e}")))?;
+        let opts = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::EX(CLIENT_TTL));
         let mut c = self.connection.clone();
-        let set: bool = c
-            .set_nx(self.key("client", issuer), value)
+        let set: Option<String> = c
+            .set_options(self.key("client", issuer), value, opts)
             .await
             .map_err(down)?;
-        if set {
+        if set.is_some() {
             return Ok(client);
         }
         self.registered(issuer)
