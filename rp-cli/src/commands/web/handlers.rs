@@ -1056,7 +1056,9 @@ async fn backchannel(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let issuer = rp_jose::Compact::parse(token)
         .ok()
         .and_then(|j| serde_json::from_slice::<serde_json::Value>(&j.payload).ok())
-        .and_then(|c| c.get("iss").and_then(|v| v.as_str()).map(str::to_string));
+        .and_then(|c| c.get("iss").and_then(|v| v.as_str()).map(str::to_string))
+        // An issuer is a URL: a longer one is no provider of this app (and no store key).
+        .filter(|iss| iss.len() <= 2048);
     let Some(issuer) = issuer else {
         return plain(
             StatusCode::BAD_REQUEST,
