@@ -591,3 +591,68 @@ async fn instances_fetch_the_provider_documents_once_and_share_a_key_rotation() 
     assert_eq!(found(k).unwrap(), "k2");
     assert_eq!(op.hits("/.well-known/openid-configuration"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_logout_on_one_instance_is_never_undone_by_a_concurrent_change_on_another() {
+    use rp_cli::commands::web::session::{Sessions, SignedIn};
+    use rp_cli::commands::web::shared::RedisState;
+    use std::sync::Arc;
+    let Some(server) = start(0, "session race") else {
+        return;
+    };
+    let a = Arc::new(Sessions::Redis(
+        RedisState::connect(&url(&server), "race:").await.unwrap(),
+    ));
+    let b = Arc::new(Sessions::Redis(
+        RedisState::connect(&url(&server), "race:").await.unwrap(),
+    ));
+    let issuer = "https://op.example";
+    for round in 0..100 {
+        let (id, _) = a.create().await.unwrap();
+        let sid = format!("sid-{round}");
+        let claims = serde_json::json!({"iss": issuer, "sub": "alice", "sid": sid});
+        let signed_in = SignedIn {
+            issuer: issuer.into(),
+            client_id: "app".into(),
+            report: Default::default(),
+            id_token: oidc_rp::StoredIdToken::new(
+                Secret::new("h.p.s"),
+                claims.as_object().unwrap().clone(),
+            ),
+            access_token: Secret::new("at"),
+            refresh_token: None,
+            userinfo: None,
+            session_check: None,
+        };
+        a.update(&id, |s| s.signed_in = Some(signed_in.clone()))
+            .await
+            .unwrap();
+        // B keeps changing the session (refreshed tokens) while A ends it (a logout).
+        let refresher = {
+            let (b, id) = (b.clone(), id.clone());
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    b.update(&id, |s| {
+                        if let Some(si) = s.signed_in.as_mut() {
+                            si.access_token = Secret::new(format!("at-{i}"));
+                        }
+                    })
+                    .await
+                    .unwrap();
+                }
+            })
+        };
+        let ended = a
+            .end_matching(issuer, Some(&sid), None, "logged out")
+            .await
+            .unwrap();
+        refresher.await.unwrap();
+        assert_eq!(ended, 1, "round {round}");
+        let s = b.get(&id).await.unwrap().unwrap();
+        assert!(
+            s.signed_in.is_none(),
+            "round {round}: a concurrent change undid the logout"
+        );
+        assert_eq!(s.notice.as_deref(), Some("logged out"));
+    }
+}

@@ -12,7 +12,7 @@
 mod handlers;
 pub mod pages;
 pub mod session;
-mod shared;
+pub mod shared;
 
 use crate::cli::HttpArgs;
 use crate::exit::CliError;

@@ -23,8 +23,9 @@ use std::time::Duration;
 const PENDING_TTL: u64 = 3600;
 /// How long a session lives after its last change, once signed in.
 const SIGNED_IN_TTL: u64 = 24 * 3600;
-/// How often a change is computed again when other instances keep changing the session.
-const ATTEMPTS: usize = 8;
+/// How often a change is computed again when other instances keep changing the session
+/// (with a random pause that grows each time, so that a busy writer cannot starve another).
+const ATTEMPTS: u32 = 32;
 /// Sessions looked at per logout at most (one provider session has a handful).
 const MAX_PER_LOGOUT: usize = 1000;
 /// How long a registered client is kept after its registration (any user can type an
@@ -64,6 +65,18 @@ fn down(e: redis::RedisError) -> StoreDown {
 
 fn unreadable(e: serde_json::Error) -> StoreDown {
     StoreDown(format!("a stored session is unreadable: {e}"))
+}
+
+/// Before attempt `n` (from 0) of a compare-and-set: nothing at first, then a random pause
+/// of up to `n` milliseconds.
+async fn back_off(n: u32) {
+    if n == 0 {
+        return;
+    }
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
+    let micros = u64::from(byte[0]) * u64::from(n.min(20)) * 1000 / 255;
+    tokio::time::sleep(Duration::from_micros(micros)).await;
 }
 
 fn ttl(session: &WebSession) -> u64 {
@@ -161,7 +174,8 @@ impl RedisState {
         change: &mut (dyn FnMut(&mut WebSession) + Send),
     ) -> Result<Option<WebSession>, StoreDown> {
         let key = self.key("session", id);
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
+            back_off(attempt).await;
             let Some(old) = self.raw(id).await? else {
                 return Ok(None);
             };
@@ -191,7 +205,8 @@ impl RedisState {
 
     /// Move a session to a new id with a new CSRF token.
     pub async fn rotate(&self, id: &str) -> Result<Option<String>, StoreDown> {
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
+            back_off(attempt).await;
             let Some(old) = self.raw(id).await? else {
                 return Ok(None);
             };
