@@ -336,6 +336,39 @@ pub async fn start_web_with(cache: &Path, extra: &[&str]) -> WebApp {
     }
 }
 
+/// A loopback port free a moment ago (for a server a test starts on a port it must know
+/// in advance).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `rp login --register` then `rp logout` (profile `cli`, headless) in the provider session
+/// of `jar` (its cookies, written next to `cache`): the provider then sends a logout token to
+/// every other client signed in to that session.
+pub async fn cli_logs_in_and_out(cache: &Path, issuer: &str, jar: &oidc_rp_headless::CookieJar) {
+    let jar_file = cache.with_extension("jar.json");
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    std::fs::write(&jar_file, jar.to_json().unwrap()).unwrap();
+    let mut cmd = rp(cache);
+    cmd.args(["login", "--issuer", issuer, "--register", "--headless"])
+        .args(["--profile", "cli", "--cookie-jar"])
+        .arg(&jar_file);
+    output_ok(cmd).await;
+    let mut cmd = rp(cache);
+    cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
+        .arg(&jar_file);
+    output_ok(cmd).await;
+}
+
+/// The body of a GET by `client`.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// A browser for `rp web`'s own pages: cookies kept, redirects not followed.
 pub fn web_client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -93,11 +93,7 @@ async fn chrome(test: &str) -> Option<Chrome> {
         }
     };
     // ChromeDriver picks no port by itself: take a free one and read its "started" line.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut driver = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .stdin(Stdio::null())

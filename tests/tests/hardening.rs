@@ -277,11 +277,7 @@ async fn rp_logout_sends_the_registered_post_logout_redirect_uri() {
         "logout speaks of logout: {stderr}"
     );
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let fixed = format!("http://127.0.0.1:{port}/logout");
     let out = output_ok(logout(&fixed)).await;
     let stdout = String::from_utf8_lossy(&out.stdout);

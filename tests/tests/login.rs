@@ -274,11 +274,7 @@ async fn https_provider_with_and_without_its_ca() {
 async fn redirect_uri_is_sent_and_served_exactly() {
     let op = provider().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let fixed = format!("http://[::1]:{port}/oauth2/cb");
     let mut cmd = rp(dir.path());
     cmd.args(["login", "--issuer", op.issuer(), "--register", "--json"])

@@ -58,15 +58,7 @@ fn start(port: u16, test: &str) -> Option<Server> {
             return None;
         }
     };
-    let port = if port == 0 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    } else {
-        port
-    };
+    let port = if port == 0 { free_port() } else { port };
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(bin)
         .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -312,7 +304,7 @@ async fn two_rp_web_instances_behind_one_name_act_as_one() {
 
     // The login starts on A (which registers a client with the provider, kept in Redis) ...
     lb.send_to(&a);
-    let landing = text(browser.get(&lb.public).send().await.unwrap()).await;
+    let landing = get_text(&browser, &lb.public).await;
     let r = browser
         .post(format!("{}/login", lb.public))
         .form(&[
@@ -343,42 +335,17 @@ async fn two_rp_web_instances_behind_one_name_act_as_one() {
     let r = browser.get(arrival.url.as_str()).send().await.unwrap();
     assert_eq!(r.status(), 303, "{}", text(r).await);
     assert_eq!(location(&r), "/me");
-    let me = text(
-        browser
-            .get(format!("{}/me", lb.public))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = get_text(&browser, &format!("{}/me", lb.public)).await;
     assert!(me.contains("Alice Liddell"), "{me}");
     assert!(me.contains("Every check passed."), "{me}");
     // A sees the same session.
     lb.send_to(&a);
-    let me = text(
-        browser
-            .get(format!("{}/me", lb.public))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = get_text(&browser, &format!("{}/me", lb.public)).await;
     assert!(me.contains("Alice Liddell"), "{me}");
 
     // Another client logs out of the same provider session: the provider delivers a logout
     // token to the app's name, which sends it to A; the session ends on B too.
-    let cli_cache = dir.path().join("cli");
-    let jar_file = dir.path().join("jar.json");
-    std::fs::write(&jar_file, jar.to_json().unwrap()).unwrap();
-    let mut cmd = rp(&cli_cache);
-    cmd.args(["login", "--issuer", op.issuer(), "--register", "--headless"])
-        .args(["--profile", "cli", "--cookie-jar"])
-        .arg(&jar_file);
-    output_ok(cmd).await;
-    let mut cmd = rp(&cli_cache);
-    cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
-        .arg(&jar_file);
-    output_ok(cmd).await;
+    cli_logs_in_and_out(&dir.path().join("cli"), op.issuer(), &jar).await;
     let token = lb
         .logout_tokens
         .lock()
@@ -387,14 +354,7 @@ async fn two_rp_web_instances_behind_one_name_act_as_one() {
         .cloned()
         .expect("the provider delivered a logout token to the app");
     lb.send_to(&b);
-    let page = text(
-        browser
-            .get(format!("{}/me", lb.public))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let page = get_text(&browser, &format!("{}/me", lb.public)).await;
     assert!(page.contains("back-channel logout"), "{page}");
     let r = browser
         .get(format!("{}/me", lb.public))
@@ -600,12 +560,14 @@ async fn a_logout_on_one_instance_is_never_undone_by_a_concurrent_change_on_anot
     let Some(server) = start(0, "session race") else {
         return;
     };
-    let a = Arc::new(Sessions::Redis(
-        RedisState::connect(&url(&server), "race:").await.unwrap(),
-    ));
-    let b = Arc::new(Sessions::Redis(
-        RedisState::connect(&url(&server), "race:").await.unwrap(),
-    ));
+    let instance = || async {
+        let store = RedisStore::connect(&url(&server), "race:").await.unwrap();
+        Arc::new(Sessions::Redis(RedisState::new(
+            store.connection(),
+            "race:",
+        )))
+    };
+    let (a, b) = (instance().await, instance().await);
     let issuer = "https://op.example";
     for round in 0..100 {
         let (id, _) = a.create().await.unwrap();

@@ -261,10 +261,7 @@ fn provider_process(port: u16) -> Watched {
 #[ignore = "fault run, by hand: see RELIABILITY.md"]
 async fn soak_provider_killed_mid_refresh() {
     let kills = count("SOAK_KILLS", 40);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().to_path_buf();

@@ -183,25 +183,7 @@ async fn back_channel_logout_from_another_client_ends_the_web_session() {
 
     // The CLI logs in to the same provider session (the provider's cookies, shared), then
     // logs out: the provider sends the web app a logout token.
-    let jar_file = dir.path().join("jar.json");
-    std::fs::write(&jar_file, jar.to_json().unwrap()).unwrap();
-    let mut cmd = rp(&cache);
-    cmd.args([
-        "login",
-        "--issuer",
-        &w.issuer,
-        "--register",
-        "--headless",
-        "--profile",
-        "cli",
-    ])
-    .arg("--cookie-jar")
-    .arg(&jar_file);
-    output_ok(cmd).await;
-    let mut cmd = rp(&cache);
-    cmd.args(["logout", "--profile", "cli", "--headless", "--cookie-jar"])
-        .arg(&jar_file);
-    output_ok(cmd).await;
+    cli_logs_in_and_out(&cache, &w.issuer, &jar).await;
 
     let page = app
         .get(format!("{}/me", w.base))
@@ -498,11 +480,7 @@ async fn third_party_initiated_login() {
 async fn a_redis_that_does_not_answer_at_start_is_exit_3_and_its_password_is_not_shown() {
     let dir = tempfile::tempdir().unwrap();
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let (code, stderr) = run_failing(
         dir.path(),
         &[

@@ -173,11 +173,7 @@ pub async fn discover_shared(
 /// Metadata read back from a shared store: the issuer passes the same URL policy as for a
 /// fetch, and the document must name exactly that issuer.
 fn shared_metadata(http: &HttpClient, issuer: &str, body: &str) -> Result<ProviderMetadata> {
-    let issuer_url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
-        url: display_url(issuer),
-        reason: e.to_string(),
-    })?;
-    http.check_url(&issuer_url, "issuer")?;
+    issuer_url(http, issuer)?;
     let metadata: ProviderMetadata =
         serde_json::from_str(body).map_err(|e| Error::BadResponse {
             what: "shared discovery document",
@@ -213,20 +209,26 @@ pub fn metadata_urls(issuer: &Url) -> (Url, Url) {
     (oidc, oauth)
 }
 
-/// Fetch and check a discovery document, bypassing the cache.
-pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
-    let issuer_url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
+/// The issuer as a URL, as every discovery path takes it: absolute, without query or fragment
+/// (Discovery §2), and allowed by the HTTP client's policy (https, or loopback).
+fn issuer_url(http: &HttpClient, issuer: &str) -> Result<Url> {
+    let url = Url::parse(issuer).map_err(|e| Error::InvalidUrl {
         url: display_url(issuer),
         reason: format!("{e}; give the issuer as an absolute URL such as https://op.example.com"),
     })?;
-    if issuer_url.query().is_some() || issuer_url.fragment().is_some() {
+    if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::InvalidUrl {
             url: display_url(issuer),
             reason: "an issuer has no query or fragment (OpenID Connect Discovery 1.0 §2)".into(),
         });
     }
-    http.check_url(&issuer_url, "issuer")?;
-    let (oidc_url, oauth_url) = metadata_urls(&issuer_url);
+    http.check_url(&url, "issuer")?;
+    Ok(url)
+}
+
+/// Fetch and check a discovery document, bypassing the cache.
+pub async fn fetch(http: &HttpClient, issuer: &str) -> Result<ProviderMetadata> {
+    let (oidc_url, oauth_url) = metadata_urls(&issuer_url(http, issuer)?);
 
     let response = http.get(&oidc_url, "application/json").await?;
     let (url, response, rfc8414) = if response.status().is_success() {

@@ -296,9 +296,45 @@ pub mod redis {
             })
         }
 
+        /// The connection (it reconnects by itself), for an application's own keys beside
+        /// the store's: one connection per server, one timeout policy.
+        pub fn connection(&self) -> ::redis::aio::ConnectionManager {
+            self.connection.clone()
+        }
+
         fn key(&self, kind: &str, key: &str) -> String {
             format!("{}{kind}:{key}", self.prefix)
         }
+
+        /// Keep `value` as JSON under `key` until `expires_at`.
+        async fn put_json<T: Serialize>(
+            &self,
+            key: String,
+            value: &T,
+            expires_at: i64,
+        ) -> Result<()> {
+            let value = serde_json::to_string(value).map_err(|e| Error::Store {
+                reason: e.to_string(),
+            })?;
+            let opts = ::redis::SetOptions::default()
+                .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
+            let mut c = self.connection.clone();
+            let _: () = c.set_options(key, value, opts).await.map_err(failed)?;
+            Ok(())
+        }
+    }
+
+    /// A JSON value read back; `what` names it when it is unreadable.
+    fn from_json<T: serde::de::DeserializeOwned>(
+        value: Option<String>,
+        what: &str,
+    ) -> Result<Option<T>> {
+        value
+            .map(|v| serde_json::from_str(&v))
+            .transpose()
+            .map_err(|e| Error::Store {
+                reason: format!("a stored {what} is unreadable: {e}"),
+            })
     }
 
     /// Expiry for `SET ... EXAT`: at least one second ahead.
@@ -328,19 +364,7 @@ pub mod redis {
             txn: &'a AuthTransaction,
             expires_at: i64,
         ) -> BoxFuture<'a, Result<()>> {
-            Box::pin(async move {
-                let mut c = self.connection.clone();
-                let value = serde_json::to_string(txn).map_err(|e| Error::Store {
-                    reason: e.to_string(),
-                })?;
-                let opts = ::redis::SetOptions::default()
-                    .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
-                let _: () = c
-                    .set_options(self.key("txn", txn.state.expose()), value, opts)
-                    .await
-                    .map_err(failed)?;
-                Ok(())
-            })
+            Box::pin(self.put_json(self.key("txn", txn.state.expose()), txn, expires_at))
         }
 
         fn take<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<Option<AuthTransaction>>> {
@@ -348,14 +372,7 @@ pub mod redis {
                 let mut c = self.connection.clone();
                 let value: Option<String> =
                     c.get_del(self.key("txn", state)).await.map_err(failed)?;
-                match value {
-                    None => Ok(None),
-                    Some(v) => serde_json::from_str(&v)
-                        .map(Some)
-                        .map_err(|e| Error::Store {
-                            reason: format!("a stored transaction is unreadable: {e}"),
-                        }),
-                }
+                from_json(value, "transaction")
             })
         }
     }
@@ -368,14 +385,7 @@ pub mod redis {
             Box::pin(async move {
                 let mut c = self.connection.clone();
                 let value: Option<String> = c.get(self.key("doc", key)).await.map_err(failed)?;
-                match value {
-                    None => Ok(None),
-                    Some(v) => serde_json::from_str(&v)
-                        .map(Some)
-                        .map_err(|e| Error::Store {
-                            reason: format!("a stored document is unreadable: {e}"),
-                        }),
-                }
+                from_json(value, "document")
             })
         }
 
@@ -385,19 +395,7 @@ pub mod redis {
             document: &'a SharedDocument,
             expires_at: i64,
         ) -> BoxFuture<'a, Result<()>> {
-            Box::pin(async move {
-                let mut c = self.connection.clone();
-                let value = serde_json::to_string(document).map_err(|e| Error::Store {
-                    reason: e.to_string(),
-                })?;
-                let opts = ::redis::SetOptions::default()
-                    .with_expiration(::redis::SetExpiry::EXAT(exat(expires_at)));
-                let _: () = c
-                    .set_options(self.key("doc", key), value, opts)
-                    .await
-                    .map_err(failed)?;
-                Ok(())
-            })
+            Box::pin(self.put_json(self.key("doc", key), document, expires_at))
         }
     }
 }

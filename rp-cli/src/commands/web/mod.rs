@@ -175,21 +175,24 @@ async fn shared_state(args: &WebArgs) -> Result<Shared, CliError> {
             "cannot use Redis at {shown}: {why}; start redis-server or fix --redis"
         ))
     };
-    let state = shared::RedisState::connect(url, &args.redis_prefix)
+    let store = oidc_rp::store::redis::RedisStore::connect(url, &args.redis_prefix)
         .await
-        .map_err(|e| unreachable(e.0))?;
-    let replay = oidc_rp::store::redis::RedisStore::connect(url, &args.redis_prefix)
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|e| {
+            unreachable(match e {
+                oidc_rp::Error::Store { reason } => reason,
+                other => other.to_string(),
+            })
+        })?;
+    let state = shared::RedisState::new(store.connection(), &args.redis_prefix);
     crate::errln!(
         "rp web: sessions, clients, seen logout tokens and provider documents are in Redis at {shown} under \"{}\"",
         crate::term::inline(&args.redis_prefix)
     );
-    let replay = Arc::new(replay);
+    let store = Arc::new(store);
     Ok(Shared {
         sessions: session::Sessions::Redis(state),
-        replay: replay.clone(),
-        documents: Some(replay),
+        replay: store.clone(),
+        documents: Some(store),
     })
 }
 

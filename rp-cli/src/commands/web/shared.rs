@@ -6,7 +6,7 @@
 //! logout delivered to any instance finds them. Logout token `jti`s go through the library's
 //! [`oidc_rp::store::redis::RedisStore`] under the same prefix.
 //!
-//! A change is a compare-and-set (one Lua script): it applies only to the value it was
+//! A change is a compare-and-set (one Lua script, which also moves a session to a new id): it applies only to the value it was
 //! computed from, else it is computed again from the new one, so an instance that refreshes
 //! tokens cannot write back a session another instance has just logged out.
 //!
@@ -32,11 +32,8 @@ const MAX_PER_LOGOUT: usize = 1000;
 /// issuer; a provider not used for that long gets a new registration).
 const CLIENT_TTL: u64 = 30 * 24 * 3600;
 
-/// Set `KEYS[1]` to `ARGV[2]` (expiring in `ARGV[3]` s) only if it still holds `ARGV[1]`.
-const COMPARE_AND_SET: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1 end return 0";
-/// Move `KEYS[1]` to `KEYS[2]` with the value `ARGV[2]`, only if `KEYS[1]` still holds
-/// `ARGV[1]`.
+/// Move `KEYS[1]` to `KEYS[2]` (the same key for a change in place) with the value `ARGV[2]`,
+/// expiring in `ARGV[3]` s, only if `KEYS[1]` still holds `ARGV[1]`.
 const COMPARE_AND_MOVE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 redis.call('DEL', KEYS[1]) redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 end return 0";
 
@@ -88,20 +85,15 @@ fn ttl(session: &WebSession) -> u64 {
 }
 
 impl RedisState {
-    /// Connect to `url`; fails when the server does not answer now.
-    pub async fn connect(url: &str, prefix: &str) -> Result<RedisState, StoreDown> {
-        let client = redis::Client::open(url).map_err(down)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(1);
-        let connection = redis::aio::ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(down)?;
-        Ok(RedisState {
+    /// The app's state on `connection` (the library store's, [`RedisStore::connection`]:
+    /// one connection per server), every key under `prefix`.
+    ///
+    /// [`RedisStore::connection`]: oidc_rp::store::redis::RedisStore::connection
+    pub fn new(connection: redis::aio::ConnectionManager, prefix: &str) -> RedisState {
+        RedisState {
             connection,
             prefix: prefix.to_string(),
-        })
+        }
     }
 
     fn key(&self, kind: &str, rest: &str) -> String {
@@ -167,13 +159,15 @@ impl RedisState {
         }
     }
 
-    /// Apply `change` to the session as stored, atomically (compare-and-set, retried).
-    pub async fn update(
+    /// Write the session `id` back as `change` makes it, under `to` (the same id, or a new
+    /// one), atomically: the write happens only if the session is still what `change` saw,
+    /// else it is computed again from the new value.
+    async fn rewrite(
         &self,
         id: &str,
+        to: &str,
         change: &mut (dyn FnMut(&mut WebSession) + Send),
     ) -> Result<Option<WebSession>, StoreDown> {
-        let key = self.key("session", id);
         for attempt in 0..ATTEMPTS {
             back_off(attempt).await;
             let Some(old) = self.raw(id).await? else {
@@ -181,45 +175,13 @@ impl RedisState {
             };
             let mut session: WebSession = serde_json::from_str(&old).map_err(unreadable)?;
             change(&mut session);
-            let new = serde_json::to_string(&session).map_err(unreadable)?;
-            let mut c = self.connection.clone();
-            let done: i64 = redis::cmd("EVAL")
-                .arg(COMPARE_AND_SET)
-                .arg(1)
-                .arg(&key)
-                .arg(&old)
-                .arg(&new)
-                .arg(ttl(&session))
-                .query_async(&mut c)
-                .await
-                .map_err(down)?;
-            if done == 1 {
-                self.index(id, &session).await?;
-                return Ok(Some(session));
-            }
-        }
-        Err(StoreDown(format!(
-            "the session kept changing under {ATTEMPTS} attempts to update it"
-        )))
-    }
-
-    /// Move a session to a new id with a new CSRF token.
-    pub async fn rotate(&self, id: &str) -> Result<Option<String>, StoreDown> {
-        for attempt in 0..ATTEMPTS {
-            back_off(attempt).await;
-            let Some(old) = self.raw(id).await? else {
-                return Ok(None);
-            };
-            let mut session: WebSession = serde_json::from_str(&old).map_err(unreadable)?;
-            session.csrf = new_csrf();
-            let new_id = new_id();
             let value = serde_json::to_string(&session).map_err(unreadable)?;
             let mut c = self.connection.clone();
             let done: i64 = redis::cmd("EVAL")
                 .arg(COMPARE_AND_MOVE)
                 .arg(2)
                 .arg(self.key("session", id))
-                .arg(self.key("session", &new_id))
+                .arg(self.key("session", to))
                 .arg(&old)
                 .arg(&value)
                 .arg(ttl(&session))
@@ -227,13 +189,29 @@ impl RedisState {
                 .await
                 .map_err(down)?;
             if done == 1 {
-                self.index(&new_id, &session).await?;
-                return Ok(Some(new_id));
+                self.index(to, &session).await?;
+                return Ok(Some(session));
             }
         }
         Err(StoreDown(format!(
-            "the session kept changing under {ATTEMPTS} attempts to rotate it"
+            "the session kept changing under {ATTEMPTS} attempts to change it"
         )))
+    }
+
+    /// Apply `change` to the session as stored, atomically.
+    pub async fn update(
+        &self,
+        id: &str,
+        change: &mut (dyn FnMut(&mut WebSession) + Send),
+    ) -> Result<Option<WebSession>, StoreDown> {
+        self.rewrite(id, id, change).await
+    }
+
+    /// Move a session to a new id with a new CSRF token.
+    pub async fn rotate(&self, id: &str) -> Result<Option<String>, StoreDown> {
+        let to = new_id();
+        let moved = self.rewrite(id, &to, &mut |s| s.csrf = new_csrf()).await?;
+        Ok(moved.map(|_| to))
     }
 
     /// End the sign-in of every session of a provider session, on whichever instance it
