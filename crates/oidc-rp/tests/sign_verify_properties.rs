@@ -1,5 +1,9 @@
-//! Property: what our keys sign, the library verifies, for every algorithm (RS256, ES256,
-//! EdDSA, HS256), whatever the claims; and one changed byte anywhere in the token is refused.
+//! Property: for every JWS algorithm the library verifies (RFC 7518 §3.1, RFC 8037 §3.1), a
+//! token signed with it verifies, whatever the claims, and one changed byte anywhere in the
+//! token is refused. Our own signers take part where they exist: the client's keys
+//! ([`ClientKey`], RS256 and ES256, for private_key_jwt and request objects) and the HMAC key
+//! of the client secret (HS256, HS384, HS512); the algorithms rp only ever verifies (RS384 to
+//! PS512, ES384, EdDSA) are signed here with ring directly.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -7,32 +11,60 @@ mod common;
 use common::*;
 use oidc_rp::jwt::{KeySource, SignaturePolicy, TypRule, verify_signature};
 use oidc_rp::keys::{JwksCache, JwksPolicy, KeySet};
-use oidc_rp::{Alg, HttpClient, HttpConfig, Secret};
+use oidc_rp::{Alg, ClientKey, HttpClient, HttpConfig, Secret};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 const SECRET: &str = "a-client-secret-long-enough-for-hs256-0123456789";
 
+/// Every algorithm but `none`, which no signature policy allows.
+const SIGNED: [Alg; 12] = [
+    Alg::RS256,
+    Alg::RS384,
+    Alg::RS512,
+    Alg::PS256,
+    Alg::PS384,
+    Alg::PS512,
+    Alg::ES256,
+    Alg::ES384,
+    Alg::EdDSA,
+    Alg::HS256,
+    Alg::HS384,
+    Alg::HS512,
+];
+
 struct Setup {
-    keys: Vec<TestKey>,
+    rsa: TestKey,
+    p384: TestKey,
+    ed: TestKey,
+    ours: Vec<ClientKey>,
     jwks: JwksCache,
     http: HttpClient,
 }
 
 fn setup() -> Setup {
-    let keys = vec![
-        TestKey::rsa(Some("r")),
-        TestKey::ec(Some("e")),
-        TestKey::ed(Some("d")),
+    let ours = vec![
+        ClientKey::from_pem(include_str!("../../../fixtures/keys/rs256.pem")).unwrap(),
+        ClientKey::from_pem(include_str!("../../../fixtures/keys/es256.pem")).unwrap(),
     ];
-    let set = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
+    let (rsa, p384, ed) = (
+        TestKey::rsa(Some("r")),
+        TestKey::ec384(Some("e3")),
+        TestKey::ed(Some("d")),
+    );
+    let mut keys: Vec<Value> = ours.iter().map(|k| k.public_jwk().clone()).collect();
+    keys.extend([rsa.jwk.clone(), p384.jwk.clone(), ed.jwk.clone()]);
+    let set = json!({ "keys": keys });
     let jwks = JwksCache::new(
         url::Url::parse("https://op.example/jwks").unwrap(),
         JwksPolicy::default(),
     );
     jwks.preload(KeySet::from_json(set.to_string().as_bytes()).unwrap());
     Setup {
-        keys,
+        rsa,
+        p384,
+        ed,
+        ours,
         jwks,
         http: HttpClient::new(HttpConfig::default()),
     }
@@ -51,7 +83,7 @@ fn claims_strategy() -> impl Strategy<Value = Value> {
 fn verify(s: &Setup, token: &str) -> Option<Value> {
     let secret = Secret::new(SECRET);
     let policy = SignaturePolicy {
-        allowed_algs: &[Alg::RS256, Alg::ES256, Alg::EdDSA, Alg::HS256],
+        allowed_algs: &SIGNED,
         client_secret: Some(&secret),
         typ: TypRule::Any,
     };
@@ -78,9 +110,24 @@ proptest! {
     #[test]
     fn signed_then_verified_for_every_algorithm(claims in claims_strategy(), flip in any::<prop::sample::Index>()) {
         let s = setup();
-        let mut tokens: Vec<String> = s.keys.iter().map(|k| k.sign(&claims)).collect();
-        tokens.push(sign_hs256(SECRET.as_bytes(), &json!({"alg": "HS256"}), &claims));
-        for token in tokens {
+        let mut tokens: Vec<String> = s.ours.iter().map(|k| k.sign("JWT", &claims).unwrap()).collect();
+        for alg in [Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512] {
+            tokens.push(s.rsa.sign_as(alg.name(), &claims));
+        }
+        tokens.push(s.p384.sign(&claims));
+        tokens.push(s.ed.sign(&claims));
+        for alg in [Alg::HS256, Alg::HS384, Alg::HS512] {
+            let key = rp_jose::HmacKey::new(alg, SECRET.as_bytes()).unwrap();
+            tokens.push(rp_jose::encode(&key, Some("JWT"), &claims).unwrap());
+        }
+        // Every algorithm, each once.
+        let mut algs: Vec<&str> = tokens.iter().map(|t| header_alg(t)).collect();
+        algs.sort_unstable();
+        let mut all: Vec<&str> = SIGNED.iter().map(|a| a.name()).collect();
+        all.sort_unstable();
+        prop_assert_eq!(algs, all);
+        for token in &tokens {
+            let token = token.clone();
             prop_assert_eq!(verify(&s, &token), Some(claims.clone()));
             // One byte changed (a base64url character swapped for another): refused.
             let mut bytes = token.clone().into_bytes();
@@ -95,4 +142,11 @@ proptest! {
             }
         }
     }
+}
+
+/// The `alg` a token's header names.
+fn header_alg(token: &str) -> &'static str {
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&rp_jose::b64::decode(header).unwrap()).unwrap();
+    Alg::parse(header["alg"].as_str().unwrap()).unwrap().name()
 }

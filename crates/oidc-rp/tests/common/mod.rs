@@ -77,6 +77,33 @@ impl TestKey {
         }
     }
 
+    /// A P-384 key (`ES384`, RFC 7518 §3.4).
+    pub fn ec384(kid: Option<&str>) -> TestKey {
+        let rng = SystemRandom::new();
+        let alg = &signature::ECDSA_P384_SHA384_FIXED_SIGNING;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap();
+        let p = pair.public_key().as_ref().to_vec();
+        let mut jwk =
+            json!({"kty": "EC", "crv": "P-384", "x": b64(&p[1..49]), "y": b64(&p[49..97])});
+        if let Some(k) = kid {
+            jwk["kid"] = json!(k);
+        }
+        TestKey {
+            alg: "ES384",
+            kid: kid.map(str::to_string),
+            pair: Pair::Ec(pair),
+            jwk,
+        }
+    }
+
+    /// Sign with another algorithm of this key's type (RSA: RS256 to PS512).
+    pub fn sign_as(&self, alg: &str, claims: &Value) -> String {
+        let mut header = self.header();
+        header["alg"] = json!(alg);
+        self.sign_with_header(&header, claims)
+    }
+
     pub fn ed(kid: Option<&str>) -> TestKey {
         let rng = SystemRandom::new();
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
@@ -120,9 +147,18 @@ impl TestKey {
         let rng = SystemRandom::new();
         let sig = match &self.pair {
             Pair::Rsa(p) => {
+                // The header's RSA algorithm (RFC 7518 §3.3, §3.5); RS256 for anything else, so
+                // that a header naming a non-RSA algorithm still gets a (mismatched) signature.
+                let encoding: &'static dyn signature::RsaEncoding = match header["alg"].as_str() {
+                    Some("RS384") => &signature::RSA_PKCS1_SHA384,
+                    Some("RS512") => &signature::RSA_PKCS1_SHA512,
+                    Some("PS256") => &signature::RSA_PSS_SHA256,
+                    Some("PS384") => &signature::RSA_PSS_SHA384,
+                    Some("PS512") => &signature::RSA_PSS_SHA512,
+                    _ => &signature::RSA_PKCS1_SHA256,
+                };
                 let mut s = vec![0; p.public().modulus_len()];
-                p.sign(&signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut s)
-                    .unwrap();
+                p.sign(encoding, &rng, input.as_bytes(), &mut s).unwrap();
                 s
             }
             Pair::Ec(p) => p.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec(),
