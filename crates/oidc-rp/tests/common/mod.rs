@@ -37,64 +37,61 @@ pub struct TestKey {
 }
 
 impl TestKey {
+    /// The key with its public JWK, which names `kid` when there is one.
+    fn new(alg: &'static str, kid: Option<&str>, pair: Pair, mut jwk: Value) -> TestKey {
+        if let Some(k) = kid {
+            jwk["kid"] = json!(k);
+        }
+        TestKey {
+            alg,
+            kid: kid.map(str::to_string),
+            pair,
+            jwk,
+        }
+    }
+
     pub fn rsa(kid: Option<&str>) -> TestKey {
         let der = pem_to_der(include_str!("../../../../fixtures/keys/rs256.pem"));
         let pair = RsaKeyPair::from_pkcs8(&der).unwrap();
         let parts: ring::rsa::PublicKeyComponents<Vec<u8>> = pair.public().into();
-        let mut jwk = json!({"kty": "RSA", "n": b64(&parts.n), "e": b64(&parts.e)});
-        if let Some(k) = kid {
-            jwk["kid"] = json!(k);
-        }
-        TestKey {
-            alg: "RS256",
-            kid: kid.map(str::to_string),
-            pair: Pair::Rsa(pair),
-            jwk,
-        }
+        let jwk = json!({"kty": "RSA", "n": b64(&parts.n), "e": b64(&parts.e)});
+        TestKey::new("RS256", kid, Pair::Rsa(pair), jwk)
     }
 
+    /// A fresh P-256 key (`ES256`).
     pub fn ec(kid: Option<&str>) -> TestKey {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(
+        TestKey::ecdsa(
             &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8.as_ref(),
-            &rng,
+            "ES256",
+            "P-256",
+            kid,
         )
-        .unwrap();
-        let p = pair.public_key().as_ref().to_vec();
-        let mut jwk =
-            json!({"kty": "EC", "crv": "P-256", "x": b64(&p[1..33]), "y": b64(&p[33..65])});
-        if let Some(k) = kid {
-            jwk["kid"] = json!(k);
-        }
-        TestKey {
-            alg: "ES256",
-            kid: kid.map(str::to_string),
-            pair: Pair::Ec(pair),
-            jwk,
-        }
     }
 
-    /// A P-384 key (`ES384`, RFC 7518 §3.4).
+    /// A fresh P-384 key (`ES384`, RFC 7518 §3.4).
     pub fn ec384(kid: Option<&str>) -> TestKey {
+        TestKey::ecdsa(
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            "ES384",
+            "P-384",
+            kid,
+        )
+    }
+
+    fn ecdsa(
+        signing: &'static signature::EcdsaSigningAlgorithm,
+        alg: &'static str,
+        crv: &str,
+        kid: Option<&str>,
+    ) -> TestKey {
         let rng = SystemRandom::new();
-        let alg = &signature::ECDSA_P384_SHA384_FIXED_SIGNING;
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap();
-        let p = pair.public_key().as_ref().to_vec();
-        let mut jwk =
-            json!({"kty": "EC", "crv": "P-384", "x": b64(&p[1..49]), "y": b64(&p[49..97])});
-        if let Some(k) = kid {
-            jwk["kid"] = json!(k);
-        }
-        TestKey {
-            alg: "ES384",
-            kid: kid.map(str::to_string),
-            pair: Pair::Ec(pair),
-            jwk,
-        }
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng).unwrap();
+        // An uncompressed point: 0x04, then x and y of equal length (SEC 1 §2.3.3).
+        let point = &pair.public_key().as_ref()[1..];
+        let (x, y) = point.split_at(point.len() / 2);
+        let jwk = json!({"kty": "EC", "crv": crv, "x": b64(x), "y": b64(y)});
+        TestKey::new(alg, kid, Pair::Ec(pair), jwk)
     }
 
     /// Sign with another algorithm of this key's type (RSA: RS256 to PS512).
@@ -108,16 +105,8 @@ impl TestKey {
         let rng = SystemRandom::new();
         let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
         let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        let mut jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
-        if let Some(k) = kid {
-            jwk["kid"] = json!(k);
-        }
-        TestKey {
-            alg: "EdDSA",
-            kid: kid.map(str::to_string),
-            pair: Pair::Ed(pair),
-            jwk,
-        }
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
+        TestKey::new("EdDSA", kid, Pair::Ed(pair), jwk)
     }
 
     pub fn header(&self) -> Value {
